@@ -1,0 +1,217 @@
+//! HTTP conventions shared by every service, and the assembly of one process's router.
+//!
+//! A request passes, outermost first: panic catcher → request id → [`observe`] (trace context,
+//! log span, metrics) → CORS → compression → [`timeout`] → body limit → rate limit → the
+//! service's handler. Handlers return [`ApiError`] for anything that goes wrong; that type alone
+//! decides status codes and bodies.
+
+pub mod auth;
+pub mod json;
+pub mod problem;
+pub mod rate_limit;
+
+use std::{sync::Arc, time::Instant};
+
+use axum::{
+    Router,
+    extract::{DefaultBodyLimit, MatchedPath, Request, State},
+    http::{HeaderName, HeaderValue, StatusCode, header},
+    middleware::{self, Next},
+    response::{Html, IntoResponse, Response},
+    routing::get,
+};
+use futures::future::BoxFuture;
+use tower::ServiceBuilder;
+use tower_http::{
+    catch_panic::CatchPanicLayer,
+    compression::CompressionLayer,
+    cors::{AllowOrigin, Any, CorsLayer},
+    request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer},
+};
+use tracing::Instrument;
+
+pub use auth::{Principal, Role, TokenVerifier};
+pub use json::{Json, Path, Query};
+pub use problem::{ApiError, FieldError, Problem};
+
+use crate::{config::Config, metrics, trace_context::TraceContext};
+
+const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+/// A named readiness check, e.g. `identity.database`.
+#[derive(Clone)]
+pub struct Probe {
+    pub name: String,
+    check: Arc<dyn Fn() -> BoxFuture<'static, Result<(), String>> + Send + Sync>,
+}
+
+impl Probe {
+    pub fn new<F, Fut>(name: impl Into<String>, check: F) -> Self
+    where
+        F: Fn() -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<(), String>> + Send + 'static,
+    {
+        Self { name: name.into(), check: Arc::new(move || Box::pin(check())) }
+    }
+
+    pub async fn run(&self) -> Result<(), String> {
+        (self.check)().await
+    }
+}
+
+/// Everything [`router`] needs besides the services' routes.
+pub struct Stack {
+    pub config: Arc<Config>,
+    pub verifier: Arc<TokenVerifier>,
+    pub probes: Vec<Probe>,
+    /// The merged OpenAPI document of the running services, served at `/openapi.json`.
+    pub openapi_json: Arc<String>,
+    pub shutdown: tokio_util::sync::CancellationToken,
+}
+
+/// Wraps the services' routes (already under `/api/v1`) with the shared layers and adds the
+/// operational endpoints.
+pub fn router(api: Router, stack: Stack) -> Router {
+    let config = Arc::clone(&stack.config);
+    let mut api = api.fallback(|| async { ApiError::not_found("no such endpoint") });
+    if let Some(limiter) =
+        rate_limit::ClientRateLimiter::new(config.http.rate_limit_per_second, config.http.rate_limit_burst)
+    {
+        limiter.spawn_cleanup(stack.shutdown.clone());
+        api = api.layer(middleware::from_fn_with_state(limiter, rate_limit::limit));
+    }
+    let openapi_json = Arc::clone(&stack.openapi_json);
+    let probes = Arc::new(stack.probes);
+    let operational = Router::new()
+        .route("/healthz", get(|| async { axum::Json(serde_json::json!({ "status": "ok" })) }))
+        .route("/readyz", get(readyz).with_state(probes))
+        .route("/metrics", get(|| async { metrics::render() }))
+        .route(
+            "/openapi.json",
+            get(move || {
+                let spec = Arc::clone(&openapi_json);
+                async move { ([(header::CONTENT_TYPE, "application/json")], spec.as_str().to_owned()) }
+            }),
+        )
+        .route("/docs", get(|| async { Html(DOCS_PAGE) }))
+        .route("/docs/rapidoc-min.js", get(rapidoc_js));
+
+    let timeout = config.request_timeout();
+    operational
+        .merge(api)
+        .layer(axum::Extension(stack.verifier))
+        .layer(DefaultBodyLimit::max(config.http.body_limit_bytes))
+        .layer(middleware::from_fn(move |request: Request, next: Next| async move {
+            match tokio::time::timeout(timeout, next.run(request)).await {
+                Ok(response) => response,
+                Err(_) => ApiError::unavailable("the request took too long and was abandoned").into_response(),
+            }
+        }))
+        .layer(
+            ServiceBuilder::new()
+                .layer(CatchPanicLayer::custom(|_panic: Box<dyn std::any::Any + Send>| {
+                    ApiError::internal(anyhow::anyhow!("handler panicked")).into_response()
+                }))
+                .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
+                .layer(PropagateRequestIdLayer::new(REQUEST_ID))
+                .layer(middleware::from_fn(observe))
+                .layer(cors(&config.http.cors_origins))
+                .layer(CompressionLayer::new()),
+        )
+}
+
+/// One span per request carrying the request id and trace id, the trace context as a task-local
+/// (so events written by the handler carry it), one log line per response, and the metrics.
+async fn observe(request: Request, next: Next) -> Response {
+    let started = Instant::now();
+    let method = request.method().clone();
+    let route =
+        request.extensions().get::<MatchedPath>().map_or_else(|| "unmatched".to_owned(), |p| p.as_str().to_owned());
+    let path = request.uri().path().to_owned();
+    let request_id = request.headers().get(&REQUEST_ID).and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
+    let context = request
+        .headers()
+        .get("traceparent")
+        .and_then(|v| v.to_str().ok())
+        .and_then(TraceContext::parse)
+        .map_or_else(TraceContext::new_root, |parent| parent.child());
+    let span = tracing::info_span!("request", %method, %path, request_id, trace_id = %context.trace_id_hex());
+    let mut response = context.scope(next.run(request)).instrument(span.clone()).await;
+    let status = response.status();
+    let elapsed = started.elapsed();
+    let route = response.extensions().get::<MatchedPath>().map_or(route, |p| p.as_str().to_owned());
+    metrics::record_request(method.as_str(), &route, status.as_u16(), elapsed);
+    if let Ok(value) = HeaderValue::from_str(&context.to_string()) {
+        response.headers_mut().insert("traceparent", value);
+    }
+    span.in_scope(|| {
+        if status.is_server_error() {
+            tracing::warn!(status = status.as_u16(), elapsed_ms = elapsed.as_secs_f64() * 1e3, "response");
+        } else if !matches!(path.as_str(), "/healthz" | "/readyz" | "/metrics") {
+            tracing::info!(status = status.as_u16(), elapsed_ms = elapsed.as_secs_f64() * 1e3, "response");
+        }
+    });
+    response
+}
+
+fn cors(origins: &[String]) -> CorsLayer {
+    if origins.is_empty() {
+        return CorsLayer::new();
+    }
+    let base = CorsLayer::new().allow_methods(Any).allow_headers(Any).expose_headers([REQUEST_ID, header::LINK]);
+    if origins.iter().any(|o| o == "*") {
+        base.allow_origin(Any)
+    } else {
+        let list: Vec<HeaderValue> = origins.iter().filter_map(|o| HeaderValue::from_str(o).ok()).collect();
+        base.allow_origin(AllowOrigin::list(list))
+    }
+}
+
+/// `200` when every backend of every running service answers, else `503` naming what does not.
+async fn readyz(State(probes): State<Arc<Vec<Probe>>>) -> Response {
+    let results = futures::future::join_all(probes.iter().map(|p| async move {
+        let result = tokio::time::timeout(std::time::Duration::from_secs(3), p.run())
+            .await
+            .unwrap_or_else(|_| Err("timed out".into()));
+        (p.name.clone(), result)
+    }))
+    .await;
+    let ready = results.iter().all(|(_, r)| r.is_ok());
+    let checks: serde_json::Map<String, serde_json::Value> = results
+        .into_iter()
+        .map(|(name, r)| {
+            (
+                name,
+                r.map_or_else(
+                    |e| serde_json::json!({ "status": "down", "error": e }),
+                    |()| serde_json::json!({ "status": "up" }),
+                ),
+            )
+        })
+        .collect();
+    let status = if ready { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
+    (status, axum::Json(serde_json::json!({ "status": if ready { "ready" } else { "not ready" }, "checks": checks })))
+        .into_response()
+}
+
+/// The interactive API explorer, self-hosted so `/docs` works without internet access.
+const DOCS_PAGE: &str = r#"<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Riffle API</title>
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<script type="module" src="/docs/rapidoc-min.js"></script></head>
+<body><rapi-doc spec-url="/openapi.json" render-style="read" show-header="false" allow-try="true"
+ allow-authentication="true" schema-style="table"></rapi-doc></body></html>"#;
+
+async fn rapidoc_js() -> Response {
+    // RapiDoc 9.3.8 (MIT, see assets/rapidoc-LICENSE.txt), stored gzipped as published.
+    static RAPIDOC_GZ: &[u8] = include_bytes!("../../assets/rapidoc-min.js.gz");
+    (
+        [
+            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+            (header::CONTENT_ENCODING, "gzip"),
+            (header::CACHE_CONTROL, "public, max-age=86400"),
+        ],
+        RAPIDOC_GZ,
+    )
+        .into_response()
+}

@@ -1,0 +1,118 @@
+//! The contract between a service crate and the process that runs it.
+//!
+//! A service receives the process's shared [`Runtime`] (configuration, event bus, token
+//! verifier, shutdown signal) and returns what it mounts: routes with their OpenAPI, readiness
+//! probes, its outbox relay, its event subscriptions and background tasks. The runtime decides
+//! the order: every subscription is made before any relay starts, so the in-process bus never
+//! relays an event that a consumer of this process has not subscribed to yet.
+
+use std::{sync::Arc, time::Duration};
+
+use futures::future::BoxFuture;
+use sqlx::migrate::Migrator;
+use tokio_util::sync::CancellationToken;
+use utoipa_axum::router::OpenApiRouter;
+
+use crate::{
+    config::{Config, EventsLocation},
+    db::Db,
+    events::{BusError, EventBus, EventHandler, memory::InProcessBus, nats::NatsBus, outbox},
+    http::{Probe, TokenVerifier},
+};
+
+/// What the process shares with every service it runs.
+#[derive(Clone)]
+pub struct Runtime {
+    pub config: Arc<Config>,
+    pub bus: Arc<dyn EventBus>,
+    pub verifier: Arc<TokenVerifier>,
+    pub shutdown: CancellationToken,
+}
+
+/// A durable event subscription of a service.
+pub struct Subscription {
+    /// Durable consumer name, unique per service and purpose (e.g. `feed.posts`).
+    pub consumer: String,
+    pub topics: Vec<&'static str>,
+    pub handler: Arc<dyn EventHandler>,
+}
+
+/// What a started service contributes to the process.
+pub struct Mounted {
+    pub name: &'static str,
+    /// Routes under `/api/v1`, with their OpenAPI description.
+    pub routes: OpenApiRouter,
+    pub probes: Vec<Probe>,
+    pub relay: Option<outbox::Relay>,
+    pub subscriptions: Vec<Subscription>,
+    /// Long-running tasks; each must return when `Runtime::shutdown` is cancelled.
+    pub background: Vec<BoxFuture<'static, ()>>,
+    /// The service's database, closed last on shutdown.
+    pub database: Option<Db>,
+}
+
+impl Runtime {
+    /// Builds the process's shared parts from configuration; fails with a message saying what
+    /// to fix when the event bus cannot be reached.
+    pub async fn new(config: Arc<Config>, shutdown: CancellationToken) -> anyhow::Result<Runtime> {
+        let bus = connect_bus(&config).await?;
+        let jwks_url = Some(config.auth.jwks_url.clone()).filter(|u| !u.is_empty());
+        let verifier = Arc::new(TokenVerifier::new(
+            &config.auth.issuer,
+            &config.auth.audience,
+            config.auth.token_cache_capacity,
+            jwks_url,
+        ));
+        Ok(Runtime { config, bus, verifier, shutdown })
+    }
+
+    /// Opens the database `service` owns: connects (creating the SQLite file or PostgreSQL schema),
+    /// installs the outbox and inbox tables, then applies the service's migrations.
+    pub async fn open_database(
+        &self,
+        service: &'static str,
+        sqlite: &Migrator,
+        postgres: &Migrator,
+    ) -> anyhow::Result<Db> {
+        let location = self.config.database_for(service);
+        let db = Db::connect(service, &location, self.config.database.max_connections).await?;
+        outbox::install(&db).await.map_err(|e| anyhow::anyhow!("{}: cannot create outbox tables: {e}", db.label()))?;
+        db.migrate(sqlite, postgres).await?;
+        Ok(db)
+    }
+
+    /// The outbox relay of a service's database.
+    pub fn relay(&self, service: &'static str, db: &Db) -> outbox::Relay {
+        outbox::Relay::new(
+            service,
+            db.clone(),
+            Arc::clone(&self.bus),
+            self.config.events.relay_batch,
+            Duration::from_millis(self.config.events.relay_interval_ms),
+        )
+    }
+
+    /// A readiness probe for a database.
+    pub fn database_probe(db: &Db) -> Probe {
+        let db = db.clone();
+        Probe::new(db.label().to_owned(), move || {
+            let db = db.clone();
+            async move { db.ping().await }
+        })
+    }
+}
+
+/// Connects the bus named by `events.url`.
+pub async fn connect_bus(config: &Config) -> anyhow::Result<Arc<dyn EventBus>> {
+    Ok(match config.events_location()? {
+        EventsLocation::InProcess => Arc::new(InProcessBus::new()),
+        EventsLocation::Nats(url) => {
+            Arc::new(NatsBus::connect(&url, &config.events.stream).await.map_err(|e: BusError| anyhow::anyhow!(e))?)
+        }
+    })
+}
+
+/// A type-erased background task.
+pub fn task(future: impl Future<Output = ()> + Send + 'static) -> BoxFuture<'static, ()> {
+    Box::pin(future)
+}
