@@ -214,7 +214,7 @@ impl Config {
                 return Err(ConfigError(format!("config file {} does not exist", path.display())));
             }
             Some(path) => figment = figment.merge(Toml::file_exact(path)),
-            None => figment = figment.merge(Toml::file_exact("riffle.toml")),
+            None => figment = figment.merge(Toml::file("riffle.toml")),
         }
         let config: Config = figment
             .merge(Env::prefixed("RIFFLE_").split("__").ignore(&["config", "target"]))

@@ -1,0 +1,49 @@
+//! The command line: `riffle serve|config|migrate|openapi|targets`.
+
+use std::{net::SocketAddr, path::PathBuf};
+
+use clap::{Parser, Subcommand};
+
+/// Riffle: a feed platform for user-generated content. Runs any set of its services in one
+/// process; every backend is chosen by URL in riffle.toml or RIFFLE_* variables.
+#[derive(Debug, Parser)]
+#[command(name = "riffle", version, about, long_about = None)]
+pub struct Cli {
+    /// Configuration file (default: ./riffle.toml when present).
+    #[arg(long, short, global = true, env = "RIFFLE_CONFIG", value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run services (all of them by default) on one port.
+    Serve {
+        /// Services or groups to run, comma-separated: all, identity, content, graph, feed,
+        /// search, crawler. See `riffle targets`.
+        #[arg(long, short, env = "RIFFLE_TARGET", default_value = "all")]
+        target: String,
+        /// Listen address, overriding `bind`.
+        #[arg(long)]
+        bind: Option<SocketAddr>,
+        /// Data directory, overriding `data_dir`.
+        #[arg(long)]
+        data_dir: Option<PathBuf>,
+    },
+    /// Print the effective configuration (defaults, file, environment, flags) with secrets redacted.
+    Config,
+    /// Apply the migrations of the chosen services and exit.
+    Migrate {
+        #[arg(long, short, env = "RIFFLE_TARGET", default_value = "all")]
+        target: String,
+    },
+    /// Print the OpenAPI 3.1 document of the chosen services.
+    Openapi {
+        #[arg(long, short, default_value = "all")]
+        target: String,
+    },
+    /// List the services and groups that `--target` accepts.
+    Targets,
+}

@@ -1,0 +1,101 @@
+//! `riffle`: parses the command line, loads the configuration, and hands over to the library.
+
+use std::process::ExitCode;
+
+use clap::Parser;
+use figment::{Figment, providers::Serialized};
+use platform::Config;
+use riffle::{
+    app::{self, Application},
+    cli::{Cli, Command},
+    modules,
+};
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let mut flags = Figment::new();
+    if let Command::Serve { bind, data_dir, .. } = &cli.command {
+        if let Some(bind) = bind {
+            flags = flags.merge(Serialized::default("bind", bind));
+        }
+        if let Some(dir) = data_dir {
+            flags = flags.merge(Serialized::default("data_dir", dir));
+        }
+    }
+    let config = match Config::load(cli.config.as_deref(), flags) {
+        Ok(config) => config,
+        Err(err) => return fail(&err),
+    };
+    match cli.command {
+        Command::Config => {
+            print!("{}", config.to_redacted_toml());
+            ExitCode::SUCCESS
+        }
+        Command::Targets => {
+            print!("{}", modules::describe());
+            ExitCode::SUCCESS
+        }
+        Command::Openapi { target } => match modules::resolve(&target) {
+            Ok(modules) => {
+                println!("{}", app::openapi(&modules).to_pretty_json().expect("spec serializes"));
+                ExitCode::SUCCESS
+            }
+            Err(err) => fail(&err),
+        },
+        Command::Migrate { target } => {
+            let modules = match modules::resolve(&target) {
+                Ok(modules) => modules,
+                Err(err) => return fail(&err),
+            };
+            platform::telemetry::init(&config.log);
+            run(config.worker_threads(), app::migrate(config, &modules))
+        }
+        Command::Serve { target, .. } => {
+            let modules = match modules::resolve(&target) {
+                Ok(modules) => modules,
+                Err(err) => return fail(&err),
+            };
+            platform::telemetry::init(&config.log);
+            run(config.worker_threads(), async move {
+                let application = Application::build(config, &modules).await?;
+                application.run_until_stopped(shutdown_signal()).await
+            })
+        }
+    }
+}
+
+/// Runs `work` on a runtime with `workers` threads; an error becomes one line on stderr.
+fn run(workers: usize, work: impl Future<Output = anyhow::Result<()>>) -> ExitCode {
+    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(workers).enable_all().build();
+    match runtime.map_err(anyhow::Error::from).and_then(|rt| rt.block_on(work)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => fail(&format!("{err:#}")),
+    }
+}
+
+fn fail(err: &dyn std::fmt::Display) -> ExitCode {
+    eprintln!("riffle: {err}");
+    ExitCode::FAILURE
+}
+
+/// Completes on SIGTERM or ctrl-c.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {}
+        () = terminate => {}
+    }
+}
