@@ -108,7 +108,17 @@ impl EventBus for NatsBus {
                 consumer,
                 pull::Config {
                     durable_name: Some(consumer.to_owned()),
-                    filter_subjects: topics.iter().map(|t| self.subject(t)).collect(),
+                    // One filter goes in `filter_subject`, which every JetStream server supports;
+                    // several need `filter_subjects` (server 2.10+; older ones ignore it, so
+                    // events are also matched below).
+                    filter_subject: match topics {
+                        [one] => self.subject(one),
+                        _ => String::new(),
+                    },
+                    filter_subjects: match topics {
+                        [_] => Vec::new(),
+                        many => many.iter().map(|t| self.subject(t)).collect(),
+                    },
                     ack_policy: AckPolicy::Explicit,
                     ack_wait: ACK_WAIT,
                     deliver_policy: DeliverPolicy::All,
@@ -119,6 +129,7 @@ impl EventBus for NatsBus {
             .map_err(|e| BusError::Other(format!("cannot create consumer {consumer}: {e}")))?;
         let mut messages = consumer_handle.messages().await.map_err(|e| BusError::Unreachable(e.to_string()))?;
         let name = consumer.to_owned();
+        let topics: Vec<String> = topics.iter().map(|t| (*t).to_owned()).collect();
         tokio::spawn(async move {
             loop {
                 let message = tokio::select! {
@@ -142,6 +153,10 @@ impl EventBus for NatsBus {
                         continue;
                     }
                 };
+                if !topics.iter().any(|t| super::topic_matches(t, &event.topic)) {
+                    let _ = message.ack().await;
+                    continue;
+                }
                 match handler.handle(&event).await {
                     Ok(()) => {
                         if let Err(err) = message.ack().await {
