@@ -108,6 +108,9 @@ pub struct AuthConfig {
     pub access_token_ttl_secs: u64,
     /// Verified tokens remembered, so a hot path verifies a signature once per token.
     pub token_cache_capacity: usize,
+    /// A used refresh token presented again within this many seconds is taken as a client's
+    /// retry; later, as theft, and the whole session is revoked.
+    pub refresh_reuse_grace_secs: u64,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -173,6 +176,7 @@ impl Default for AuthConfig {
             audience: "riffle".into(),
             access_token_ttl_secs: 15 * 60,
             token_cache_capacity: 100_000,
+            refresh_reuse_grace_secs: 5,
         }
     }
 }
@@ -386,6 +390,7 @@ mod tests {
     }
 
     #[test]
+    #[allow(clippy::result_large_err)] // figment::Jail's signature, not ours
     fn layers_apply_in_order_and_bad_values_name_their_key() {
         figment::Jail::expect_with(|jail| {
             jail.create_file("riffle.toml", "workers = 3\n[http]\nrate_limit_per_second = 7\n")?;

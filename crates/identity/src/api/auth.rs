@@ -27,8 +27,6 @@ use crate::{
 
 /// How long a session (and so its refresh token) lives without being refreshed.
 const SESSION_TTL_MS: i64 = 30 * 24 * 3600 * 1000;
-/// A refresh token presented again within this window is taken as a client retry, not a theft.
-const REUSE_GRACE_MS: i64 = 5_000;
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -226,7 +224,7 @@ pub(super) async fn refresh(
         return Err(invalid());
     }
     if let Some(used_at) = used_at
-        && now - used_at > REUSE_GRACE_MS
+        && now - used_at >= identity.config.auth.refresh_reuse_grace_secs as i64 * 1000
     {
         sqlx::query("UPDATE sessions SET revoked_at_ms = $1 WHERE id = $2")
             .bind(now)

@@ -215,3 +215,53 @@ async fn rapidoc_js() -> Response {
     )
         .into_response()
 }
+
+#[cfg(test)]
+mod tests {
+    use axum::body::Body;
+    use http_body_util::BodyExt;
+    use tower::ServiceExt;
+
+    use super::*;
+
+    fn app(probes: Vec<Probe>) -> Router {
+        let config = Arc::new(Config::default());
+        router(
+            Router::new(),
+            Stack {
+                verifier: Arc::new(TokenVerifier::new("riffle", "riffle", 16, None)),
+                config,
+                probes,
+                openapi_json: Arc::new("{}".into()),
+                shutdown: tokio_util::sync::CancellationToken::new(),
+            },
+        )
+    }
+
+    async fn readyz(app: Router) -> (StatusCode, serde_json::Value) {
+        let response = app.oneshot(Request::get("/readyz").body(Body::empty()).unwrap()).await.unwrap();
+        let status = response.status();
+        let body = response.into_body().collect().await.unwrap().to_bytes();
+        (status, serde_json::from_slice(&body).unwrap())
+    }
+
+    #[tokio::test]
+    async fn readyz_is_503_and_names_the_backend_that_is_down() {
+        let probes = vec![
+            Probe::new("a.database", || async { Ok(()) }),
+            Probe::new("events.nats", || async { Err("connection refused".to_owned()) }),
+        ];
+        let (status, body) = readyz(app(probes)).await;
+        assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(body["checks"]["a.database"]["status"], "up");
+        assert_eq!(body["checks"]["events.nats"]["status"], "down");
+        assert_eq!(body["checks"]["events.nats"]["error"], "connection refused");
+    }
+
+    #[tokio::test]
+    async fn readyz_is_200_when_every_backend_answers() {
+        let (status, body) = readyz(app(vec![Probe::new("a.database", || async { Ok(()) })])).await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(body["status"], "ready");
+    }
+}

@@ -162,8 +162,8 @@ for_each_pair!(events_reach_matching_consumers_in_order, |t: TestDb, bus: Arc<dy
     let narrow = Recorder::new("narrow").await;
     let wide = Recorder::new("wide").await;
     let stop = CancellationToken::new();
-    bus.subscribe("narrow", &["test.a.*"], narrow.clone(), stop.clone()).await.unwrap();
-    bus.subscribe("wide", &["test.>"], wide.clone(), stop.clone()).await.unwrap();
+    bus.subscribe("narrow", &["test.a.*"], Arc::clone(&narrow) as Arc<dyn EventHandler>, stop.clone()).await.unwrap();
+    bus.subscribe("wide", &["test.>"], Arc::clone(&wide) as Arc<dyn EventHandler>, stop.clone()).await.unwrap();
     for topic in ["test.a.one", "test.b.two", "test.a.three", "other.a.four"] {
         commit_event(&t.db, topic).await;
     }
@@ -188,7 +188,9 @@ for_each_pair!(
         let db = backends::reopen(&t).await;
         let consumer = Recorder::new("after-restart").await;
         let stop = CancellationToken::new();
-        bus.subscribe("after-restart", &["test.>"], consumer.clone(), stop.clone()).await.unwrap();
+        bus.subscribe("after-restart", &["test.>"], Arc::clone(&consumer) as Arc<dyn EventHandler>, stop.clone())
+            .await
+            .unwrap();
         let relay = relay(&db, &bus);
         assert_eq!(relay.backlog().await.unwrap().pending, 1);
         assert_eq!(relay.relay_once().await.unwrap(), 1);
@@ -204,7 +206,7 @@ for_each_pair!(
 for_each_pair!(a_crash_after_publishing_redelivers_but_applies_once, |t: TestDb, bus: Arc<dyn EventBus>| async move {
     let consumer = Recorder::new("once").await;
     let stop = CancellationToken::new();
-    bus.subscribe("once", &["test.>"], consumer.clone(), stop.clone()).await.unwrap();
+    bus.subscribe("once", &["test.>"], Arc::clone(&consumer) as Arc<dyn EventHandler>, stop.clone()).await.unwrap();
     commit_event(&t.db, "test.post.created").await;
 
     let crashing: Arc<dyn EventBus> = Arc::new(CrashAfterPublish(Arc::clone(&bus)));
@@ -224,7 +226,7 @@ for_each_pair!(a_failing_consumer_gets_the_event_again, |t: TestDb, bus: Arc<dyn
     let consumer = Recorder::new("flaky").await;
     consumer.fail_first.store(1, Ordering::SeqCst);
     let stop = CancellationToken::new();
-    bus.subscribe("flaky", &["test.>"], consumer.clone(), stop.clone()).await.unwrap();
+    bus.subscribe("flaky", &["test.>"], Arc::clone(&consumer) as Arc<dyn EventHandler>, stop.clone()).await.unwrap();
     commit_event(&t.db, "test.post.liked").await;
     let relay = relay(&t.db, &bus);
     let backlog = tokio::spawn({

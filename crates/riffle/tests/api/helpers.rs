@@ -1,0 +1,192 @@
+//! `TestApp`: the real application on a random port, with typed request helpers.
+
+use std::net::SocketAddr;
+
+use platform::Config;
+use reqwest::{Response, StatusCode};
+use riffle::{app::Application, modules};
+use serde_json::{Value, json};
+use tempfile::TempDir;
+use tokio_util::sync::CancellationToken;
+
+/// Which backends a test app runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backends {
+    /// SQLite files and the in-process bus: the embedded defaults.
+    Embedded,
+    /// PostgreSQL and NATS JetStream, from `RIFFLE_TEST_POSTGRES_URL` / `RIFFLE_TEST_NATS_URL`.
+    Distributed,
+}
+
+/// The URL in `var`, or `None` after saying the test is skipped (a failure in CI).
+pub fn external(var: &str) -> Option<String> {
+    match std::env::var(var) {
+        Ok(url) if !url.is_empty() => Some(url),
+        _ if std::env::var("RIFFLE_TEST_REQUIRE_BACKENDS").as_deref() == Ok("1") => {
+            panic!("{var} is not set but RIFFLE_TEST_REQUIRE_BACKENDS=1: this backend suite must run")
+        }
+        _ => {
+            eprintln!("skipped: {var} not set");
+            None
+        }
+    }
+}
+
+pub struct TestApp {
+    pub addr: SocketAddr,
+    pub client: reqwest::Client,
+    data_dir: Option<TempDir>,
+    pub config: Config,
+    shutdown: CancellationToken,
+    server: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
+}
+
+// Besides stopping a forgotten app, having `Drop` makes test bodies (`async move` blocks)
+// capture the whole app rather than only the fields they touch.
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        self.shutdown.cancel();
+    }
+}
+
+impl TestApp {
+    /// A configuration for a test: port 0, a fresh data directory, no rate limit.
+    pub async fn config(backends: Backends) -> Option<(Config, TempDir)> {
+        let data_dir = tempfile::tempdir().unwrap();
+        let mut config =
+            Config { bind: "127.0.0.1:0".parse().unwrap(), data_dir: data_dir.path().into(), ..Config::default() };
+        config.http.rate_limit_per_second = 0;
+        config.workers = 2;
+        config.auth.refresh_reuse_grace_secs = 1;
+        if backends == Backends::Distributed {
+            let postgres = external("RIFFLE_TEST_POSTGRES_URL")?;
+            let nats = external("RIFFLE_TEST_NATS_URL")?;
+            config.database.url = fresh_postgres_database(&postgres).await;
+            config.events.url = nats;
+            config.events.stream = format!("T{}", uuid::Uuid::new_v4().simple());
+        }
+        Some((config, data_dir))
+    }
+
+    pub async fn spawn(backends: Backends) -> Option<TestApp> {
+        let (config, data_dir) = Self::config(backends).await?;
+        Some(Self::spawn_with(config, data_dir).await)
+    }
+
+    pub async fn spawn_with(config: Config, data_dir: TempDir) -> TestApp {
+        let modules = modules::resolve("all").unwrap();
+        let application = Application::build(config.clone(), &modules).await.expect("application builds");
+        let addr = application.local_addr();
+        let shutdown = application.shutdown_token();
+        let server = tokio::spawn(application.run_until_stopped(std::future::pending()));
+        TestApp {
+            addr,
+            client: reqwest::Client::new(),
+            data_dir: Some(data_dir),
+            config,
+            shutdown,
+            server: Some(server),
+        }
+    }
+
+    /// Stops the app gracefully, waits until it has, and hands back its data directory.
+    pub async fn stop(mut self) -> TempDir {
+        self.shutdown.cancel();
+        self.server.take().unwrap().await.unwrap().expect("clean shutdown");
+        self.data_dir.take().unwrap()
+    }
+
+    pub fn data_dir(&self) -> &std::path::Path {
+        self.data_dir.as_ref().unwrap().path()
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.addr)
+    }
+
+    pub async fn get(&self, path: &str, token: Option<&str>) -> Response {
+        let mut request = self.client.get(self.url(path));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        request.send().await.unwrap()
+    }
+
+    pub async fn post(&self, path: &str, body: &Value, token: Option<&str>) -> Response {
+        let mut request = self.client.post(self.url(path)).json(body);
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        request.send().await.unwrap()
+    }
+
+    pub async fn delete(&self, path: &str, token: Option<&str>) -> Response {
+        let mut request = self.client.delete(self.url(path));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        request.send().await.unwrap()
+    }
+
+    pub async fn register(&self, username: &str) -> Response {
+        self.post(
+            "/api/v1/auth/register",
+            &json!({ "username": username, "email": format!("{username}@example.org"), "password": "correct horse battery" }),
+            None,
+        )
+        .await
+    }
+
+    pub async fn login(&self, login: &str, password: &str) -> Response {
+        self.post("/api/v1/auth/login", &json!({ "login": login, "password": password }), None).await
+    }
+
+    /// Registers `username` and signs in; returns the token response.
+    pub async fn signed_up(&self, username: &str) -> Value {
+        assert_eq!(self.register(username).await.status(), StatusCode::CREATED);
+        let response = self.login(username, "correct horse battery").await;
+        assert_eq!(response.status(), StatusCode::OK);
+        response.json().await.unwrap()
+    }
+}
+
+/// Creates an empty database next to the one in `url` and returns its URL.
+async fn fresh_postgres_database(url: &str) -> String {
+    use sqlx::Connection;
+    let name = format!("riffle_test_{}", uuid::Uuid::new_v4().simple());
+    let mut conn = sqlx::PgConnection::connect(url).await.expect("PostgreSQL reachable");
+    sqlx::Executor::execute(&mut conn, format!("CREATE DATABASE {name}").as_str()).await.unwrap();
+    let base = url.rsplit_once('/').map_or(url, |(base, _)| base);
+    format!("{base}/{name}")
+}
+
+/// Asserts a problem+json response with `status` and returns its body.
+pub async fn problem(response: Response, status: StatusCode) -> Value {
+    assert_eq!(response.status(), status, "unexpected status");
+    assert_eq!(response.headers().get("content-type").and_then(|v| v.to_str().ok()), Some("application/problem+json"));
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["status"], status.as_u16());
+    assert!(body["detail"].as_str().is_some_and(|d| !d.is_empty()));
+    body
+}
+
+/// Runs `$body` as `async fn(TestApp)` against the embedded and the distributed backends.
+#[macro_export]
+macro_rules! on_every_backend {
+    ($name:ident, $body:expr) => {
+        mod $name {
+            use super::*;
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn embedded() {
+                let app = $crate::helpers::TestApp::spawn($crate::helpers::Backends::Embedded).await.unwrap();
+                ($body)(app).await;
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn distributed() {
+                if let Some(app) = $crate::helpers::TestApp::spawn($crate::helpers::Backends::Distributed).await {
+                    ($body)(app).await;
+                }
+            }
+        }
+    };
+}

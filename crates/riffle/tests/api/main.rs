@@ -1,0 +1,10 @@
+//! Black-box tests of the `riffle` process through its HTTP API and command line.
+//!
+//! Each test spawns the real application on port 0 with its own data directory (SQLite) or
+//! its own PostgreSQL database and NATS stream, see `helpers`.
+
+mod cli;
+mod health;
+mod helpers;
+mod identity;
+mod openapi;
