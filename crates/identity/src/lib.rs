@@ -11,10 +11,13 @@
 //! **Invariant:** identity is the only service that reads or writes accounts and sessions;
 //! others learn about users from its events and its API.
 
+pub mod accounts;
 pub mod api;
+pub mod audit;
 pub mod domain;
 pub mod keys;
 pub mod password;
+pub mod throttle;
 pub mod tokens;
 
 use std::sync::Arc;
@@ -34,6 +37,8 @@ pub struct Identity {
     pub keys: keys::KeyRing,
     pub relay: RelayHandle,
     pub config: Arc<platform::Config>,
+    /// The process's verifier, told at once when an account is suspended or deleted.
+    pub verifier: Arc<platform::http::TokenVerifier>,
 }
 
 /// The routes and their OpenAPI description, without state (used for the spec too).
@@ -47,20 +52,79 @@ pub async fn migrate(runtime: &Runtime) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Starts identity: opens its database, loads its keys, and hands them to the process's verifier.
-pub async fn mount(runtime: &Runtime) -> anyhow::Result<Mounted> {
+/// Opens identity's state: database (migrated), keys, relay.
+async fn open(runtime: &Runtime) -> anyhow::Result<(Arc<Identity>, platform::events::outbox::Relay)> {
     let db = runtime.open_database(NAME, &SQLITE_MIGRATIONS, &POSTGRES_MIGRATIONS).await?;
     let keys = keys::KeyRing::load_or_create(&db).await?;
     runtime.verifier.set_keys(&keys.jwks());
+    refuse_inactive_accounts(&db, runtime).await?;
     let relay = runtime.relay(NAME, &db);
-    let state = Arc::new(Identity { db: db.clone(), keys, relay: relay.handle(), config: Arc::clone(&runtime.config) });
+    let identity = Identity {
+        db,
+        keys,
+        relay: relay.handle(),
+        config: Arc::clone(&runtime.config),
+        verifier: Arc::clone(&runtime.verifier),
+    };
+    Ok((Arc::new(identity), relay))
+}
+
+/// Starts identity: opens its database, loads its keys, and hands them to the process's verifier.
+pub async fn mount(runtime: &Runtime) -> anyhow::Result<Mounted> {
+    let (identity, relay) = open(runtime).await?;
     Ok(Mounted {
         name: NAME,
-        routes: routes().with_state(state),
-        probes: vec![Runtime::database_probe(&db)],
+        routes: routes().with_state(Arc::clone(&identity)),
+        probes: vec![Runtime::database_probe(&identity.db)],
         relay: Some(relay),
         subscriptions: Vec::new(),
         background: Vec::new(),
-        database: Some(db),
+        database: Some(identity.db.clone()),
     })
+}
+
+/// Creates an account from the command line (`riffle admin create-user`), e.g. the first admin.
+/// Its `identity.user.registered` event is relayed when the server next runs.
+pub async fn create_user(
+    runtime: &Runtime,
+    username: &str,
+    email: &str,
+    password: &str,
+    role: platform::Role,
+) -> anyhow::Result<uuid::Uuid> {
+    let fields = (
+        domain::Username::parse(username),
+        domain::Email::parse(email),
+        domain::DisplayName::parse(username),
+        domain::NewPassword::parse("password", password),
+    );
+    let (Ok(username), Ok(email), Ok(display_name), Ok(password)) = fields else {
+        let errors: Vec<String> = [fields.0.err(), fields.1.err(), fields.2.err(), fields.3.err()]
+            .into_iter()
+            .flatten()
+            .map(|e| format!("{} {}", e.field, e.message))
+            .collect();
+        anyhow::bail!("{}", errors.join("; "));
+    };
+    let (identity, _relay) = open(runtime).await?;
+    let password_hash = password::hash(password.expose().to_owned()).await?;
+    let account = accounts::NewAccount { username, email, display_name, password_hash, role };
+    let id = accounts::create(&identity, account, Some(accounts::Actor { id: None, ip: "cli" })).await?;
+    identity.db.close().await;
+    Ok(id)
+}
+
+/// Tells the verifier about accounts suspended or deleted recently enough that tokens issued
+/// before (and perhaps before a restart) could still be unexpired.
+async fn refuse_inactive_accounts(db: &Db, runtime: &Runtime) -> anyhow::Result<()> {
+    use sqlx::Row;
+    let since = platform::db::now_ms() - (runtime.config.auth.access_token_ttl_secs as i64 + 60) * 1000;
+    let rows = sqlx::query("SELECT id FROM users WHERE status <> 'active' AND updated_at_ms > $1")
+        .bind(since)
+        .fetch_all(db.reader())
+        .await?;
+    for row in rows {
+        runtime.verifier.set_revoked(row.try_get::<String, _>("id")?.parse()?, true);
+    }
+    Ok(())
 }

@@ -40,12 +40,20 @@ pub enum Verdict {
     RightNeedsRehash,
 }
 
-/// Verifies on the blocking pool. `stored = None` (no such account) still does the full work
-/// against a fixed hash, so the response time does not tell whether the account exists.
+/// Verifies on the blocking pool. `stored = None` (no such account) or a hash that is no hash
+/// (a deleted account's `!`) still does the full work against a fixed hash and fails, so the
+/// response time does not tell whether the account exists.
 pub async fn verify(password: String, stored: Option<String>) -> anyhow::Result<Verdict> {
     tokio::task::spawn_blocking(move || {
-        let stored = stored.unwrap_or_else(|| dummy_hash().to_owned());
-        let parsed = PasswordHash::new(&stored).map_err(|e| anyhow::anyhow!("stored hash unreadable: {e}"))?;
+        let real = stored.as_deref().and_then(|s| PasswordHash::new(s).ok());
+        let parsed = match real {
+            Some(parsed) => parsed,
+            None => {
+                let dummy = PasswordHash::new(dummy_hash()).expect("dummy hash parses");
+                let _ = hasher().verify_password(password.as_bytes(), &dummy);
+                return Ok(Verdict::Wrong);
+            }
+        };
         if hasher().verify_password(password.as_bytes(), &parsed).is_err() {
             return Ok(Verdict::Wrong);
         }
@@ -75,6 +83,7 @@ mod tests {
         assert_eq!(verify("correct horse battery".into(), Some(stored.clone())).await.unwrap(), Verdict::Right);
         assert_eq!(verify("wrong horse battery".into(), Some(stored)).await.unwrap(), Verdict::Wrong);
         assert_eq!(verify("anything".into(), None).await.unwrap(), Verdict::Wrong);
+        assert_eq!(verify("anything".into(), Some("!".into())).await.unwrap(), Verdict::Wrong, "a disabled hash");
     }
 
     #[tokio::test]

@@ -228,3 +228,65 @@ pub fn from_ms(ms: i64) -> time::OffsetDateTime {
     time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
         .unwrap_or(time::OffsetDateTime::UNIX_EPOCH)
 }
+
+/// A `WHERE` clause of `AND`ed conditions whose `?` placeholders become numbered parameters, for
+/// list endpoints with optional filters.
+#[derive(Debug, Default)]
+pub struct Conditions {
+    parts: Vec<String>,
+    binds: Vec<String>,
+}
+
+impl Conditions {
+    /// Adds `template`; each `?` in it takes the next of `values`.
+    pub fn add(&mut self, template: &str, values: impl IntoIterator<Item = String>) -> &mut Self {
+        let mut values = values.into_iter();
+        let mut sql = String::with_capacity(template.len() + 4);
+        for ch in template.chars() {
+            if ch == '?' {
+                self.binds.push(values.next().expect("a value for every placeholder"));
+                sql.push_str(&format!("${}", self.binds.len()));
+            } else {
+                sql.push(ch);
+            }
+        }
+        assert!(values.next().is_none(), "more values than placeholders in {template:?}");
+        self.parts.push(sql);
+        self
+    }
+
+    /// The clause, `TRUE` when there are no conditions.
+    pub fn sql(&self) -> String {
+        if self.parts.is_empty() { "1 = 1".to_owned() } else { self.parts.join(" AND ") }
+    }
+
+    /// Binds the values to a query built from [`Conditions::sql`].
+    pub fn bind<'q>(
+        &'q self,
+        mut query: sqlx::query::Query<'q, Any, sqlx::any::AnyArguments<'q>>,
+    ) -> sqlx::query::Query<'q, Any, sqlx::any::AnyArguments<'q>> {
+        for value in &self.binds {
+            query = query.bind(value.as_str());
+        }
+        query
+    }
+}
+
+/// Escapes `%`, `_` and `\` for a `LIKE … ESCAPE '\'` pattern.
+pub fn like_prefix(text: &str) -> String {
+    format!("{}%", text.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn conditions_number_their_placeholders_in_order() {
+        let mut c = Conditions::default();
+        assert_eq!(c.sql(), "1 = 1");
+        c.add("a = ?", ["x".to_owned()]).add("(b LIKE ? OR c LIKE ?)", ["p%".to_owned(), "p%".to_owned()]);
+        assert_eq!(c.sql(), "a = $1 AND (b LIKE $2 OR c LIKE $3)");
+        assert_eq!(like_prefix("50%_a\\"), "50\\%\\_a\\\\%");
+    }
+}

@@ -46,4 +46,24 @@ pub enum Command {
     },
     /// List the services and groups that `--target` accepts.
     Targets,
+    /// Administration from the command line.
+    Admin {
+        #[command(subcommand)]
+        command: AdminCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AdminCommand {
+    /// Create an account, e.g. the first admin. The password is read from RIFFLE_ADMIN_PASSWORD,
+    /// or else from the first line of standard input.
+    CreateUser {
+        #[arg(long)]
+        username: String,
+        #[arg(long)]
+        email: String,
+        /// user, moderator or admin.
+        #[arg(long, default_value = "admin", value_parser = ["user", "moderator", "admin"])]
+        role: String,
+    },
 }

@@ -7,7 +7,7 @@ use figment::{Figment, providers::Serialized};
 use platform::Config;
 use riffle::{
     app::{self, Application},
-    cli::{Cli, Command},
+    cli::{AdminCommand, Cli, Command},
     modules,
 };
 
@@ -49,6 +49,26 @@ fn main() -> ExitCode {
             };
             platform::telemetry::init(&config.log);
             run(config.worker_threads(), app::migrate(config, &modules))
+        }
+        Command::Admin { command: AdminCommand::CreateUser { username, email, role } } => {
+            let password = match std::env::var("RIFFLE_ADMIN_PASSWORD") {
+                Ok(password) => password,
+                Err(_) => {
+                    let mut line = String::new();
+                    if std::io::stdin().read_line(&mut line).is_err() {
+                        return fail(&"cannot read the password from standard input");
+                    }
+                    line.trim_end_matches(['\r', '\n']).to_owned()
+                }
+            };
+            let role = platform::Role::parse(&role).expect("clap checked the role");
+            platform::telemetry::init(&config.log);
+            run(config.worker_threads(), async move {
+                let runtime = platform::Runtime::new(std::sync::Arc::new(config), Default::default()).await?;
+                let id = identity::create_user(&runtime, &username, &email, &password, role).await?;
+                println!("created {} {username} ({id})", role.as_str());
+                Ok(())
+            })
         }
         Command::Serve { target, .. } => {
             let modules = match modules::resolve(&target) {

@@ -7,23 +7,29 @@ use axum::{
     http::{HeaderMap, StatusCode, header},
 };
 use platform::{
-    ApiError, Principal, StoreError,
+    ApiError, Principal, Role,
     db::now_ms,
-    events::outbox,
-    http::{Json, Problem},
+    http::{ClientIp, Json, Problem},
 };
 use serde::{Deserialize, Serialize};
+use serde_json::json;
 use sqlx::Row;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::users::{USER_COLUMNS, UserView};
 use crate::{
-    Identity,
+    Identity, accounts,
+    audit::{self, Action},
     domain::{DisplayName, Email, NewPassword, Username},
     password::{self, Verdict},
-    tokens,
+    throttle, tokens,
 };
+
+fn locked(wait_ms: i64) -> ApiError {
+    let secs = (wait_ms as u64).div_ceil(1000);
+    ApiError::too_many_requests(secs)
+}
 
 /// How long a session (and so its refresh token) lives without being refreshed.
 const SESSION_TTL_MS: i64 = 30 * 24 * 3600 * 1000;
@@ -61,38 +67,8 @@ pub(super) async fn register(
         return Err(ApiError::validation(errors));
     };
     let password_hash = password::hash(password.expose().to_owned()).await?;
-
-    let id = Uuid::now_v7();
-    let now = now_ms();
-    let mut tx = identity.db.begin().await?;
-    sqlx::query(
-        "INSERT INTO users (id, username, username_key, email, email_key, display_name, password_hash, role, status, \
-         created_at_ms, updated_at_ms) VALUES ($1, $2, $3, $4, $5, $6, $7, 'user', 'active', $8, $8)",
-    )
-    .bind(id.to_string())
-    .bind(username.as_str())
-    .bind(username.key())
-    .bind(email.as_str())
-    .bind(email.key())
-    .bind(display_name.as_str())
-    .bind(password_hash)
-    .bind(now)
-    .execute(&mut *tx)
-    .await
-    .map_err(|e| match StoreError::from_sqlx(e) {
-        StoreError::Conflict(what) if what.contains("username") => ApiError::conflict("username is taken"),
-        StoreError::Conflict(what) if what.contains("email") => ApiError::conflict("email is already registered"),
-        other => other.into(),
-    })?;
-    outbox::enqueue(
-        &mut tx,
-        "identity.user.registered",
-        &serde_json::json!({ "user_id": id, "username": username.as_str(), "display_name": display_name.as_str() }),
-    )
-    .await?;
-    tx.commit().await.map_err(StoreError::from_sqlx)?;
-    identity.relay.wake();
-
+    let account = accounts::NewAccount { username, email, display_name, password_hash, role: Role::User };
+    let id = accounts::create(&identity, account, None).await?;
     let row = sqlx::query(&format!("SELECT {USER_COLUMNS} FROM users WHERE id = $1"))
         .bind(id.to_string())
         .fetch_one(identity.db.writer())
@@ -126,12 +102,19 @@ pub(super) struct TokenResponse {
 #[utoipa::path(post, path = "/api/v1/auth/login", tag = "identity", request_body = LoginRequest,
     responses((status = 200, body = TokenResponse),
         (status = 401, body = Problem, description = "wrong login or password (the same answer for both)"),
-        (status = 403, body = Problem, description = "account suspended")))]
+        (status = 403, body = Problem, description = "account suspended"),
+        (status = 429, body = Problem, description = "too many failed attempts for this login or address; see Retry-After")))]
 pub(super) async fn login(
     State(identity): State<Arc<Identity>>,
+    ClientIp(ip): ClientIp,
     headers: HeaderMap,
     Json(request): Json<LoginRequest>,
 ) -> Result<Json<TokenResponse>, ApiError> {
+    let account_key = throttle::account_key(&request.login);
+    let address_key = throttle::address_key(&ip);
+    if let Some(wait_ms) = throttle::locked_for(&identity.db, &[account_key.clone(), address_key.clone()]).await? {
+        return Err(locked(wait_ms));
+    }
     if request.login.len() > 254 || request.password.chars().count() > 128 {
         return Err(ApiError::unauthorized("wrong login or password"));
     }
@@ -143,14 +126,21 @@ pub(super) async fn login(
     let stored = row.as_ref().map(|r| r.try_get::<String, _>("password_hash")).transpose()?;
     // Verify even when there is no such account, so timing does not reveal which logins exist.
     let verdict = password::verify(request.password.clone(), stored).await?;
-    let (Some(row), Verdict::Right | Verdict::RightNeedsRehash) = (row, verdict) else {
+    let (Some(row), Verdict::Right | Verdict::RightNeedsRehash) = (row.as_ref(), verdict) else {
+        let target = row.as_ref().and_then(|r| r.try_get::<String, _>("id").ok()).and_then(|id| id.parse().ok());
+        let keys = [(account_key, throttle::ACCOUNT_LIMIT), (address_key, throttle::ADDRESS_LIMIT)];
+        let now_locked = throttle::record_failure(&identity.db, &keys).await?;
+        let action = if now_locked { Action::SignInLocked } else { Action::SignInFailed };
+        let detail = json!({ "login": request.login.chars().take(64).collect::<String>() });
+        audit::record(identity.db.writer(), audit::Entry { action, actor: None, target, ip: &ip, detail }).await?;
         return Err(ApiError::unauthorized("wrong login or password"));
     };
     let status: String = row.try_get("status")?;
     if status != "active" {
         return Err(ApiError::forbidden("this account is suspended"));
     }
-    let user = UserView::from_row(&row)?;
+    let user = UserView::from_row(row)?;
+    throttle::clear(&identity.db, &account_key).await?;
     if verdict == Verdict::RightNeedsRehash {
         let hash = password::hash(request.password).await?;
         sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")
@@ -175,6 +165,12 @@ pub(super) async fn login(
     .bind(now)
     .bind(now + SESSION_TTL_MS)
     .execute(&mut *tx)
+    .await?;
+    let detail = json!({ "session_id": session_id });
+    audit::record(
+        &mut *tx,
+        audit::Entry { action: Action::SignIn, actor: Some(user.id), target: Some(user.id), ip: &ip, detail },
+    )
     .await?;
     sqlx::query("INSERT INTO refresh_tokens (token_hash, session_id, issued_at_ms) VALUES ($1, $2, $3)")
         .bind(refresh_hash)

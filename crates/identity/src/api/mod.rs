@@ -1,7 +1,9 @@
 //! Identity's HTTP API: one module per resource.
 
+mod admin;
 mod auth;
 mod jwks;
+mod me;
 mod sessions;
 mod users;
 
@@ -21,7 +23,11 @@ pub(crate) fn routes() -> OpenApiRouter<Arc<Identity>> {
         .routes(routes!(auth::logout))
         .routes(routes!(sessions::list))
         .routes(routes!(sessions::revoke))
-        .routes(routes!(users::me))
+        .routes(routes!(me::show, me::update, me::delete))
+        .routes(routes!(me::change_password))
+        .routes(routes!(admin::list_users))
+        .routes(routes!(admin::update_user, admin::delete_user))
+        .routes(routes!(admin::audit_log))
         .routes(routes!(users::show))
         .routes(routes!(jwks::jwks))
 }

@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use axum::extract::State;
 use platform::{
-    ApiError, Principal,
+    ApiError,
     db::from_ms,
     http::{Json, Path, Problem},
 };
@@ -28,14 +28,6 @@ pub struct UserView {
     pub created_at: time::OffsetDateTime,
 }
 
-/// The signed-in user's own account: the public profile plus private fields.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct MeView {
-    #[serde(flatten)]
-    pub profile: UserView,
-    pub email: String,
-}
-
 pub(crate) const USER_COLUMNS: &str =
     "id, username, email, display_name, bio, avatar_media_id, role, status, created_at_ms, password_hash";
 
@@ -52,19 +44,6 @@ impl UserView {
             created_at: from_ms(row.try_get("created_at_ms")?),
         })
     }
-}
-
-/// The signed-in user's account.
-#[utoipa::path(get, path = "/api/v1/me", tag = "identity", security(("bearer" = [])),
-    responses((status = 200, body = MeView), (status = 401, body = Problem)))]
-pub(super) async fn me(State(identity): State<Arc<Identity>>, principal: Principal) -> Result<Json<MeView>, ApiError> {
-    let row = sqlx::query(&format!("SELECT {USER_COLUMNS} FROM users WHERE id = $1 AND status = 'active'"))
-        .bind(principal.user_id.to_string())
-        .fetch_optional(identity.db.reader())
-        .await?
-        .ok_or_else(|| ApiError::unauthorized("this account is no longer active"))?;
-    let email: String = row.try_get("email")?;
-    Ok(Json(MeView { profile: UserView::from_row(&row)?, email }))
 }
 
 /// A user's public profile, by id or by username (case-insensitive).

@@ -6,7 +6,9 @@
 //! decides status codes and bodies.
 
 pub mod auth;
+pub mod client_ip;
 pub mod json;
+pub mod pagination;
 pub mod problem;
 pub mod rate_limit;
 
@@ -31,6 +33,7 @@ use tower_http::{
 use tracing::Instrument;
 
 pub use auth::{Principal, Role, TokenVerifier};
+pub use client_ip::ClientIp;
 pub use json::{Json, Path, Query};
 pub use problem::{ApiError, FieldError, Problem};
 

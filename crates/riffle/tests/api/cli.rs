@@ -149,3 +149,25 @@ fn config_prints_the_effective_values_without_secrets() {
     assert!(text.contains("rate_limit_per_second = 7"), "{text}");
     assert!(text.contains("bind = \"0.0.0.0:8000\""), "the documented default");
 }
+
+#[test]
+fn the_first_admin_is_created_from_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = riffle()
+        .args(["admin", "create-user", "--username", "first_admin", "--email", "root@example.org"])
+        .env("RIFFLE_DATA_DIR", dir.path())
+        .env("RIFFLE_ADMIN_PASSWORD", "correct horse battery")
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    assert!(String::from_utf8_lossy(&output.stdout).contains("created admin first_admin"));
+
+    let weak = riffle()
+        .args(["admin", "create-user", "--username", "second", "--email", "two@example.org"])
+        .env("RIFFLE_DATA_DIR", dir.path())
+        .env("RIFFLE_ADMIN_PASSWORD", "password")
+        .output()
+        .unwrap();
+    assert!(!weak.status.success());
+    assert!(String::from_utf8_lossy(&weak.stderr).contains("password"));
+}

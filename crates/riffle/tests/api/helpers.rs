@@ -190,3 +190,39 @@ macro_rules! on_every_backend {
         }
     };
 }
+
+impl TestApp {
+    pub async fn patch(&self, path: &str, body: &Value, token: Option<&str>) -> Response {
+        let mut request = self.client.patch(self.url(path)).json(body);
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        request.send().await.unwrap()
+    }
+
+    pub async fn delete_with(&self, path: &str, body: &Value, token: Option<&str>) -> Response {
+        let mut request = self.client.delete(self.url(path)).json(body);
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        request.send().await.unwrap()
+    }
+
+    /// Creates an admin the way an operator bootstraps one (`riffle admin create-user`) and signs in.
+    pub async fn admin(&self, username: &str) -> Value {
+        let runtime =
+            platform::Runtime::new(std::sync::Arc::new(self.config.clone()), CancellationToken::new()).await.unwrap();
+        identity::create_user(
+            &runtime,
+            username,
+            &format!("{username}@example.org"),
+            "correct horse battery",
+            platform::Role::Admin,
+        )
+        .await
+        .unwrap();
+        let response = self.login(username, "correct horse battery").await;
+        assert_eq!(response.status(), StatusCode::OK);
+        response.json().await.unwrap()
+    }
+}

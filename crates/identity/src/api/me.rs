@@ -1,0 +1,163 @@
+//! The signed-in user's own account: read, edit, change the password, delete.
+
+use std::sync::Arc;
+
+use axum::{extract::State, http::StatusCode};
+use platform::{
+    ApiError, Principal,
+    http::{ClientIp, FieldError, Json, Problem},
+};
+use serde::{Deserialize, Serialize};
+use sqlx::Row;
+use utoipa::ToSchema;
+
+use super::users::{USER_COLUMNS, UserView};
+use crate::{
+    Identity,
+    accounts::{self, Actor, ProfileChanges},
+    domain::{DisplayName, NewPassword},
+    password::{self, Verdict},
+};
+
+/// The most characters a bio may have.
+const BIO_MAX_CHARS: usize = 500;
+
+/// The signed-in user's own account: the public profile plus private fields.
+#[derive(Debug, Serialize, ToSchema)]
+pub(super) struct MeView {
+    #[serde(flatten)]
+    profile: UserView,
+    email: String,
+}
+
+async fn load(identity: &Identity, principal: &Principal) -> Result<MeView, ApiError> {
+    let row = sqlx::query(&format!("SELECT {USER_COLUMNS} FROM users WHERE id = $1 AND status = 'active'"))
+        .bind(principal.user_id.to_string())
+        .fetch_optional(identity.db.reader())
+        .await?
+        .ok_or_else(|| ApiError::unauthorized("this account is no longer active"))?;
+    Ok(MeView { email: row.try_get("email")?, profile: UserView::from_row(&row)? })
+}
+
+/// The signed-in user's account.
+#[utoipa::path(get, path = "/api/v1/me", tag = "identity", security(("bearer" = [])),
+    responses((status = 200, body = MeView), (status = 401, body = Problem)))]
+pub(super) async fn show(
+    State(identity): State<Arc<Identity>>,
+    principal: Principal,
+) -> Result<Json<MeView>, ApiError> {
+    Ok(Json(load(&identity, &principal).await?))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(super) struct ProfilePatch {
+    /// 1 to 50 characters.
+    display_name: Option<String>,
+    /// Up to 500 characters.
+    bio: Option<String>,
+    /// A media id from `POST /api/v1/media`; `null` removes the avatar.
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<String>)]
+    avatar_media_id: Option<Option<String>>,
+}
+
+/// Tells an absent field (`None`) from an explicit `null` (`Some(None)`).
+fn double_option<'de, D: serde::Deserializer<'de>>(de: D) -> Result<Option<Option<String>>, D::Error> {
+    Option::<String>::deserialize(de).map(Some)
+}
+
+/// Edits the signed-in user's profile; absent fields stay as they are.
+#[utoipa::path(patch, path = "/api/v1/me", tag = "identity", security(("bearer" = [])), request_body = ProfilePatch,
+    responses((status = 200, body = MeView), (status = 401, body = Problem), (status = 422, body = Problem)))]
+pub(super) async fn update(
+    State(identity): State<Arc<Identity>>,
+    principal: Principal,
+    ClientIp(ip): ClientIp,
+    Json(patch): Json<ProfilePatch>,
+) -> Result<Json<MeView>, ApiError> {
+    let mut errors = Vec::new();
+    let display_name =
+        patch.display_name.as_deref().map(DisplayName::parse).transpose().map_err(|e| errors.push(e)).ok();
+    let bio = patch.bio.map(|b| b.trim().to_owned());
+    if bio.as_ref().is_some_and(|b| b.chars().count() > BIO_MAX_CHARS) {
+        errors.push(FieldError::new("bio", format!("must be at most {BIO_MAX_CHARS} characters")));
+    }
+    if let Some(Some(media)) = &patch.avatar_media_id
+        && (media.is_empty() || media.len() > 64 || !media.chars().all(|c| c.is_ascii_alphanumeric() || c == '-'))
+    {
+        errors.push(FieldError::new("avatar_media_id", "is not a media id"));
+    }
+    if !errors.is_empty() {
+        return Err(ApiError::validation(errors));
+    }
+    let changes = ProfileChanges { display_name: display_name.flatten(), bio, avatar_media_id: patch.avatar_media_id };
+    accounts::update_profile(&identity, principal.user_id, changes, Actor { id: Some(principal.user_id), ip: &ip })
+        .await?;
+    Ok(Json(load(&identity, &principal).await?))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(super) struct PasswordChange {
+    current_password: String,
+    /// 8 to 128 characters; common passwords are refused.
+    new_password: String,
+}
+
+/// Changes the password. Every other session ends; this one stays signed in.
+#[utoipa::path(post, path = "/api/v1/me/password", tag = "identity", security(("bearer" = [])), request_body = PasswordChange,
+    responses((status = 204), (status = 401, body = Problem), (status = 422, body = Problem)))]
+pub(super) async fn change_password(
+    State(identity): State<Arc<Identity>>,
+    principal: Principal,
+    ClientIp(ip): ClientIp,
+    Json(change): Json<PasswordChange>,
+) -> Result<StatusCode, ApiError> {
+    let new = NewPassword::parse("new_password", &change.new_password).map_err(|e| ApiError::validation(vec![e]))?;
+    check_password(&identity, &principal, change.current_password, "current_password").await?;
+    let hash = password::hash(new.expose().to_owned()).await?;
+    let actor = Actor { id: Some(principal.user_id), ip: &ip };
+    accounts::change_password(&identity, principal.user_id, hash, Some(principal.session_id), actor).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(super) struct DeleteAccount {
+    /// The current password, to confirm.
+    password: String,
+}
+
+/// Deletes the signed-in user's account. Personal data is erased at once, and the user's posts
+/// and connections are removed by the services that own them.
+#[utoipa::path(delete, path = "/api/v1/me", tag = "identity", security(("bearer" = [])), request_body = DeleteAccount,
+    responses((status = 204), (status = 401, body = Problem), (status = 422, body = Problem)))]
+pub(super) async fn delete(
+    State(identity): State<Arc<Identity>>,
+    principal: Principal,
+    ClientIp(ip): ClientIp,
+    Json(confirm): Json<DeleteAccount>,
+) -> Result<StatusCode, ApiError> {
+    check_password(&identity, &principal, confirm.password, "password").await?;
+    accounts::delete(&identity, principal.user_id, Actor { id: Some(principal.user_id), ip: &ip }).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn check_password(
+    identity: &Identity,
+    principal: &Principal,
+    given: String,
+    field: &str,
+) -> Result<(), ApiError> {
+    let stored: Option<String> = sqlx::query("SELECT password_hash FROM users WHERE id = $1 AND status = 'active'")
+        .bind(principal.user_id.to_string())
+        .fetch_optional(identity.db.reader())
+        .await?
+        .map(|row| row.try_get("password_hash"))
+        .transpose()?;
+    match password::verify(given, stored).await? {
+        Verdict::Wrong => Err(ApiError::invalid_field(field, "is not your current password")),
+        Verdict::Right | Verdict::RightNeedsRehash => Ok(()),
+    }
+}
