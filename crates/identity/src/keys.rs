@@ -64,10 +64,22 @@ impl KeyRing {
 
     /// The key to sign with now: the newest one whose signing time has come.
     pub fn current(&self) -> (String, EncodingKey) {
+        self.current_at(now_ms())
+    }
+
+    pub fn current_at(&self, now_ms: i64) -> (String, EncodingKey) {
         let keys = self.keys.read().expect("not poisoned");
-        let now = now_ms();
-        let key = keys.iter().rev().find(|k| k.signs_from_ms <= now).or(keys.first()).expect("at least one key");
+        let key = keys.iter().rev().find(|k| k.signs_from_ms <= now_ms).or(keys.first()).expect("at least one key");
         (key.kid.clone(), key.encoding.clone())
+    }
+
+    /// Re-reads the keys from the database (other replicas may have rotated).
+    pub async fn reload(&self, db: &Db) -> anyhow::Result<()> {
+        let keys = Self::load(db).await?;
+        if !keys.is_empty() {
+            *self.keys.write().expect("not poisoned") = keys;
+        }
+        Ok(())
     }
 
     /// The public keys, as served at `/.well-known/jwks.json`.
@@ -111,4 +123,81 @@ pub async fn create_key(db: &Db, signs_from_ms: i64) -> anyhow::Result<String> {
     .execute(db.writer())
     .await?;
     Ok(kid)
+}
+
+/// How far ahead of signing a new key is published: longer than any verifier caches the JWKS.
+pub const PUBLISH_AHEAD_MS: i64 = 3600 * 1000;
+
+/// One rotation step at time `now`: publishes a next key when the signing key is older than
+/// `rotate_after_ms`, and retires keys that stopped signing longer ago than `token_ttl_ms` (no
+/// unexpired token can carry them). Returns whether anything changed.
+pub async fn rotate(db: &Db, now: i64, rotate_after_ms: i64, token_ttl_ms: i64) -> anyhow::Result<bool> {
+    let rows =
+        sqlx::query("SELECT kid, signs_from_ms FROM signing_keys WHERE retired_at_ms IS NULL ORDER BY signs_from_ms")
+            .fetch_all(db.reader())
+            .await?;
+    let keys: Vec<(String, i64)> = rows
+        .iter()
+        .map(|r| Ok((r.try_get("kid")?, r.try_get("signs_from_ms")?)))
+        .collect::<Result<_, sqlx::Error>>()?;
+    let mut changed = false;
+    let newest = keys.last().map(|(_, from)| *from);
+    if newest.is_some_and(|from| from <= now && now - from >= rotate_after_ms) {
+        create_key(db, now + PUBLISH_AHEAD_MS).await?;
+        changed = true;
+    }
+    // A key is superseded once a later key has been signing; retire it after the token lifetime.
+    for pair in keys.windows(2) {
+        let ((old_kid, _), (_, successor_from)) = (&pair[0], &pair[1]);
+        if *successor_from <= now && now - successor_from > token_ttl_ms + 60_000 {
+            sqlx::query("UPDATE signing_keys SET retired_at_ms = $1 WHERE kid = $2")
+                .bind(now)
+                .bind(old_kid)
+                .execute(db.writer())
+                .await?;
+            changed = true;
+        }
+    }
+    Ok(changed)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const DAY: i64 = 24 * 3600 * 1000;
+    const TTL: i64 = 15 * 60 * 1000;
+
+    async fn db() -> (Db, tempfile::TempDir) {
+        let dir = tempfile::tempdir().unwrap();
+        let location = platform::config::DatabaseLocation::Sqlite(dir.path().join("identity.db"));
+        let db = Db::connect("identity", &location, 2).await.unwrap();
+        db.migrate(&crate::SQLITE_MIGRATIONS, &crate::POSTGRES_MIGRATIONS).await.unwrap();
+        (db, dir)
+    }
+
+    #[tokio::test]
+    async fn the_next_key_is_published_before_it_signs_and_the_old_one_retired_after_tokens_expire() {
+        let (db, _dir) = db().await;
+        let ring = KeyRing::load_or_create(&db).await.unwrap();
+        let (first, _) = ring.current();
+        let now = now_ms();
+        assert!(!rotate(&db, now + DAY, 30 * DAY, TTL).await.unwrap(), "too young to rotate");
+
+        let rotation_time = now + 30 * DAY;
+        assert!(rotate(&db, rotation_time, 30 * DAY, TTL).await.unwrap());
+        ring.reload(&db).await.unwrap();
+        assert_eq!(ring.jwks().keys.len(), 2, "the next key is published at once");
+        assert_eq!(ring.current_at(rotation_time).0, first, "but does not sign yet");
+        let (second, _) = ring.current_at(rotation_time + PUBLISH_AHEAD_MS);
+        assert_ne!(second, first, "it signs once the hour has passed");
+        assert!(!rotate(&db, rotation_time + 1, 30 * DAY, TTL).await.unwrap(), "one pending key at a time");
+
+        // Tokens signed by the first key expire TTL after the second starts signing.
+        let later = rotation_time + PUBLISH_AHEAD_MS + TTL + 120_000;
+        assert!(rotate(&db, later, 30 * DAY, TTL).await.unwrap());
+        ring.reload(&db).await.unwrap();
+        let kids: Vec<_> = ring.jwks().keys.iter().map(|k| k.common.key_id.clone().unwrap()).collect();
+        assert_eq!(kids, [second]);
+    }
 }

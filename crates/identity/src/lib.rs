@@ -78,9 +78,37 @@ pub async fn mount(runtime: &Runtime) -> anyhow::Result<Mounted> {
         probes: vec![Runtime::database_probe(&identity.db)],
         relay: Some(relay),
         subscriptions: Vec::new(),
-        background: Vec::new(),
+        background: vec![platform::service::task(maintain_keys(Arc::clone(&identity), runtime.shutdown.clone()))],
         database: Some(identity.db.clone()),
     })
+}
+
+/// Rotates signing keys on schedule and keeps this replica's keys (and the process's verifier)
+/// in step with the database, where another replica may have rotated them.
+async fn maintain_keys(identity: Arc<Identity>, shutdown: tokio_util::sync::CancellationToken) {
+    const DAY_MS: i64 = 24 * 3600 * 1000;
+    let auth = &identity.config.auth;
+    loop {
+        tokio::select! {
+            () = shutdown.cancelled() => return,
+            () = tokio::time::sleep(std::time::Duration::from_secs(60)) => {}
+        }
+        let step = async {
+            if auth.signing_key_rotation_days > 0 {
+                let rotate_after = auth.signing_key_rotation_days as i64 * DAY_MS;
+                let ttl = auth.access_token_ttl_secs as i64 * 1000;
+                if keys::rotate(&identity.db, platform::db::now_ms(), rotate_after, ttl).await? {
+                    tracing::info!("signing keys rotated");
+                }
+            }
+            identity.keys.reload(&identity.db).await?;
+            identity.verifier.set_keys(&identity.keys.jwks());
+            anyhow::Ok(())
+        };
+        if let Err(err) = step.await {
+            tracing::warn!(error = format!("{err:#}"), "signing key maintenance failed; will retry");
+        }
+    }
 }
 
 /// Creates an account from the command line (`riffle admin create-user`), e.g. the first admin.

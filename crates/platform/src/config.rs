@@ -111,6 +111,9 @@ pub struct AuthConfig {
     /// A used refresh token presented again within this many seconds is taken as a client's
     /// retry; later, as theft, and the whole session is revoked.
     pub refresh_reuse_grace_secs: u64,
+    /// Identity starts signing with a new key this often (0: never). The next key is published
+    /// in the JWKS an hour before it signs, so every verifier knows it in time.
+    pub signing_key_rotation_days: u64,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -177,6 +180,7 @@ impl Default for AuthConfig {
             access_token_ttl_secs: 15 * 60,
             token_cache_capacity: 100_000,
             refresh_reuse_grace_secs: 5,
+            signing_key_rotation_days: 30,
         }
     }
 }

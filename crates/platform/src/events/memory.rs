@@ -36,8 +36,8 @@ impl EventBus for InProcessBus {
         let subscriptions = self.subscriptions.read().expect("not poisoned").clone();
         for event in events {
             for sub in subscriptions.iter().filter(|s| s.topics.iter().any(|t| topic_matches(t, &event.topic))) {
-                sub.handler
-                    .handle(event)
+                event
+                    .in_trace(sub.handler.handle(event))
                     .await
                     .map_err(|e| BusError::Consumer { event: event.id, message: format!("{}: {e:#}", sub.consumer) })?;
             }

@@ -38,6 +38,17 @@ pub struct Event {
 }
 
 impl Event {
+    /// Runs a consumer's work on this event in the trace of the request that caused it, so the
+    /// events the consumer writes in turn continue the same trace.
+    pub async fn in_trace<F: Future>(&self, work: F) -> F::Output {
+        let context = self
+            .traceparent
+            .as_deref()
+            .and_then(crate::trace_context::TraceContext::parse)
+            .map_or_else(crate::trace_context::TraceContext::new_root, |parent| parent.child());
+        context.scope(work).await
+    }
+
     /// Decodes the payload into the type the consumer expects.
     pub fn decode<T: serde::de::DeserializeOwned>(&self) -> anyhow::Result<T> {
         serde_json::from_value(self.payload.clone())

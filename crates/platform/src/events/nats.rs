@@ -157,7 +157,7 @@ impl EventBus for NatsBus {
                     let _ = message.ack().await;
                     continue;
                 }
-                match handler.handle(&event).await {
+                match event.in_trace(handler.handle(&event)).await {
                     Ok(()) => {
                         if let Err(err) = message.ack().await {
                             tracing::warn!(consumer = %name, event = %event.id, error = %err, "ack failed; event will be redelivered");

@@ -10,6 +10,7 @@ use std::{
 };
 
 use async_trait::async_trait;
+use platform::trace_context::TraceContext;
 use platform::{
     Db,
     events::{BusError, Event, EventBus, EventHandler, inbox, outbox, outbox::Relay},
@@ -26,6 +27,8 @@ struct Recorder {
     fail_first: AtomicUsize,
     attempts: AtomicUsize,
     seen: Mutex<Vec<String>>,
+    /// The trace id current while each event was handled.
+    traces: Mutex<Vec<Option<String>>>,
     _dir: Option<tempfile::TempDir>,
 }
 
@@ -43,6 +46,7 @@ impl Recorder {
             fail_first: AtomicUsize::new(0),
             attempts: AtomicUsize::new(0),
             seen: Mutex::default(),
+            traces: Mutex::default(),
             _dir,
         })
     }
@@ -56,6 +60,7 @@ impl Recorder {
 impl EventHandler for Recorder {
     async fn handle(&self, event: &Event) -> anyhow::Result<()> {
         self.attempts.fetch_add(1, Ordering::SeqCst);
+        self.traces.lock().unwrap().push(TraceContext::current().map(|c| c.trace_id_hex()));
         if self.fail_first.load(Ordering::SeqCst) > 0 {
             self.fail_first.fetch_sub(1, Ordering::SeqCst);
             anyhow::bail!("simulated consumer failure");
@@ -244,4 +249,16 @@ for_each_pair!(a_rolled_back_change_publishes_nothing, |t: TestDb, bus: Arc<dyn 
     outbox::enqueue(&mut tx, "test.never", &serde_json::json!({})).await.unwrap();
     tx.rollback().await.unwrap();
     assert_eq!(relay(&t.db, &bus).relay_once().await.unwrap(), 0);
+});
+
+for_each_pair!(consumers_continue_the_trace_of_the_change, |t: TestDb, bus: Arc<dyn EventBus>| async move {
+    let consumer = Recorder::new("traced").await;
+    let stop = CancellationToken::new();
+    bus.subscribe("traced", &["test.>"], Arc::clone(&consumer) as Arc<dyn EventHandler>, stop.clone()).await.unwrap();
+    let request = TraceContext::new_root();
+    request.scope(commit_event(&t.db, "test.post.created")).await;
+    relay(&t.db, &bus).relay_once().await.unwrap();
+    eventually("the event is applied", || async { consumer.effects().await == 1 }).await;
+    assert_eq!(*consumer.traces.lock().unwrap(), [Some(request.trace_id_hex())]);
+    stop.cancel();
 });
