@@ -6,6 +6,7 @@
 //! * `db`: the relational port (SQLite or PostgreSQL), one database per service.
 //! * `events`: the event port (in-process or NATS JetStream), outbox relay and inbox dedupe.
 //! * `http`: problem+json errors, extractors, auth, rate limits, and the shared router stack.
+//! * `ids`: identifiers shared across services (time-ordered post ids).
 //! * `service`: the contract between a service crate and the process that runs it.
 //! * `metrics`, `telemetry`, `trace_context`: observability.
 //!
@@ -16,6 +17,7 @@ pub mod config;
 pub mod db;
 pub mod events;
 pub mod http;
+pub mod ids;
 pub mod metrics;
 pub mod service;
 pub mod telemetry;
