@@ -38,6 +38,7 @@ pub struct Config {
     pub events: EventsConfig,
     pub http: HttpConfig,
     pub auth: AuthConfig,
+    pub content: ContentConfig,
     /// Per-service overrides, keyed by service name (`[services.identity]`).
     pub services: BTreeMap<String, ServiceOverrides>,
 }
@@ -116,6 +117,21 @@ pub struct AuthConfig {
     pub signing_key_rotation_days: u64,
 }
 
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ContentConfig {
+    /// Longest post, in Unicode characters (not bytes).
+    pub max_post_chars: usize,
+    /// Most media attachments on one post.
+    pub max_media_per_post: usize,
+}
+
+impl Default for ContentConfig {
+    fn default() -> Self {
+        Self { max_post_chars: 500, max_media_per_post: 4 }
+    }
+}
+
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct ServiceOverrides {
@@ -135,6 +151,7 @@ impl Default for Config {
             events: EventsConfig::default(),
             http: HttpConfig::default(),
             auth: AuthConfig::default(),
+            content: ContentConfig::default(),
             services: BTreeMap::new(),
         }
     }
@@ -278,6 +295,16 @@ impl Config {
                 "auth.access_token_ttl_secs",
                 self.auth.access_token_ttl_secs,
                 "must be between 60 and 86400",
+            ));
+        }
+        if !(1..=100_000).contains(&self.content.max_post_chars) {
+            return Err(ConfigError::key("content.max_post_chars", self.content.max_post_chars, "must be 1 to 100000"));
+        }
+        if self.content.max_media_per_post > 16 {
+            return Err(ConfigError::key(
+                "content.max_media_per_post",
+                self.content.max_media_per_post,
+                "must be 0 to 16",
             ));
         }
         if !self.auth.jwks_url.is_empty() && !self.auth.jwks_url.starts_with("http") {

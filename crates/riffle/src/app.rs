@@ -41,6 +41,7 @@ pub fn openapi(modules: &[Module]) -> OpenApi {
     for module in modules {
         let part = match module {
             Module::Identity => identity::routes().split_for_parts().1,
+            Module::Content => content::routes().split_for_parts().1,
             other => unreachable!("{other} is not available"),
         };
         spec.merge(part);
@@ -75,6 +76,7 @@ pub async fn migrate(config: Config, modules: &[Module]) -> anyhow::Result<()> {
     for module in modules {
         match module {
             Module::Identity => identity::migrate(&runtime).await?,
+            Module::Content => content::migrate(&runtime).await?,
             other => unreachable!("{other} is not available"),
         }
         tracing::info!(service = %module, "migrations applied");
@@ -105,6 +107,7 @@ impl Application {
         for module in modules {
             let service = match module {
                 Module::Identity => identity::mount(&runtime).await,
+                Module::Content => content::mount(&runtime).await,
                 other => unreachable!("{other} is not available"),
             };
             mounted.push(service.with_context(|| format!("cannot start the {module} service"))?);

@@ -103,11 +103,14 @@ impl EventBus for NatsBus {
         shutdown: CancellationToken,
     ) -> Result<(), BusError> {
         let stream = self.jetstream.get_stream(&self.stream).await.map_err(|e| BusError::Unreachable(e.to_string()))?;
+        // Durable names may not contain `.`, `*` or `>`; Riffle's consumer names use dots.
+        let durable: String =
+            consumer.chars().map(|c| if matches!(c, '.' | '*' | '>' | ' ') { '-' } else { c }).collect();
         let consumer_handle = stream
             .get_or_create_consumer(
-                consumer,
+                &durable,
                 pull::Config {
-                    durable_name: Some(consumer.to_owned()),
+                    durable_name: Some(durable.clone()),
                     // One filter goes in `filter_subject`, which every JetStream server supports;
                     // several need `filter_subjects` (server 2.10+; older ones ignore it, so
                     // events are also matched below).

@@ -102,6 +102,13 @@ pub fn router(api: Router, stack: Stack) -> Router {
     let timeout = config.request_timeout();
     operational
         .merge(api)
+        .method_not_allowed_fallback(|| async {
+            ApiError::new(
+                StatusCode::METHOD_NOT_ALLOWED,
+                "method-not-allowed",
+                "this endpoint does not take that method",
+            )
+        })
         .layer(axum::Extension(stack.verifier))
         .layer(DefaultBodyLimit::max(config.http.body_limit_bytes))
         .layer(middleware::from_fn(move |request: Request, next: Next| async move {

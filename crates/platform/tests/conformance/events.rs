@@ -209,9 +209,11 @@ for_each_pair!(
 );
 
 for_each_pair!(a_crash_after_publishing_redelivers_but_applies_once, |t: TestDb, bus: Arc<dyn EventBus>| async move {
-    let consumer = Recorder::new("once").await;
+    let consumer = Recorder::new("feed.once").await;
     let stop = CancellationToken::new();
-    bus.subscribe("once", &["test.>"], Arc::clone(&consumer) as Arc<dyn EventHandler>, stop.clone()).await.unwrap();
+    bus.subscribe("feed.once", &["test.>"], Arc::clone(&consumer) as Arc<dyn EventHandler>, stop.clone())
+        .await
+        .unwrap();
     commit_event(&t.db, "test.post.created").await;
 
     let crashing: Arc<dyn EventBus> = Arc::new(CrashAfterPublish(Arc::clone(&bus)));

@@ -210,19 +210,33 @@ impl TestApp {
 
     /// Creates an admin the way an operator bootstraps one (`riffle admin create-user`) and signs in.
     pub async fn admin(&self, username: &str) -> Value {
+        self.privileged(username, platform::Role::Admin).await
+    }
+
+    /// Creates a user with `role` from the command line's code path and signs in.
+    pub async fn privileged(&self, username: &str, role: platform::Role) -> Value {
         let runtime =
             platform::Runtime::new(std::sync::Arc::new(self.config.clone()), CancellationToken::new()).await.unwrap();
-        identity::create_user(
-            &runtime,
-            username,
-            &format!("{username}@example.org"),
-            "correct horse battery",
-            platform::Role::Admin,
-        )
-        .await
-        .unwrap();
+        identity::create_user(&runtime, username, &format!("{username}@example.org"), "correct horse battery", role)
+            .await
+            .unwrap();
         let response = self.login(username, "correct horse battery").await;
         assert_eq!(response.status(), StatusCode::OK);
         response.json().await.unwrap()
     }
+}
+
+/// Polls `check` until it holds: for effects that arrive through events (not a timing test).
+pub async fn eventually<F, Fut>(what: &str, mut check: F)
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = bool>,
+{
+    for _ in 0..200 {
+        if check().await {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    }
+    panic!("timed out waiting for: {what}");
 }

@@ -5,6 +5,7 @@
 
 mod admin;
 mod cli;
+mod content;
 mod health;
 mod helpers;
 mod identity;

@@ -1,0 +1,31 @@
+//! Content's HTTP API: one module per resource.
+
+mod moderation;
+mod posts;
+mod reactions;
+
+use std::sync::Arc;
+
+use platform::{ApiError, ids::PostId};
+use utoipa_axum::{router::OpenApiRouter, routes};
+
+use crate::Content;
+
+pub(crate) fn routes() -> OpenApiRouter<Arc<Content>> {
+    OpenApiRouter::new()
+        .routes(routes!(posts::create))
+        .routes(routes!(posts::show, posts::edit, posts::delete))
+        .routes(routes!(posts::history))
+        .routes(routes!(posts::context))
+        .routes(routes!(reactions::like, reactions::unlike))
+        .routes(routes!(reactions::repost, reactions::unrepost))
+        .routes(routes!(moderation::report))
+        .routes(routes!(moderation::reports))
+        .routes(routes!(moderation::resolve))
+        .routes(routes!(moderation::log))
+}
+
+/// Parses a post id from a path.
+fn post_id(raw: &str) -> Result<PostId, ApiError> {
+    raw.parse().map_err(|_| ApiError::not_found("no such post"))
+}

@@ -1,0 +1,64 @@
+//! The content service: posts, threads, reactions and moderation (media comes next).
+//!
+//! # Layout
+//! * `text`: length rules and entity extraction (hashtags, mentions, links; Chinese too).
+//! * `views`: how posts are stored and shown; `Visibility`.
+//! * `posts`: every change to posts, each one transaction with its event.
+//! * `idempotency`: `Idempotency-Key` for creates.
+//! * `moderation_log`: the audit trail of moderator actions.
+//! * `read_models`: users and follows, kept from identity's and graph's events.
+//! * `api`: HTTP handlers, one module per resource.
+//!
+//! **Invariant:** content never reads another service's tables; what it knows about users and
+//! follows comes from their events.
+
+pub mod api;
+pub mod idempotency;
+pub mod moderation_log;
+pub mod posts;
+pub mod read_models;
+pub mod text;
+pub mod views;
+
+use std::sync::Arc;
+
+use platform::{Db, Mounted, Runtime, events::outbox::RelayHandle};
+use sqlx::migrate::Migrator;
+use utoipa_axum::router::OpenApiRouter;
+
+pub const NAME: &str = "content";
+
+static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("migrations/sqlite");
+static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("migrations/postgres");
+
+/// Everything content's handlers share.
+pub struct Content {
+    pub db: Db,
+    pub relay: RelayHandle,
+    pub config: Arc<platform::Config>,
+}
+
+/// The routes and their OpenAPI description, without state.
+pub fn routes() -> OpenApiRouter<Arc<Content>> {
+    api::routes()
+}
+
+pub async fn migrate(runtime: &Runtime) -> anyhow::Result<()> {
+    runtime.open_database(NAME, &SQLITE_MIGRATIONS, &POSTGRES_MIGRATIONS).await?.close().await;
+    Ok(())
+}
+
+pub async fn mount(runtime: &Runtime) -> anyhow::Result<Mounted> {
+    let db = runtime.open_database(NAME, &SQLITE_MIGRATIONS, &POSTGRES_MIGRATIONS).await?;
+    let relay = runtime.relay(NAME, &db);
+    let content = Arc::new(Content { db: db.clone(), relay: relay.handle(), config: Arc::clone(&runtime.config) });
+    Ok(Mounted {
+        name: NAME,
+        routes: routes().with_state(content),
+        probes: vec![Runtime::database_probe(&db)],
+        subscriptions: vec![read_models::subscription(&db, relay.handle())],
+        relay: Some(relay),
+        background: Vec::new(),
+        database: Some(db),
+    })
+}
