@@ -41,7 +41,9 @@ pub fn extract(text: &str) -> Entities {
     let mut i = 0;
     while i < chars.len() {
         let c = chars[i];
-        let after_word = i > 0 && is_word(chars[i - 1]);
+        // `abc#x` and `ada@example.org` are not entities, but Chinese has no spaces between
+        // words, so only a Latin letter, digit or `_` before the sign disqualifies it.
+        let after_word = i > 0 && (chars[i - 1].is_ascii_alphanumeric() || chars[i - 1] == '_');
         if (c == '#' || c == '＃') && !after_word {
             let end = (i + 1..chars.len()).find(|&j| !is_word(chars[j])).unwrap_or(chars.len());
             let tag: String = chars[i + 1..end].iter().collect();
@@ -53,7 +55,9 @@ pub fn extract(text: &str) -> Entities {
                     entities.tags.push(tag);
                 }
             }
-            i = end.max(i + 1);
+            // Weibo style `#topic#`: the closing sign ends this tag rather than opening another.
+            let closed = end < chars.len() && (chars[end] == '#' || chars[end] == '＃');
+            i = if closed { end + 1 } else { end.max(i + 1) };
             continue;
         }
         if c == '@' && !after_word {

@@ -7,6 +7,7 @@
 //! Entries are [`PostId`]s, whose design makes the order exact in both stores (see
 //! `platform::ids`).
 
+pub mod embedded;
 pub mod redis_store;
 
 use async_trait::async_trait;

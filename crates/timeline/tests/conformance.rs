@@ -3,7 +3,9 @@
 
 use std::sync::Arc;
 
-use timeline::{EPOCH_MS, PostId, TimelineKey, TimelineStore, redis_store::RedisTimelines};
+use timeline::{
+    EPOCH_MS, PostId, TimelineKey, TimelineStore, embedded::EmbeddedTimelines, redis_store::RedisTimelines,
+};
 
 fn redis_url() -> Option<String> {
     match std::env::var("RIFFLE_TEST_REDIS_URL") {
@@ -29,6 +31,10 @@ macro_rules! for_each_store {
     ($name:ident, $body:expr) => {
         mod $name {
             use super::*;
+            #[tokio::test]
+            async fn embedded() {
+                ($body)(Arc::new(EmbeddedTimelines::new()) as Arc<dyn TimelineStore>).await;
+            }
             #[tokio::test]
             async fn redis() {
                 if let Some(store) = super::redis().await {
@@ -114,3 +120,75 @@ for_each_store!(merging_keeps_the_newest_within_the_cap, |store: Arc<dyn Timelin
     assert_eq!(store.page(&key("home:f"), None, 100).await.unwrap(), expected);
     store.ping().await.unwrap();
 });
+
+#[tokio::test]
+async fn an_embedded_snapshot_round_trips_and_damage_starts_empty() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("timelines.snapshot");
+    let store = EmbeddedTimelines::new();
+    let all = posts(40);
+    store.merge(&key("home:x"), &all, 800).await.unwrap();
+    store.save(&path).unwrap();
+    let loaded = EmbeddedTimelines::load(&path).unwrap_or_else(|(_, e)| panic!("{e}"));
+    assert_eq!(
+        loaded.page(&key("home:x"), None, 100).await.unwrap(),
+        store.page(&key("home:x"), None, 100).await.unwrap()
+    );
+
+    let mut bytes = std::fs::read(&path).unwrap();
+    let middle = bytes.len() / 2;
+    bytes[middle] ^= 0xff;
+    std::fs::write(&path, bytes).unwrap();
+    let (empty, error) = EmbeddedTimelines::load(&path).err().expect("damage is detected");
+    assert!(!error.to_string().is_empty());
+    assert_eq!(empty.len(&key("home:x")).await.unwrap(), 0, "starts empty rather than serve wrong data");
+    assert!(EmbeddedTimelines::load(&dir.path().join("missing")).is_ok(), "no snapshot yet is not an error");
+}
+
+/// Both stores answer a random sequence of operations identically.
+#[tokio::test]
+async fn the_embedded_store_and_redis_agree_on_random_operations() {
+    let Some(redis) = redis().await else { return };
+    let embedded: Arc<dyn TimelineStore> = Arc::new(EmbeddedTimelines::new());
+    let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
+    let mut next = move |n: u64| {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed % n
+    };
+    let pool = posts(300);
+    let timelines = [key("home:1"), key("home:2"), key("tag:x")];
+    for _ in 0..2_000 {
+        let timeline = &timelines[next(3) as usize];
+        let post = pool[next(300) as usize];
+        match next(6) {
+            0 | 1 => {
+                for store in [&embedded, &redis] {
+                    store.push(std::slice::from_ref(timeline), post, 50).await.unwrap();
+                }
+            }
+            2 => {
+                let batch: Vec<PostId> = (0..next(20)).map(|_| pool[next(300) as usize]).collect();
+                for store in [&embedded, &redis] {
+                    store.merge(timeline, &batch, 50).await.unwrap();
+                }
+            }
+            3 => {
+                for store in [&embedded, &redis] {
+                    store.remove(timeline, &[post]).await.unwrap();
+                }
+            }
+            _ => {
+                let before = if next(2) == 0 { None } else { Some(post) };
+                let limit = next(30) as usize;
+                let a = embedded.page(timeline, before, limit).await.unwrap();
+                let b = redis.page(timeline, before, limit).await.unwrap();
+                assert_eq!(a, b, "page({}, {before:?}, {limit})", timeline.as_str());
+            }
+        }
+    }
+    for timeline in &timelines {
+        assert_eq!(embedded.page(timeline, None, 100).await.unwrap(), redis.page(timeline, None, 100).await.unwrap());
+    }
+}
