@@ -28,7 +28,7 @@ pub struct Config {
     /// Number of shards (rounded up to a power of two).
     pub shards: usize,
     /// Largest set kept as a packed array; bigger sets use the counted
-    /// tree. Chosen by the `packed_vs_tree` benchmark (see BENCHMARKS.md);
+    /// tree. Chosen by the `packed_vs_tree` benchmark (see docs/benchmarks.md);
     /// values above 3500 act as 3500 (the packed index's position width).
     pub packed_max_entries: usize,
 }
