@@ -1,10 +1,11 @@
-//! The content service: posts, threads, reactions and moderation (media comes next).
+//! The content service: posts, threads, reactions, moderation and media.
 //!
 //! # Layout
 //! * `text`: length rules and entity extraction (hashtags, mentions, links; Chinese too).
 //! * `views`: how posts are stored and shown; `Visibility`.
 //! * `posts`: every change to posts, each one transaction with its event.
 //! * `idempotency`: `Idempotency-Key` for creates.
+//! * `media`: streamed, sniffed, content-addressed uploads in the blob store.
 //! * `moderation_log`: the audit trail of moderator actions.
 //! * `read_models`: users and follows, kept from identity's and graph's events.
 //! * `api`: HTTP handlers, one module per resource.
@@ -14,6 +15,7 @@
 
 pub mod api;
 pub mod idempotency;
+pub mod media;
 pub mod moderation_log;
 pub mod posts;
 pub mod read_models;
@@ -34,6 +36,7 @@ static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("migrations/postgres");
 /// Everything content's handlers share.
 pub struct Content {
     pub db: Db,
+    pub blobs: platform::blobs::BlobStore,
     pub relay: RelayHandle,
     pub config: Arc<platform::Config>,
 }
@@ -50,15 +53,42 @@ pub async fn migrate(runtime: &Runtime) -> anyhow::Result<()> {
 
 pub async fn mount(runtime: &Runtime) -> anyhow::Result<Mounted> {
     let db = runtime.open_database(NAME, &SQLITE_MIGRATIONS, &POSTGRES_MIGRATIONS).await?;
+    let blobs = platform::blobs::BlobStore::open(&runtime.config.media, &runtime.config.data_dir)?;
     let relay = runtime.relay(NAME, &db);
-    let content = Arc::new(Content { db: db.clone(), relay: relay.handle(), config: Arc::clone(&runtime.config) });
+    let content = Arc::new(Content {
+        db: db.clone(),
+        blobs: blobs.clone(),
+        relay: relay.handle(),
+        config: Arc::clone(&runtime.config),
+    });
+    let blob_probe = platform::http::Probe::new(blobs.label(), move || {
+        let blobs = blobs.clone();
+        async move { blobs.ping().await }
+    });
     Ok(Mounted {
         name: NAME,
-        routes: routes().with_state(content),
-        probes: vec![Runtime::database_probe(&db)],
+        routes: routes().with_state(Arc::clone(&content)),
+        probes: vec![Runtime::database_probe(&db), blob_probe],
         subscriptions: vec![read_models::subscription(&db, relay.handle())],
         relay: Some(relay),
-        background: Vec::new(),
+        background: vec![platform::service::task(collect_media(content, runtime.shutdown.clone()))],
         database: Some(db),
     })
+}
+
+/// Uploads never attached to a post are collected after a day.
+const UNATTACHED_MEDIA_TTL_MS: i64 = 24 * 3600 * 1000;
+
+async fn collect_media(content: Arc<Content>, shutdown: tokio_util::sync::CancellationToken) {
+    loop {
+        tokio::select! {
+            () = shutdown.cancelled() => return,
+            () = tokio::time::sleep(std::time::Duration::from_secs(3600)) => {}
+        }
+        match media::collect_unattached(&content, UNATTACHED_MEDIA_TTL_MS).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(collected = n, "unattached media collected"),
+            Err(err) => tracing::warn!(error = format!("{err:#}"), "media collection failed; will retry"),
+        }
+    }
 }

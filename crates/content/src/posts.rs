@@ -199,6 +199,18 @@ pub async fn create(
     };
     insert(tx, id, &author.user_id.to_string(), &new, root_id, reply_to_author.as_deref(), None, &entities, now)
         .await?;
+    for media_id in &new.media_ids {
+        let attached = sqlx::query("UPDATE media SET post_id = $1 WHERE id = $2 AND owner_id = $3 AND post_id IS NULL")
+            .bind(id.get() as i64)
+            .bind(media_id)
+            .bind(author.user_id.to_string())
+            .execute(&mut **tx)
+            .await?
+            .rows_affected();
+        if attached != 1 {
+            return Err(ApiError::conflict(format!("media {media_id} was attached to another post meanwhile")));
+        }
+    }
     let row = load(&mut **tx, id).await?.ok_or_else(|| ApiError::internal(anyhow::anyhow!("post vanished")))?;
     let payload = serde_json::json!({ "post": PostSummary::of(&row, None) });
     outbox::enqueue(tx, "content.post.created", &payload).await?;
@@ -320,6 +332,12 @@ pub async fn delete(tx: &mut Transaction<'static, Any>, post: &PostRow) -> Resul
                 .await
                 .map_err(StoreError::from_sqlx)?;
         }
+        // Its media go back to unattached, and are collected with other unattached uploads.
+        sqlx::query("UPDATE media SET post_id = NULL, created_at_ms = 0 WHERE post_id = $1")
+            .bind(post.id.get() as i64)
+            .execute(&mut **tx)
+            .await
+            .map_err(StoreError::from_sqlx)?;
         let payload = serde_json::json!({ "id": post.id.get(), "author_id": post.author_id });
         outbox::enqueue(tx, "content.post.deleted", &payload).await?;
         let reposts = sqlx::query(&format!("{POST_SELECT} WHERE p.repost_of_id = $1 AND p.deleted_at_ms IS NULL"))

@@ -39,6 +39,7 @@ pub struct Config {
     pub http: HttpConfig,
     pub auth: AuthConfig,
     pub content: ContentConfig,
+    pub media: MediaConfig,
     /// Per-service overrides, keyed by service name (`[services.identity]`).
     pub services: BTreeMap<String, ServiceOverrides>,
 }
@@ -132,6 +133,39 @@ impl Default for ContentConfig {
     }
 }
 
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct MediaConfig {
+    /// Empty: `<data_dir>/media`. `file:///DIR`, or `s3://BUCKET?endpoint=URL&region=REGION` for
+    /// any S3-compatible store.
+    pub url: String,
+    /// S3 credentials; empty means the `AWS_ACCESS_KEY_ID`/`AWS_SECRET_ACCESS_KEY` variables.
+    pub s3_access_key_id: String,
+    pub s3_secret_access_key: String,
+    pub max_image_bytes: u64,
+    pub max_video_bytes: u64,
+    pub max_audio_bytes: u64,
+    pub max_document_bytes: u64,
+    /// Images with more pixels are refused (decompression bombs).
+    pub max_image_pixels: u64,
+}
+
+impl Default for MediaConfig {
+    fn default() -> Self {
+        const MIB: u64 = 1024 * 1024;
+        Self {
+            url: String::new(),
+            s3_access_key_id: String::new(),
+            s3_secret_access_key: String::new(),
+            max_image_bytes: 20 * MIB,
+            max_video_bytes: 2048 * MIB,
+            max_audio_bytes: 200 * MIB,
+            max_document_bytes: 50 * MIB,
+            max_image_pixels: 50_000_000,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct ServiceOverrides {
@@ -152,6 +186,7 @@ impl Default for Config {
             http: HttpConfig::default(),
             auth: AuthConfig::default(),
             content: ContentConfig::default(),
+            media: MediaConfig::default(),
             services: BTreeMap::new(),
         }
     }
@@ -307,6 +342,14 @@ impl Config {
                 "must be 0 to 16",
             ));
         }
+        if !(self.media.url.is_empty() || self.media.url.starts_with("file://") || self.media.url.starts_with("s3://"))
+        {
+            return Err(ConfigError::key(
+                "media.url",
+                &self.media.url,
+                "expected empty, file:///DIR or s3://BUCKET?endpoint=URL&region=R",
+            ));
+        }
         if !self.auth.jwks_url.is_empty() && !self.auth.jwks_url.starts_with("http") {
             return Err(ConfigError::key("auth.jwks_url", &self.auth.jwks_url, "must be an http(s) URL"));
         }
@@ -349,6 +392,9 @@ impl Config {
         let mut shown = self.clone();
         shown.database.url = redact_url(&shown.database.url);
         shown.events.url = redact_url(&shown.events.url);
+        if !shown.media.s3_secret_access_key.is_empty() {
+            shown.media.s3_secret_access_key = "***".into();
+        }
         for overrides in shown.services.values_mut() {
             overrides.database_url = overrides.database_url.as_deref().map(redact_url);
         }

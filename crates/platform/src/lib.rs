@@ -2,6 +2,7 @@
 //! ports with their embedded and distributed backends.
 //!
 //! # Layout
+//! * `blobs`: the blob port (local directory or S3-compatible store) for media.
 //! * `config`: the typed, layered configuration of a process.
 //! * `db`: the relational port (SQLite or PostgreSQL), one database per service.
 //! * `events`: the event port (in-process or NATS JetStream), outbox relay and inbox dedupe.
@@ -13,6 +14,7 @@
 //! **Invariant:** nothing here knows about any particular service; services depend on this
 //! crate, never the other way round.
 
+pub mod blobs;
 pub mod config;
 pub mod db;
 pub mod events;

@@ -1,5 +1,6 @@
 //! Content's HTTP API: one module per resource.
 
+mod media;
 mod moderation;
 mod posts;
 mod reactions;
@@ -12,7 +13,12 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 use crate::Content;
 
 pub(crate) fn routes() -> OpenApiRouter<Arc<Content>> {
+    // Uploads stream to disk, so the JSON body limit does not apply; the media limits do.
+    let uploads = OpenApiRouter::new().routes(routes!(media::upload)).layer(axum::extract::DefaultBodyLimit::disable());
     OpenApiRouter::new()
+        .merge(uploads)
+        .routes(routes!(media::show))
+        .routes(routes!(media::download))
         .routes(routes!(posts::create))
         .routes(routes!(posts::show, posts::edit, posts::delete))
         .routes(routes!(posts::history))

@@ -77,10 +77,21 @@ pub(super) async fn create(
     if !errors.is_empty() {
         return Err(ApiError::validation(errors));
     }
-    if !request.media_ids.is_empty() {
-        // Media uploads belong to the media part of this service, which is not built yet: no id
-        // can be one of the caller's uploads.
-        return Err(ApiError::forbidden("media_ids must be media you uploaded"));
+    let mut unique = request.media_ids.clone();
+    unique.sort();
+    unique.dedup();
+    if unique.len() != request.media_ids.len() {
+        return Err(ApiError::invalid_field("media_ids", "lists the same media twice"));
+    }
+    for id in &request.media_ids {
+        match crate::media::load(&content, id).await? {
+            Some(media) if media.owner_id == author.user_id.to_string() => {
+                if media.post_id.is_some() {
+                    return Err(ApiError::invalid_field("media_ids", format!("{id} is already attached to a post")));
+                }
+            }
+            _ => return Err(ApiError::forbidden(format!("media {id} is not one of your uploads"))),
+        }
     }
 
     let new = NewPost {

@@ -64,6 +64,11 @@ impl TestApp {
             config.database.url = fresh_postgres_database(&postgres).await;
             config.events.url = nats;
             config.events.stream = format!("T{}", uuid::Uuid::new_v4().simple());
+            // S3: a fresh prefix is not possible with a bucket URL, but blobs are content-addressed,
+            // so tests sharing the bucket cannot disturb each other.
+            config.media.url = external("RIFFLE_TEST_S3_URL")?;
+            config.media.s3_access_key_id = std::env::var("RIFFLE_TEST_S3_KEY_ID").unwrap_or_default();
+            config.media.s3_secret_access_key = std::env::var("RIFFLE_TEST_S3_SECRET").unwrap_or_default();
         }
         Some((config, data_dir))
     }

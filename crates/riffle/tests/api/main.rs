@@ -9,4 +9,5 @@ mod content;
 mod health;
 mod helpers;
 mod identity;
+mod media;
 mod openapi;

@@ -1,0 +1,194 @@
+//! Media upload (multipart) and download (ranges, conditional requests, long caching).
+
+use std::sync::Arc;
+
+use axum::{
+    body::Body,
+    extract::{Multipart, State},
+    http::{HeaderMap, HeaderValue, StatusCode, header},
+    response::{IntoResponse, Response},
+};
+use futures::{StreamExt, TryStreamExt};
+use object_store::{GetOptions, GetRange, ObjectStore as _};
+use platform::{
+    ApiError, Principal,
+    http::{Json, Path, Problem},
+};
+
+use crate::{
+    Content,
+    media::{self, Claims, Kind, MediaView},
+};
+
+/// Uploads a file (multipart form, field `file`). The type is sniffed from the bytes and must be
+/// an image, video, audio file or PDF; each kind has a size limit (`media.max_*_bytes`).
+#[utoipa::path(post, path = "/api/v1/media", tag = "media", security(("bearer" = [])),
+    request_body(content_type = "multipart/form-data", description = "A form with one field `file`"),
+    responses((status = 201, body = MediaView), (status = 400, body = Problem), (status = 413, body = Problem),
+        (status = 415, body = Problem), (status = 422, body = Problem)))]
+pub(super) async fn upload(
+    State(content): State<Arc<Content>>,
+    owner: Principal,
+    headers: HeaderMap,
+    mut form: Multipart,
+) -> Result<(StatusCode, Json<MediaView>), ApiError> {
+    let declared =
+        headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok());
+    let ceiling = media::largest_allowed(&content);
+    if declared.is_some_and(|length| length > ceiling + 64 * 1024) {
+        return Err(ApiError::payload_too_large(format!("uploads may be at most {ceiling} bytes")));
+    }
+    let bad_form = |e: axum::extract::multipart::MultipartError| {
+        ApiError::bad_request(format!("malformed form: {}", e.body_text()))
+    };
+    while let Some(field) = form.next_field().await.map_err(bad_form)? {
+        if field.name() != Some("file") {
+            continue;
+        }
+        let claims = Claims {
+            filename: field.file_name().unwrap_or_default().to_owned(),
+            content_type: field.content_type().map(str::to_owned),
+        };
+        let row = media::ingest(&content, &owner.user_id.to_string(), field, claims).await?;
+        return Ok((StatusCode::CREATED, Json(row.view())));
+    }
+    Err(ApiError::invalid_field("file", "the form has no `file` field"))
+}
+
+/// A media item's description.
+#[utoipa::path(get, path = "/api/v1/media/{id}", tag = "media",
+    params(("id" = String, Path, description = "Media id")),
+    responses((status = 200, body = MediaView), (status = 404, body = Problem)))]
+pub(super) async fn show(
+    State(content): State<Arc<Content>>,
+    Path(id): Path<String>,
+) -> Result<Json<MediaView>, ApiError> {
+    let row = media::load(&content, &id).await?.ok_or_else(|| ApiError::not_found("no such media"))?;
+    Ok(Json(row.view()))
+}
+
+/// Several ranges are answered as `multipart/byteranges` up to this many bytes in all; a larger
+/// request gets the whole file instead (a server may ignore `Range`).
+const MAX_MULTI_RANGE_BYTES: u64 = 8 * 1024 * 1024;
+const MAX_RANGES: usize = 16;
+
+/// The bytes, streamed. Supports `Range` (206, several ranges as `multipart/byteranges`, 416
+/// when none fits), `If-None-Match` (304) and `If-Range`; immutable, so cached for a year.
+#[utoipa::path(get, path = "/api/v1/media/{id}/content", tag = "media",
+    params(("id" = String, Path, description = "Media id")),
+    responses((status = 200, description = "the whole file"), (status = 206, description = "the requested ranges"),
+        (status = 304, description = "not modified"), (status = 404, body = Problem), (status = 416, body = Problem)))]
+pub(super) async fn download(
+    State(content): State<Arc<Content>>,
+    Path(id): Path<String>,
+    request: HeaderMap,
+) -> Result<Response, ApiError> {
+    let row = media::load(&content, &id).await?.ok_or_else(|| ApiError::not_found("no such media"))?;
+    let etag = format!("\"{}\"", row.sha256);
+    let size = row.size as u64;
+    let mut headers = HeaderMap::new();
+    headers.insert(header::ETAG, HeaderValue::from_str(&etag).expect("hex"));
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=31536000, immutable"));
+    headers.insert(header::ACCEPT_RANGES, HeaderValue::from_static("bytes"));
+    headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    // Nothing we serve may run script in our origin, even a crafted PDF.
+    headers.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static("default-src 'none'; sandbox"));
+    headers.insert(header::CONTENT_DISPOSITION, disposition(&row));
+
+    let matches =
+        |value: &HeaderValue| value.to_str().is_ok_and(|v| v.split(',').any(|t| t.trim() == etag || t.trim() == "*"));
+    if request.get(header::IF_NONE_MATCH).is_some_and(matches) {
+        return Ok((StatusCode::NOT_MODIFIED, headers).into_response());
+    }
+    let range_applies = request.get(header::IF_RANGE).is_none_or(|v| v.to_str().is_ok_and(|v| v == etag));
+    let ranges = match request.get(header::RANGE).filter(|_| range_applies) {
+        None => None,
+        Some(value) => {
+            let parsed = value
+                .to_str()
+                .ok()
+                .and_then(|v| http_range_header::parse_range_header(v).ok())
+                .and_then(|r| r.validate(size).ok())
+                .filter(|r| !r.is_empty() && r.len() <= MAX_RANGES);
+            match parsed {
+                Some(ranges) => Some(ranges),
+                None => {
+                    let mut response = ApiError::new(
+                        StatusCode::RANGE_NOT_SATISFIABLE,
+                        "range-not-satisfiable",
+                        format!("the requested range does not fit a file of {size} bytes"),
+                    )
+                    .into_response();
+                    let content_range = HeaderValue::from_str(&format!("bytes */{size}")).expect("ascii");
+                    response.headers_mut().insert(header::CONTENT_RANGE, content_range);
+                    return Ok(response);
+                }
+            }
+        }
+    };
+    let store = content.blobs.store();
+    let path = row.blob_path();
+    let mime = HeaderValue::from_str(&row.mime).expect("allowlisted type");
+    match ranges {
+        Some(ranges) if ranges.len() == 1 => {
+            let range = ranges[0].clone();
+            let options =
+                GetOptions { range: Some(GetRange::Bounded(*range.start()..*range.end() + 1)), ..Default::default() };
+            let result = store.get_opts(&path, options).await.map_err(anyhow::Error::from)?;
+            headers.insert(header::CONTENT_TYPE, mime);
+            let content_range = format!("bytes {}-{}/{size}", range.start(), range.end());
+            headers.insert(header::CONTENT_RANGE, HeaderValue::from_str(&content_range).expect("ascii"));
+            headers.insert(header::CONTENT_LENGTH, HeaderValue::from(range.end() - range.start() + 1));
+            Ok((StatusCode::PARTIAL_CONTENT, headers, Body::from_stream(result.into_stream())).into_response())
+        }
+        Some(ranges) if ranges.iter().map(|r| r.end() - r.start() + 1).sum::<u64>() <= MAX_MULTI_RANGE_BYTES => {
+            let boundary = uuid::Uuid::new_v4().simple().to_string();
+            let mut body = Vec::new();
+            for range in &ranges {
+                let bytes =
+                    store.get_range(&path, *range.start()..*range.end() + 1).await.map_err(anyhow::Error::from)?;
+                body.extend_from_slice(
+                    format!(
+                        "--{boundary}\r\nContent-Type: {}\r\nContent-Range: bytes {}-{}/{size}\r\n\r\n",
+                        row.mime,
+                        range.start(),
+                        range.end()
+                    )
+                    .as_bytes(),
+                );
+                body.extend_from_slice(&bytes);
+                body.extend_from_slice(b"\r\n");
+            }
+            body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
+            let content_type = format!("multipart/byteranges; boundary={boundary}");
+            headers.insert(header::CONTENT_TYPE, HeaderValue::from_str(&content_type).expect("ascii"));
+            Ok((StatusCode::PARTIAL_CONTENT, headers, body).into_response())
+        }
+        _ => {
+            let result = store.get(&path).await.map_err(anyhow::Error::from)?;
+            headers.insert(header::CONTENT_TYPE, mime);
+            headers.insert(header::CONTENT_LENGTH, HeaderValue::from(size));
+            let stream = result.into_stream().map_err(std::io::Error::other).boxed();
+            Ok((StatusCode::OK, headers, Body::from_stream(stream)).into_response())
+        }
+    }
+}
+
+/// Inline for what browsers display safely, a download for documents; the name is encoded per
+/// RFC 6266 so no client-supplied byte can break the header.
+fn disposition(row: &media::MediaRow) -> HeaderValue {
+    let kind = if row.kind == Kind::Document { "attachment" } else { "inline" };
+    if row.filename.is_empty() {
+        return HeaderValue::from_static(if row.kind == Kind::Document { "attachment" } else { "inline" });
+    }
+    let ascii: String =
+        row.filename.chars().map(|c| if c.is_ascii_alphanumeric() || "._- ".contains(c) { c } else { '_' }).collect();
+    let encoded: String = row
+        .filename
+        .bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"._-".contains(&b) { (b as char).to_string() } else { format!("%{b:02X}") }
+        })
+        .collect();
+    HeaderValue::from_str(&format!("{kind}; filename=\"{ascii}\"; filename*=UTF-8''{encoded}")).expect("ascii only")
+}

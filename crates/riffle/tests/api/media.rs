@@ -1,0 +1,179 @@
+//! Media upload and download through the public API, on the local store and on S3.
+
+use base64::{Engine, engine::general_purpose::STANDARD};
+use reqwest::{
+    StatusCode,
+    multipart::{Form, Part},
+};
+use serde_json::{Value, json};
+
+use crate::helpers::{Backends, TestApp, problem};
+
+fn token(tokens: &Value) -> &str {
+    tokens["access_token"].as_str().unwrap()
+}
+
+/// A valid 1×1 PNG.
+fn png() -> Vec<u8> {
+    STANDARD
+        .decode("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAQAAAC1HAwCAAAAC0lEQVR42mNkYAAAAAYAAjCB0C8AAAAASUVORK5CYII=")
+        .unwrap()
+}
+
+/// A PNG whose header claims `width`×`height` pixels, padded to `len` bytes.
+fn png_claiming(width: u32, height: u32, len: usize) -> Vec<u8> {
+    let mut bytes = b"\x89PNG\r\n\x1a\n\0\0\0\x0dIHDR".to_vec();
+    bytes.extend_from_slice(&width.to_be_bytes());
+    bytes.extend_from_slice(&height.to_be_bytes());
+    bytes.extend_from_slice(&[8, 6, 0, 0, 0, 0, 0, 0, 0]);
+    bytes.resize(len.max(bytes.len()), 0);
+    bytes
+}
+
+async fn upload(app: &TestApp, user: &Value, bytes: Vec<u8>, name: &str, mime: &str) -> reqwest::Response {
+    let part = Part::bytes(bytes).file_name(name.to_owned()).mime_str(mime).unwrap();
+    app.client
+        .post(app.url("/api/v1/media"))
+        .bearer_auth(token(user))
+        .multipart(Form::new().part("file", part))
+        .send()
+        .await
+        .unwrap()
+}
+
+crate::on_every_backend!(a_photo_is_uploaded_downloaded_and_attached_to_a_post, |app: TestApp| async move {
+    let ada = app.signed_up("ada").await;
+    let response = upload(&app, &ada, png(), "../../photo.png", "image/png").await;
+    assert_eq!(response.status(), StatusCode::CREATED, "{:?}", response.text().await);
+    let media: Value = response.json().await.unwrap();
+    assert_eq!((media["kind"].as_str(), media["mime"].as_str()), (Some("image"), Some("image/png")));
+    assert_eq!((media["width"].as_i64(), media["height"].as_i64()), (Some(1), Some(1)));
+    assert_eq!(media["filename"], "photo.png", "no path tricks survive");
+    let url = media["url"].as_str().unwrap().to_owned();
+
+    let download = app.get(&url, None).await;
+    assert_eq!(download.status(), StatusCode::OK);
+    let etag = download.headers()["etag"].to_str().unwrap().to_owned();
+    assert_eq!(etag, format!("\"{}\"", media["sha256"].as_str().unwrap()));
+    assert_eq!(download.headers()["content-type"], "image/png");
+    assert_eq!(download.headers()["x-content-type-options"], "nosniff");
+    assert!(download.headers()["cache-control"].to_str().unwrap().contains("immutable"));
+    assert!(download.headers()["content-disposition"].to_str().unwrap().starts_with("inline; filename=\"photo.png\""));
+    assert_eq!(download.bytes().await.unwrap().to_vec(), png());
+
+    let cached = app.client.get(app.url(&url)).header("if-none-match", &etag).send().await.unwrap();
+    assert_eq!(cached.status(), StatusCode::NOT_MODIFIED);
+
+    let partial = app.client.get(app.url(&url)).header("range", "bytes=1-3").send().await.unwrap();
+    assert_eq!(partial.status(), StatusCode::PARTIAL_CONTENT);
+    assert_eq!(partial.headers()["content-range"].to_str().unwrap(), format!("bytes 1-3/{}", png().len()));
+    assert_eq!(partial.bytes().await.unwrap().to_vec(), png()[1..=3]);
+
+    let several = app.client.get(app.url(&url)).header("range", "bytes=0-1, 4-5").send().await.unwrap();
+    assert_eq!(several.status(), StatusCode::PARTIAL_CONTENT);
+    assert!(several.headers()["content-type"].to_str().unwrap().starts_with("multipart/byteranges; boundary="));
+    let body = several.bytes().await.unwrap();
+    assert!(
+        body.windows(2).any(|w| w == &png()[4..=5])
+            && body.windows(b"Content-Range: bytes 4-5/".len()).any(|w| w == b"Content-Range: bytes 4-5/")
+    );
+
+    let beyond = app.client.get(app.url(&url)).header("range", "bytes=5000-6000").send().await.unwrap();
+    assert_eq!(beyond.headers()["content-range"].to_str().unwrap(), format!("bytes */{}", png().len()));
+    problem(beyond, StatusCode::RANGE_NOT_SATISFIABLE).await;
+
+    let media_id = media["id"].as_str().unwrap();
+    let post = app.post("/api/v1/posts", &json!({ "text": "look", "media_ids": [media_id] }), Some(token(&ada))).await;
+    assert_eq!(post.status(), StatusCode::CREATED);
+    let post: Value = post.json().await.unwrap();
+    assert_eq!(post["media_ids"], json!([media_id]));
+    let described: Value = app.get(&format!("/api/v1/media/{media_id}"), None).await.json().await.unwrap();
+    assert_eq!(described["post_id"], post["id"]);
+    let again =
+        app.post("/api/v1/posts", &json!({ "text": "twice", "media_ids": [media_id] }), Some(token(&ada))).await;
+    problem(again, StatusCode::UNPROCESSABLE_ENTITY).await;
+    let bob = app.signed_up("bob").await;
+    let stolen =
+        app.post("/api/v1/posts", &json!({ "text": "mine now", "media_ids": [media_id] }), Some(token(&bob))).await;
+    problem(stolen, StatusCode::FORBIDDEN).await;
+});
+
+fn files_under(dir: &std::path::Path) -> usize {
+    walk(dir).len()
+}
+
+fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let Ok(entries) = std::fs::read_dir(dir) else { return Vec::new() };
+    entries.flatten().flat_map(|e| if e.path().is_dir() { walk(&e.path()) } else { vec![e.path()] }).collect()
+}
+
+#[tokio::test]
+async fn the_same_bytes_are_stored_once() {
+    let app = TestApp::spawn(Backends::Embedded).await.unwrap();
+    let ada = app.signed_up("ada").await;
+    let first: Value = upload(&app, &ada, png(), "a.png", "image/png").await.json().await.unwrap();
+    let second: Value = upload(&app, &ada, png(), "b.png", "image/png").await.json().await.unwrap();
+    assert_ne!(first["id"], second["id"]);
+    assert_eq!(first["sha256"], second["sha256"]);
+    assert_eq!(files_under(&app.data_dir().join("media/blobs")), 1);
+}
+
+#[tokio::test]
+async fn bad_uploads_are_refused_and_leave_nothing_behind() {
+    let (mut config, dir) = TestApp::config(Backends::Embedded).await.unwrap();
+    config.media.max_image_bytes = 4096;
+    config.media.max_document_bytes = 4096;
+    let app = TestApp::spawn_with(config, dir).await;
+    let ada = app.signed_up("ada").await;
+
+    let body = problem(
+        upload(&app, &ada, png_claiming(1, 1, 10_000), "big.png", "image/png").await,
+        StatusCode::PAYLOAD_TOO_LARGE,
+    )
+    .await;
+    assert!(body["detail"].as_str().unwrap().contains("4096"), "{body}");
+    problem(
+        upload(&app, &ada, b"#!/bin/sh\necho hi\n".to_vec(), "run.sh", "text/x-sh").await,
+        StatusCode::UNSUPPORTED_MEDIA_TYPE,
+    )
+    .await;
+    problem(upload(&app, &ada, png(), "photo.jpg", "image/jpeg").await, StatusCode::UNSUPPORTED_MEDIA_TYPE).await;
+    problem(upload(&app, &ada, Vec::new(), "empty.png", "image/png").await, StatusCode::UNPROCESSABLE_ENTITY).await;
+    let bomb = problem(
+        upload(&app, &ada, png_claiming(100_000, 100_000, 200), "bomb.png", "image/png").await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+    )
+    .await;
+    assert!(bomb["detail"].as_str().unwrap().contains("pixels"), "{bomb}");
+    let no_file = Form::new().text("note", "hello");
+    let response =
+        app.client.post(app.url("/api/v1/media")).bearer_auth(token(&ada)).multipart(no_file).send().await.unwrap();
+    problem(response, StatusCode::UNPROCESSABLE_ENTITY).await;
+    let anonymous = app
+        .client
+        .post(app.url("/api/v1/media"))
+        .multipart(Form::new().part("file", Part::bytes(png())))
+        .send()
+        .await
+        .unwrap();
+    problem(anonymous, StatusCode::UNAUTHORIZED).await;
+
+    // An upload the client abandons half way.
+    let chunks: Vec<Result<Vec<u8>, std::io::Error>> =
+        vec![Ok(png_claiming(1, 1, 1000)), Err(std::io::Error::other("client went away"))];
+    let part = Part::stream(reqwest::Body::wrap_stream(futures::stream::iter(chunks)))
+        .file_name("cut.png")
+        .mime_str("image/png")
+        .unwrap();
+    let _ = app
+        .client
+        .post(app.url("/api/v1/media"))
+        .bearer_auth(token(&ada))
+        .multipart(Form::new().part("file", part))
+        .send()
+        .await;
+
+    crate::helpers::eventually("temporary files are gone", || async { files_under(&app.data_dir().join("tmp")) == 0 })
+        .await;
+    assert_eq!(files_under(&app.data_dir().join("media")), 0, "no blob was stored by a refused upload");
+}
