@@ -30,8 +30,8 @@ use utoipa_axum::router::OpenApiRouter;
 
 pub const NAME: &str = "content";
 
-static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("migrations/sqlite");
-static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("migrations/postgres");
+/// Portable SQL, applied as is on SQLite and PostgreSQL.
+static MIGRATIONS: Migrator = sqlx::migrate!();
 
 /// Everything content's handlers share.
 pub struct Content {
@@ -47,12 +47,12 @@ pub fn routes() -> OpenApiRouter<Arc<Content>> {
 }
 
 pub async fn migrate(runtime: &Runtime) -> anyhow::Result<()> {
-    runtime.open_database(NAME, &SQLITE_MIGRATIONS, &POSTGRES_MIGRATIONS).await?.close().await;
+    runtime.open_database(NAME, &MIGRATIONS).await?.close().await;
     Ok(())
 }
 
 pub async fn mount(runtime: &Runtime) -> anyhow::Result<Mounted> {
-    let db = runtime.open_database(NAME, &SQLITE_MIGRATIONS, &POSTGRES_MIGRATIONS).await?;
+    let db = runtime.open_database(NAME, &MIGRATIONS).await?;
     let blobs = platform::blobs::BlobStore::open(&runtime.config.media, &runtime.config.data_dir)?;
     let relay = runtime.relay(NAME, &db);
     let content = Arc::new(Content {

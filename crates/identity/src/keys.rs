@@ -172,7 +172,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let location = platform::config::DatabaseLocation::Sqlite(dir.path().join("identity.db"));
         let db = Db::connect("identity", &location, 2).await.unwrap();
-        db.migrate(&crate::SQLITE_MIGRATIONS, &crate::POSTGRES_MIGRATIONS).await.unwrap();
+        db.migrate(&crate::MIGRATIONS).await.unwrap();
         (db, dir)
     }
 

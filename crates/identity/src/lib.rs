@@ -28,8 +28,8 @@ use utoipa_axum::router::OpenApiRouter;
 
 pub const NAME: &str = "identity";
 
-static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("migrations/sqlite");
-static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("migrations/postgres");
+/// Portable SQL, applied as is on SQLite and PostgreSQL.
+static MIGRATIONS: Migrator = sqlx::migrate!();
 
 /// Everything identity's handlers share.
 pub struct Identity {
@@ -48,13 +48,13 @@ pub fn routes() -> OpenApiRouter<Arc<Identity>> {
 
 /// Applies identity's migrations and nothing else (`riffle migrate`).
 pub async fn migrate(runtime: &Runtime) -> anyhow::Result<()> {
-    runtime.open_database(NAME, &SQLITE_MIGRATIONS, &POSTGRES_MIGRATIONS).await?.close().await;
+    runtime.open_database(NAME, &MIGRATIONS).await?.close().await;
     Ok(())
 }
 
 /// Opens identity's state: database (migrated), keys, relay.
 async fn open(runtime: &Runtime) -> anyhow::Result<(Arc<Identity>, platform::events::outbox::Relay)> {
-    let db = runtime.open_database(NAME, &SQLITE_MIGRATIONS, &POSTGRES_MIGRATIONS).await?;
+    let db = runtime.open_database(NAME, &MIGRATIONS).await?;
     let keys = keys::KeyRing::load_or_create(&db).await?;
     runtime.verifier.set_keys(&keys.jwks());
     refuse_inactive_accounts(&db, runtime).await?;

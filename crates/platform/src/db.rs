@@ -3,7 +3,7 @@
 //! Queries are written once against sqlx's `Any` driver with `$1` placeholders, which both
 //! dialects accept, and portable types (`i64`, `f64`, `String`, `bool`, `Vec<u8>`): times are
 //! unix milliseconds and ids are text. Where the dialects really differ, callers branch on
-//! [`Db::backend`]. Each service ships migrations for both dialects and runs them itself.
+//! [`Db::backend`]. Each service ships its migrations (portable SQL) and runs them itself.
 //!
 //! SQLite allows one writer at a time; instead of letting concurrent write transactions fail with
 //! `SQLITE_BUSY` when a deferred transaction upgrades its lock, every write goes through a
@@ -165,12 +165,9 @@ impl Db {
         }
     }
 
-    /// Applies this service's migrations for the dialect in use.
-    pub async fn migrate(&self, sqlite: &Migrator, postgres: &Migrator) -> anyhow::Result<()> {
-        let migrator = match self.backend {
-            Backend::Sqlite => sqlite,
-            Backend::Postgres => postgres,
-        };
+    /// Applies a service's migrations. They are written in SQL that both dialects accept; a
+    /// service whose schema ever needs dialect-specific SQL picks the migrator by [`Db::backend`].
+    pub async fn migrate(&self, migrator: &Migrator) -> anyhow::Result<()> {
         migrator.run(&self.writer).await.map_err(|e| anyhow::anyhow!("{}: migration failed: {e}", self.label))?;
         Ok(())
     }

@@ -23,6 +23,7 @@ pub mod ids;
 pub mod metrics;
 pub mod service;
 pub mod telemetry;
+pub mod testing;
 pub mod trace_context;
 
 pub use config::Config;

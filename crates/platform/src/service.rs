@@ -68,16 +68,11 @@ impl Runtime {
 
     /// Opens the database `service` owns: connects (creating the SQLite file or PostgreSQL schema),
     /// installs the outbox and inbox tables, then applies the service's migrations.
-    pub async fn open_database(
-        &self,
-        service: &'static str,
-        sqlite: &Migrator,
-        postgres: &Migrator,
-    ) -> anyhow::Result<Db> {
+    pub async fn open_database(&self, service: &'static str, migrations: &Migrator) -> anyhow::Result<Db> {
         let location = self.config.database_for(service);
         let db = Db::connect(service, &location, self.config.database.max_connections).await?;
         outbox::install(&db).await.map_err(|e| anyhow::anyhow!("{}: cannot create outbox tables: {e}", db.label()))?;
-        db.migrate(sqlite, postgres).await?;
+        db.migrate(migrations).await?;
         Ok(db)
     }
 

@@ -8,16 +8,7 @@ use timeline::{
 };
 
 fn redis_url() -> Option<String> {
-    match std::env::var("RIFFLE_TEST_REDIS_URL") {
-        Ok(url) if !url.is_empty() => Some(url),
-        _ if std::env::var("RIFFLE_TEST_REQUIRE_BACKENDS").as_deref() == Ok("1") => {
-            panic!("RIFFLE_TEST_REDIS_URL is not set but RIFFLE_TEST_REQUIRE_BACKENDS=1")
-        }
-        _ => {
-            eprintln!("skipped: RIFFLE_TEST_REDIS_URL not set");
-            None
-        }
-    }
+    platform::testing::backend_url("RIFFLE_TEST_REDIS_URL")
 }
 
 async fn redis() -> Option<Arc<dyn TimelineStore>> {

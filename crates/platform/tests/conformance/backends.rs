@@ -9,19 +9,7 @@ use platform::{
 };
 use tempfile::TempDir;
 
-/// The URL in `var`, or `None` after printing why the test is skipped (panics in CI instead).
-pub fn external(var: &str) -> Option<String> {
-    match std::env::var(var) {
-        Ok(url) if !url.is_empty() => Some(url),
-        _ if std::env::var("RIFFLE_TEST_REQUIRE_BACKENDS").as_deref() == Ok("1") => {
-            panic!("{var} is not set but RIFFLE_TEST_REQUIRE_BACKENDS=1: this backend suite must run")
-        }
-        _ => {
-            eprintln!("skipped: {var} not set");
-            None
-        }
-    }
-}
+pub use platform::testing::backend_url as external;
 
 /// A database of one of the relational backends, isolated for one test.
 pub struct TestDb {

@@ -18,19 +18,7 @@ pub enum Backends {
     Distributed,
 }
 
-/// The URL in `var`, or `None` after saying the test is skipped (a failure in CI).
-pub fn external(var: &str) -> Option<String> {
-    match std::env::var(var) {
-        Ok(url) if !url.is_empty() => Some(url),
-        _ if std::env::var("RIFFLE_TEST_REQUIRE_BACKENDS").as_deref() == Ok("1") => {
-            panic!("{var} is not set but RIFFLE_TEST_REQUIRE_BACKENDS=1: this backend suite must run")
-        }
-        _ => {
-            eprintln!("skipped: {var} not set");
-            None
-        }
-    }
-}
+pub use platform::testing::backend_url as external;
 
 pub struct TestApp {
     pub addr: SocketAddr,

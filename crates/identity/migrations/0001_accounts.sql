@@ -1,4 +1,4 @@
--- Accounts, sessions and signing keys of the identity service (PostgreSQL dialect).
+-- Accounts, sessions and signing keys of the identity service.
 CREATE TABLE users (
     id TEXT PRIMARY KEY,
     username TEXT NOT NULL,
