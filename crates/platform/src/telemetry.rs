@@ -1,6 +1,8 @@
 //! Structured logs: human-readable text or one JSON object per line, filtered by `log.level`
 //! (or `RUST_LOG` when set).
 
+use std::io::IsTerminal;
+
 use tracing_subscriber::{EnvFilter, fmt, prelude::*};
 
 use crate::config::{LogConfig, LogFormat};
@@ -14,7 +16,10 @@ pub fn init(config: &LogConfig) {
         .unwrap_or_else(|| EnvFilter::new(&config.level));
     let registry = tracing_subscriber::registry().with(filter);
     let _ = match config.format {
-        LogFormat::Text => registry.with(fmt::layer().with_target(false)).try_init(),
+        // Colors only on a terminal: escape codes in files and log collectors are noise.
+        LogFormat::Text => {
+            registry.with(fmt::layer().with_target(false).with_ansi(std::io::stdout().is_terminal())).try_init()
+        }
         LogFormat::Json => registry.with(fmt::layer().json().flatten_event(true).with_current_span(true)).try_init(),
     };
 }

@@ -22,18 +22,26 @@ fn run(command: &mut Command) -> (bool, String) {
     (output.status.success(), String::from_utf8_lossy(&output.stderr).into_owned())
 }
 
-/// Starts `riffle serve` and waits for its ready line; returns the child and its address.
+/// Starts `riffle serve` and waits (30 s at most) for its ready line; returns the child and its
+/// address.
 fn serve(command: &mut Command) -> (Child, String) {
     let mut child = command.stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
     let stdout = BufReader::new(child.stdout.take().unwrap());
-    for line in stdout.lines() {
-        let line = line.unwrap();
-        if let Some(at) = line.find("addr=") {
-            let addr = line[at + 5..].split_whitespace().next().unwrap().to_owned();
-            return (child, addr);
+    let (found, ready) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in stdout.lines().map_while(Result::ok) {
+            if let Some(at) = line.find("addr=") {
+                let _ = found.send(line[at + 5..].split_whitespace().next().unwrap_or("").to_owned());
+            }
+        }
+    });
+    match ready.recv_timeout(Duration::from_secs(30)) {
+        Ok(addr) => (child, addr),
+        Err(_) => {
+            let _ = child.kill();
+            panic!("riffle did not report ready within 30 s: {:?}", child.wait());
         }
     }
-    panic!("riffle exited before it was ready: {:?}", child.wait());
 }
 
 #[test]
@@ -41,11 +49,7 @@ fn a_fresh_data_directory_is_created_and_health_answers() {
     let root = tempfile::tempdir().unwrap();
     let data = root.path().join("nested/data");
     let (mut child, addr) = serve(
-        riffle()
-            .args(["serve", "--bind", "127.0.0.1:0", "--data-dir"])
-            .arg(&data)
-            .env("RIFFLE_LOG__FORMAT", "text")
-            .env("NO_COLOR", "1"),
+        riffle().args(["serve", "--bind", "127.0.0.1:0", "--data-dir"]).arg(&data).env("RIFFLE_LOG__FORMAT", "text"),
     );
     let health = reqwest::blocking::get(format!("http://{addr}/healthz")).unwrap();
     assert_eq!(health.status(), 200);
