@@ -36,6 +36,8 @@ static MIGRATIONS: Migrator = sqlx::migrate!();
 /// Everything content's handlers share.
 pub struct Content {
     pub db: Db,
+    /// Resumable uploads being written right now (one writer per upload).
+    pub busy_uploads: BusyUploads,
     pub blobs: platform::blobs::BlobStore,
     pub relay: RelayHandle,
     pub config: Arc<platform::Config>,
@@ -57,6 +59,7 @@ pub async fn mount(runtime: &Runtime) -> anyhow::Result<Mounted> {
     let relay = runtime.relay(NAME, &db);
     let content = Arc::new(Content {
         db: db.clone(),
+        busy_uploads: BusyUploads::default(),
         blobs: blobs.clone(),
         relay: relay.handle(),
         config: Arc::clone(&runtime.config),
@@ -85,10 +88,53 @@ async fn collect_media(content: Arc<Content>, shutdown: tokio_util::sync::Cancel
             () = shutdown.cancelled() => return,
             () = tokio::time::sleep(std::time::Duration::from_secs(3600)) => {}
         }
+        if let Err(err) = collect_abandoned_uploads(&content, UNATTACHED_MEDIA_TTL_MS).await {
+            tracing::warn!(error = format!("{err:#}"), "collecting abandoned uploads failed; will retry");
+        }
         match media::collect_unattached(&content, UNATTACHED_MEDIA_TTL_MS).await {
             Ok(0) => {}
             Ok(n) => tracing::info!(collected = n, "unattached media collected"),
             Err(err) => tracing::warn!(error = format!("{err:#}"), "media collection failed; will retry"),
         }
     }
+}
+
+/// Upload ids with a `PATCH` in progress.
+#[derive(Debug, Default)]
+pub struct BusyUploads(std::sync::Mutex<std::collections::HashSet<String>>);
+
+/// Releases an upload when its `PATCH` ends, however it ends.
+pub struct UploadClaim<'a> {
+    busy: &'a BusyUploads,
+    id: String,
+}
+
+impl BusyUploads {
+    /// `None` when another request is writing `id`.
+    pub fn claim(&self, id: &str) -> Option<UploadClaim<'_>> {
+        let fresh = self.0.lock().expect("not poisoned").insert(id.to_owned());
+        fresh.then(|| UploadClaim { busy: self, id: id.to_owned() })
+    }
+}
+
+impl Drop for UploadClaim<'_> {
+    fn drop(&mut self) {
+        self.busy.0.lock().expect("not poisoned").remove(&self.id);
+    }
+}
+
+/// Resumable uploads left unfinished for longer than `older_than_ms` are deleted.
+async fn collect_abandoned_uploads(content: &Content, older_than_ms: i64) -> anyhow::Result<()> {
+    use sqlx::Row;
+    let cutoff = platform::db::now_ms() - older_than_ms;
+    let rows = sqlx::query("SELECT id FROM uploads WHERE created_at_ms < $1 LIMIT 1000")
+        .bind(cutoff)
+        .fetch_all(content.db.reader())
+        .await?;
+    for row in rows {
+        let id: String = row.try_get("id")?;
+        let _ = tokio::fs::remove_file(content.config.data_dir.join("uploads").join(&id)).await;
+        sqlx::query("DELETE FROM uploads WHERE id = $1").bind(&id).execute(content.db.writer()).await?;
+    }
+    Ok(())
 }

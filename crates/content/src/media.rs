@@ -235,8 +235,50 @@ impl Drop for TempUpload {
     }
 }
 
+/// Bytes received into a temporary file, not yet stored.
+pub struct Received {
+    temp: TempUpload,
+    size: u64,
+    head: Vec<u8>,
+    sha256: String,
+}
+
 /// Streams an upload into the blob store and records it for `owner`.
-pub async fn ingest<S, E>(content: &Content, owner: &str, mut body: S, claims: Claims) -> Result<MediaRow, ApiError>
+pub async fn ingest<S, E>(content: &Content, owner: &str, body: S, claims: Claims) -> Result<MediaRow, ApiError>
+where
+    S: Stream<Item = Result<Bytes, E>> + Unpin,
+    E: std::fmt::Display,
+{
+    let received = receive(content, body, &claims).await?;
+    finish(content, owner, received, &claims).await
+}
+
+/// Records a completely received resumable upload (the file at `path`, which is consumed).
+pub async fn ingest_file(content: &Content, owner: &str, path: PathBuf, claims: Claims) -> Result<MediaRow, ApiError> {
+    let temp = TempUpload { path, keep: false };
+    let mut file = tokio::fs::File::open(&temp.path).await.map_err(anyhow::Error::from)?;
+    let mut hasher = Sha256::new();
+    let mut head = Vec::with_capacity(SNIFF_BYTES);
+    let mut size = 0u64;
+    let mut buffer = vec![0u8; 1024 * 1024];
+    loop {
+        let n = file.read(&mut buffer).await.map_err(anyhow::Error::from)?;
+        if n == 0 {
+            break;
+        }
+        if head.len() < SNIFF_BYTES {
+            head.extend_from_slice(&buffer[..n.min(SNIFF_BYTES - head.len())]);
+        }
+        hasher.update(&buffer[..n]);
+        size += n as u64;
+    }
+    let sha256 = hasher.finalize().iter().map(|b| format!("{b:02x}")).collect();
+    finish(content, owner, Received { temp, size, head, sha256 }, &claims).await
+}
+
+/// Writes the stream to a temporary file, hashing it, deciding its type from the first bytes and
+/// stopping as soon as it passes the limit for that type.
+async fn receive<S, E>(content: &Content, mut body: S, claims: &Claims) -> Result<Received, ApiError>
 where
     S: Stream<Item = Result<Bytes, E>> + Unpin,
     E: std::fmt::Display,
@@ -249,36 +291,40 @@ where
     let mut hasher = Sha256::new();
     let mut head: Vec<u8> = Vec::with_capacity(SNIFF_BYTES);
     let mut size: u64 = 0;
-    let mut decided: Option<(&'static str, Kind, u64)> = None;
-    let ceiling = largest_allowed(content);
+    let mut limit = largest_allowed(content);
+    let mut decided = false;
     while let Some(chunk) = body.next().await {
         let chunk = chunk.map_err(|e| ApiError::bad_request(format!("the upload was interrupted: {e}")))?;
         size += chunk.len() as u64;
-        let limit = decided.map_or(ceiling, |(.., max)| max);
         if size > limit {
             return Err(ApiError::payload_too_large(format!("the file is larger than the {limit} bytes allowed")));
         }
-        if decided.is_none() && head.len() < SNIFF_BYTES {
+        if !decided && head.len() < SNIFF_BYTES {
             let take = chunk.len().min(SNIFF_BYTES - head.len());
             head.extend_from_slice(&chunk[..take]);
             if head.len() == SNIFF_BYTES {
-                let (mime, kind) = classify(&head, &claims)?;
-                decided = Some((mime, kind, max_bytes(content, kind)));
+                let (_, kind) = classify(&head, claims)?;
+                limit = max_bytes(content, kind);
+                decided = true;
             }
         }
         hasher.update(&chunk);
         file.write_all(&chunk).await.map_err(anyhow::Error::from)?;
     }
+    file.flush().await.map_err(anyhow::Error::from)?;
+    file.sync_all().await.map_err(anyhow::Error::from)?;
+    let sha256 = hasher.finalize().iter().map(|b| format!("{b:02x}")).collect();
+    Ok(Received { temp, size, head, sha256 })
+}
+
+/// Checks what was received (type, size, image dimensions), stores the blob and records it.
+async fn finish(content: &Content, owner: &str, received: Received, claims: &Claims) -> Result<MediaRow, ApiError> {
+    let Received { temp, size, head, sha256 } = received;
     if size == 0 {
         return Err(ApiError::invalid_field("file", "is empty"));
     }
-    let (mime, kind, max) = match decided {
-        Some(decided) => decided,
-        None => {
-            let (mime, kind) = classify(&head, &claims)?;
-            (mime, kind, max_bytes(content, kind))
-        }
-    };
+    let (mime, kind) = classify(&head, claims)?;
+    let max = max_bytes(content, kind);
     if size > max {
         return Err(ApiError::payload_too_large(format!("{} files may be at most {max} bytes", kind.as_str())));
     }
@@ -299,11 +345,6 @@ where
     } else {
         (None, None)
     };
-    file.flush().await.map_err(anyhow::Error::from)?;
-    file.sync_all().await.map_err(anyhow::Error::from)?;
-    drop(file);
-
-    let sha256: String = hasher.finalize().iter().map(|b| format!("{b:02x}")).collect();
     store_blob(content, temp, &sha256).await?;
 
     let row = MediaRow {

@@ -4,6 +4,7 @@ mod media;
 mod moderation;
 mod posts;
 mod reactions;
+mod uploads;
 
 use std::sync::Arc;
 
@@ -14,9 +15,13 @@ use crate::Content;
 
 pub(crate) fn routes() -> OpenApiRouter<Arc<Content>> {
     // Uploads stream to disk, so the JSON body limit does not apply; the media limits do.
-    let uploads = OpenApiRouter::new().routes(routes!(media::upload)).layer(axum::extract::DefaultBodyLimit::disable());
+    let uploads = OpenApiRouter::new()
+        .routes(routes!(media::upload))
+        .routes(routes!(uploads::append, uploads::status, uploads::terminate))
+        .layer(axum::extract::DefaultBodyLimit::disable());
     OpenApiRouter::new()
         .merge(uploads)
+        .routes(routes!(uploads::create, uploads::capabilities))
         .routes(routes!(media::show))
         .routes(routes!(media::download))
         .routes(routes!(posts::create))

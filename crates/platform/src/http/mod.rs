@@ -125,7 +125,7 @@ pub fn router(api: Router, stack: Stack) -> Router {
                 .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
                 .layer(PropagateRequestIdLayer::new(REQUEST_ID))
                 .layer(middleware::from_fn(observe))
-                .layer(cors(&config.http.cors_origins))
+                .option_layer(cors(&config.http.cors_origins))
                 .layer(CompressionLayer::new()),
         )
 }
@@ -164,17 +164,19 @@ async fn observe(request: Request, next: Next) -> Response {
     response
 }
 
-fn cors(origins: &[String]) -> CorsLayer {
+/// No layer at all without origins: a CORS layer answers every `OPTIONS` itself, which would
+/// hide endpoints that answer `OPTIONS` (tus capability discovery).
+fn cors(origins: &[String]) -> Option<CorsLayer> {
     if origins.is_empty() {
-        return CorsLayer::new();
+        return None;
     }
     let base = CorsLayer::new().allow_methods(Any).allow_headers(Any).expose_headers([REQUEST_ID, header::LINK]);
-    if origins.iter().any(|o| o == "*") {
+    Some(if origins.iter().any(|o| o == "*") {
         base.allow_origin(Any)
     } else {
         let list: Vec<HeaderValue> = origins.iter().filter_map(|o| HeaderValue::from_str(o).ok()).collect();
         base.allow_origin(AllowOrigin::list(list))
-    }
+    })
 }
 
 /// `200` when every backend of every running service answers, else `503` naming what does not.

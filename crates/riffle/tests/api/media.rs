@@ -177,3 +177,115 @@ async fn bad_uploads_are_refused_and_leave_nothing_behind() {
         .await;
     assert_eq!(files_under(&app.data_dir().join("media")), 0, "no blob was stored by a refused upload");
 }
+
+/// Speaks tus 1.0 the way tus clients do.
+async fn tus(app: &TestApp, user: &Value, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
+    app.client.request(method, app.url(path)).bearer_auth(token(user)).header("tus-resumable", "1.0.0")
+}
+
+crate::on_every_backend!(a_large_file_is_uploaded_resumably_with_tus, |app: TestApp| async move {
+    let ada = app.signed_up("ada").await;
+    let options = app.client.request(reqwest::Method::OPTIONS, app.url("/api/v1/media/uploads")).send().await.unwrap();
+    assert_eq!(options.headers()["tus-version"], "1.0.0");
+    assert_eq!(options.headers()["tus-extension"], "creation,termination");
+
+    let bytes = png_claiming(640, 480, 300_000);
+    let metadata = format!("filename {},filetype {}", STANDARD.encode("clip.png"), STANDARD.encode("image/png"));
+    let created = tus(&app, &ada, reqwest::Method::POST, "/api/v1/media/uploads")
+        .await
+        .header("upload-length", bytes.len())
+        .header("upload-metadata", metadata)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(created.status(), StatusCode::CREATED);
+    assert_eq!(created.headers()["tus-resumable"], "1.0.0");
+    let location = created.headers()["location"].to_str().unwrap().to_owned();
+
+    let patch = |offset: usize, chunk: Vec<u8>| {
+        let location = location.clone();
+        let app = &app;
+        let ada = &ada;
+        async move {
+            tus(app, ada, reqwest::Method::PATCH, &location)
+                .await
+                .header("upload-offset", offset)
+                .header("content-type", "application/offset+octet-stream")
+                .body(chunk)
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    let half = bytes.len() / 2;
+    let first = patch(0, bytes[..half].to_vec()).await;
+    assert_eq!(first.status(), StatusCode::NO_CONTENT);
+    assert_eq!(first.headers()["upload-offset"].to_str().unwrap(), half.to_string());
+
+    // A client that lost track and resends from 0 is told where the upload really is.
+    problem(patch(0, bytes[..10].to_vec()).await, StatusCode::CONFLICT).await;
+    let head = tus(&app, &ada, reqwest::Method::HEAD, &location).await.send().await.unwrap();
+    assert_eq!(head.headers()["upload-offset"].to_str().unwrap(), half.to_string());
+    assert_eq!(head.headers()["cache-control"], "no-store");
+
+    let bob = app.signed_up("bob").await;
+    let foreign = tus(&app, &bob, reqwest::Method::HEAD, &location).await.send().await.unwrap();
+    assert_eq!(foreign.status(), StatusCode::NOT_FOUND, "other users cannot see or resume it");
+    let no_tus = app.client.head(app.url(&location)).bearer_auth(token(&ada)).send().await.unwrap();
+    assert_eq!(no_tus.status(), StatusCode::PRECONDITION_FAILED);
+    let wrong_type = tus(&app, &ada, reqwest::Method::PATCH, &location)
+        .await
+        .header("upload-offset", half)
+        .header("content-type", "application/octet-stream")
+        .body(bytes[half..].to_vec())
+        .send()
+        .await
+        .unwrap();
+    problem(wrong_type, StatusCode::UNSUPPORTED_MEDIA_TYPE).await;
+    let too_much = patch(half, [&bytes[half..], b"extra"].concat()).await;
+    problem(too_much, StatusCode::PAYLOAD_TOO_LARGE).await;
+
+    let last = patch(half, bytes[half..].to_vec()).await;
+    assert_eq!(last.status(), StatusCode::NO_CONTENT, "{:?}", last.text().await);
+    let head = tus(&app, &ada, reqwest::Method::HEAD, &location).await.send().await.unwrap();
+    let media_id = head.headers()["riffle-media-id"].to_str().unwrap().to_owned();
+    let media: Value = app.get(&format!("/api/v1/media/{media_id}"), None).await.json().await.unwrap();
+    assert_eq!((media["width"].as_i64(), media["height"].as_i64()), (Some(640), Some(480)));
+    assert_eq!(media["filename"], "clip.png");
+    let downloaded = app.get(media["url"].as_str().unwrap(), None).await.bytes().await.unwrap();
+    assert_eq!(downloaded.len(), bytes.len());
+    assert!(downloaded == bytes, "the bytes survive the round trip");
+});
+
+#[tokio::test]
+async fn a_terminated_upload_is_gone() {
+    let app = TestApp::spawn(Backends::Embedded).await.unwrap();
+    let ada = app.signed_up("ada").await;
+    let created = tus(&app, &ada, reqwest::Method::POST, "/api/v1/media/uploads")
+        .await
+        .header("upload-length", 1000)
+        .send()
+        .await
+        .unwrap();
+    let location = created.headers()["location"].to_str().unwrap().to_owned();
+    tus(&app, &ada, reqwest::Method::PATCH, &location)
+        .await
+        .header("upload-offset", 0)
+        .header("content-type", "application/offset+octet-stream")
+        .body(png_claiming(1, 1, 500))
+        .send()
+        .await
+        .unwrap();
+    let deleted = tus(&app, &ada, reqwest::Method::DELETE, &location).await.send().await.unwrap();
+    assert_eq!(deleted.status(), StatusCode::NO_CONTENT);
+    let head = tus(&app, &ada, reqwest::Method::HEAD, &location).await.send().await.unwrap();
+    assert_eq!(head.status(), StatusCode::NOT_FOUND);
+    assert_eq!(files_under(&app.data_dir().join("uploads")), 0);
+    let too_big = tus(&app, &ada, reqwest::Method::POST, "/api/v1/media/uploads")
+        .await
+        .header("upload-length", u64::MAX / 2)
+        .send()
+        .await
+        .unwrap();
+    problem(too_big, StatusCode::PAYLOAD_TOO_LARGE).await;
+}

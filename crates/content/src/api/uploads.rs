@@ -1,0 +1,312 @@
+//! Resumable uploads with the tus 1.0 protocol (core, creation and termination), so existing tus
+//! clients work: create an upload with its length, send bytes with `PATCH` from the offset the
+//! server reports, resume after a broken connection from `HEAD`'s `Upload-Offset`.
+//!
+//! The received bytes are appended to `<data_dir>/uploads/<id>`; that file's length *is* the
+//! offset, so whatever arrived before a connection dropped counts. When the last byte arrives,
+//! the file becomes media exactly like a form upload (sniffed, size-checked, content-addressed).
+
+use std::sync::Arc;
+
+use axum::{
+    body::Body,
+    extract::State,
+    http::{HeaderMap, HeaderValue, StatusCode, header},
+    response::{IntoResponse, Response},
+};
+use base64::{Engine, engine::general_purpose::STANDARD};
+use futures::StreamExt;
+use platform::{
+    ApiError, Principal,
+    db::now_ms,
+    http::{Path, Problem},
+};
+use sqlx::Row;
+use tokio::io::AsyncWriteExt;
+
+use crate::{
+    Content,
+    media::{self, Claims},
+};
+
+const TUS_VERSION: &str = "1.0.0";
+/// The response header that names the media a finished upload became.
+pub const MEDIA_ID_HEADER: &str = "riffle-media-id";
+
+fn tus(mut response: Response) -> Response {
+    response.headers_mut().insert("tus-resumable", HeaderValue::from_static(TUS_VERSION));
+    response
+}
+
+fn require_tus(headers: &HeaderMap) -> Result<(), Response> {
+    if headers.get("tus-resumable").and_then(|v| v.to_str().ok()) == Some(TUS_VERSION) {
+        return Ok(());
+    }
+    let mut response = ApiError::new(
+        StatusCode::PRECONDITION_FAILED,
+        "tus-version",
+        "this server speaks tus 1.0.0 (Tus-Resumable: 1.0.0)",
+    )
+    .into_response();
+    response.headers_mut().insert("tus-version", HeaderValue::from_static(TUS_VERSION));
+    Err(response)
+}
+
+fn error(err: ApiError) -> Response {
+    tus(err.into_response())
+}
+
+/// What the server supports.
+#[utoipa::path(options, path = "/api/v1/media/uploads", tag = "media",
+    responses((status = 204, description = "`Tus-Version`, `Tus-Extension`, `Tus-Max-Size`")))]
+pub(super) async fn capabilities(State(content): State<Arc<Content>>) -> Response {
+    let mut response = StatusCode::NO_CONTENT.into_response();
+    let headers = response.headers_mut();
+    headers.insert("tus-version", HeaderValue::from_static(TUS_VERSION));
+    headers.insert("tus-extension", HeaderValue::from_static("creation,termination"));
+    headers.insert("tus-max-size", HeaderValue::from(media::largest_allowed(&content)));
+    tus(response)
+}
+
+/// Parses `Upload-Metadata`: comma-separated `key base64value` pairs.
+fn metadata(headers: &HeaderMap) -> Result<Claims, ApiError> {
+    let mut claims = Claims::default();
+    let Some(raw) = headers.get("upload-metadata") else { return Ok(claims) };
+    let raw = raw.to_str().map_err(|_| ApiError::bad_request("Upload-Metadata must be ASCII"))?;
+    for pair in raw.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        let (key, value) = pair.split_once(' ').unwrap_or((pair, ""));
+        let value =
+            STANDARD.decode(value.trim()).ok().and_then(|v| String::from_utf8(v).ok()).ok_or_else(|| {
+                ApiError::bad_request(format!("Upload-Metadata value of `{key}` is not base64 UTF-8"))
+            })?;
+        match key {
+            "filename" | "name" => claims.filename = value,
+            "filetype" | "type" => claims.content_type = Some(value),
+            _ => {}
+        }
+    }
+    Ok(claims)
+}
+
+/// Creates an upload of `Upload-Length` bytes; `Upload-Metadata` may carry `filename` and
+/// `filetype`. Answers with the upload's URL in `Location`.
+#[utoipa::path(post, path = "/api/v1/media/uploads", tag = "media", security(("bearer" = [])),
+    params(("Upload-Length" = u64, Header, description = "Total size in bytes"),
+        ("Upload-Metadata" = Option<String>, Header, description = "tus metadata: `filename`, `filetype`"),
+        ("Tus-Resumable" = String, Header, description = "1.0.0")),
+    responses((status = 201, description = "created; see `Location`"), (status = 412, body = Problem),
+        (status = 413, body = Problem)))]
+pub(super) async fn create(State(content): State<Arc<Content>>, owner: Principal, headers: HeaderMap) -> Response {
+    if let Err(response) = require_tus(&headers) {
+        return response;
+    }
+    let length = match headers.get("upload-length").and_then(|v| v.to_str().ok()).map(str::parse::<u64>) {
+        Some(Ok(length)) => length,
+        _ => return error(ApiError::bad_request("Upload-Length must be the upload's size in bytes")),
+    };
+    let max = media::largest_allowed(&content);
+    if length > max {
+        return error(ApiError::payload_too_large(format!("uploads may be at most {max} bytes")));
+    }
+    let claims = match metadata(&headers) {
+        Ok(claims) => claims,
+        Err(err) => return error(err),
+    };
+    let id = uuid::Uuid::now_v7().simple().to_string();
+    let created = async {
+        let dir = content.config.data_dir.join("uploads");
+        tokio::fs::create_dir_all(&dir).await.map_err(anyhow::Error::from)?;
+        tokio::fs::File::create(dir.join(&id)).await.map_err(anyhow::Error::from)?;
+        sqlx::query(
+            "INSERT INTO uploads (id, owner_id, length, filename, filetype, created_at_ms) VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(&id)
+        .bind(owner.user_id.to_string())
+        .bind(length as i64)
+        .bind(media::sanitize_filename(&claims.filename))
+        .bind(&claims.content_type)
+        .bind(now_ms())
+        .execute(content.db.writer())
+        .await?;
+        Ok::<_, ApiError>(())
+    };
+    if let Err(err) = created.await {
+        return error(err);
+    }
+    let mut response = StatusCode::CREATED.into_response();
+    let location = HeaderValue::from_str(&format!("/api/v1/media/uploads/{id}")).expect("ascii");
+    response.headers_mut().insert(header::LOCATION, location);
+    tus(response)
+}
+
+/// An upload of the caller's, with the bytes received so far.
+struct Upload {
+    length: u64,
+    offset: u64,
+    claims: Claims,
+    media_id: Option<String>,
+    path: std::path::PathBuf,
+}
+
+async fn load(content: &Content, owner: &Principal, id: &str) -> Result<Upload, ApiError> {
+    let row = sqlx::query("SELECT owner_id, length, filename, filetype, media_id FROM uploads WHERE id = $1")
+        .bind(id)
+        .fetch_optional(content.db.reader())
+        .await?
+        .filter(|row| row.try_get::<String, _>("owner_id").is_ok_and(|o| o == owner.user_id.to_string()))
+        .ok_or_else(|| ApiError::not_found("no such upload"))?;
+    let path = content.config.data_dir.join("uploads").join(id);
+    let length = row.try_get::<i64, _>("length")? as u64;
+    let media_id: Option<String> = row.try_get("media_id")?;
+    let offset = match &media_id {
+        Some(_) => length,
+        None => tokio::fs::metadata(&path).await.map(|m| m.len()).unwrap_or(0),
+    };
+    let claims = Claims { filename: row.try_get("filename")?, content_type: row.try_get("filetype")? };
+    Ok(Upload { length, offset, claims, media_id, path })
+}
+
+fn progress(upload: &Upload, status: StatusCode) -> Response {
+    let mut response = status.into_response();
+    let headers = response.headers_mut();
+    headers.insert("upload-offset", HeaderValue::from(upload.offset));
+    headers.insert("upload-length", HeaderValue::from(upload.length));
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    if let Some(media_id) = &upload.media_id {
+        headers.insert(MEDIA_ID_HEADER, HeaderValue::from_str(media_id).expect("uuid"));
+    }
+    tus(response)
+}
+
+/// How far an upload got: `Upload-Offset` is where to resume.
+#[utoipa::path(head, path = "/api/v1/media/uploads/{id}", tag = "media", security(("bearer" = [])),
+    params(("id" = String, Path, description = "Upload id")),
+    responses((status = 200, description = "`Upload-Offset`, `Upload-Length`, and `Riffle-Media-Id` once complete"),
+        (status = 404, description = "no such upload")))]
+pub(super) async fn status(
+    State(content): State<Arc<Content>>,
+    owner: Principal,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    if let Err(response) = require_tus(&headers) {
+        return response;
+    }
+    match load(&content, &owner, &id).await {
+        Ok(upload) => progress(&upload, StatusCode::OK),
+        Err(err) => error(err),
+    }
+}
+
+/// Appends bytes at `Upload-Offset`, which must be the current offset (409 otherwise). When the
+/// last byte arrives the upload becomes media, named by the `Riffle-Media-Id` header.
+#[utoipa::path(patch, path = "/api/v1/media/uploads/{id}", tag = "media", security(("bearer" = [])),
+    params(("id" = String, Path, description = "Upload id"), ("Upload-Offset" = u64, Header, description = "Where these bytes start")),
+    request_body(content_type = "application/offset+octet-stream", description = "The next bytes"),
+    responses((status = 204, description = "accepted; `Upload-Offset` is the new offset"), (status = 409, body = Problem),
+        (status = 413, body = Problem), (status = 415, body = Problem)))]
+pub(super) async fn append(
+    State(content): State<Arc<Content>>,
+    owner: Principal,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    if let Err(response) = require_tus(&headers) {
+        return response;
+    }
+    match append_bytes(&content, &owner, &id, &headers, body).await {
+        Ok(upload) => progress(&upload, StatusCode::NO_CONTENT),
+        Err(err) => error(err),
+    }
+}
+
+async fn append_bytes(
+    content: &Content,
+    owner: &Principal,
+    id: &str,
+    headers: &HeaderMap,
+    body: Body,
+) -> Result<Upload, ApiError> {
+    if headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()) != Some("application/offset+octet-stream") {
+        return Err(ApiError::unsupported_media_type("PATCH bodies must be `application/offset+octet-stream`"));
+    }
+    let offset: u64 = headers
+        .get("upload-offset")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse().ok())
+        .ok_or_else(|| ApiError::bad_request("Upload-Offset must be a byte offset"))?;
+    // One writer per upload at a time; a second concurrent PATCH is a conflict.
+    let _busy =
+        content.busy_uploads.claim(id).ok_or_else(|| ApiError::conflict("another request is writing this upload"))?;
+    let mut upload = load(content, owner, id).await?;
+    if upload.media_id.is_some() {
+        return Err(ApiError::conflict("this upload is already complete"));
+    }
+    if offset != upload.offset {
+        return Err(ApiError::conflict(format!("the upload is at offset {}, not {offset}", upload.offset)));
+    }
+    let announced =
+        headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok());
+    if announced.is_some_and(|n| offset + n > upload.length) {
+        return Err(ApiError::payload_too_large("more bytes than the Upload-Length given at creation"));
+    }
+    let mut file = tokio::fs::OpenOptions::new().append(true).open(&upload.path).await.map_err(anyhow::Error::from)?;
+    let mut stream = body.into_data_stream();
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk.map_err(|e| ApiError::bad_request(format!("the upload was interrupted: {e}")))?;
+        if upload.offset + chunk.len() as u64 > upload.length {
+            return Err(ApiError::payload_too_large("more bytes than the Upload-Length given at creation"));
+        }
+        file.write_all(&chunk).await.map_err(anyhow::Error::from)?;
+        upload.offset += chunk.len() as u64;
+    }
+    file.sync_data().await.map_err(anyhow::Error::from)?;
+    drop(file);
+    if upload.offset == upload.length {
+        let claims =
+            Claims { filename: upload.claims.filename.clone(), content_type: upload.claims.content_type.clone() };
+        let finished = media::ingest_file(content, &owner.user_id.to_string(), upload.path.clone(), claims).await;
+        match finished {
+            Ok(row) => {
+                sqlx::query("UPDATE uploads SET media_id = $1 WHERE id = $2")
+                    .bind(&row.id)
+                    .bind(id)
+                    .execute(content.db.writer())
+                    .await?;
+                upload.media_id = Some(row.id);
+            }
+            Err(err) => {
+                // The bytes are not acceptable media: the upload ends here.
+                sqlx::query("DELETE FROM uploads WHERE id = $1").bind(id).execute(content.db.writer()).await?;
+                return Err(err);
+            }
+        }
+    }
+    Ok(upload)
+}
+
+/// Abandons an upload and deletes what was received (tus termination).
+#[utoipa::path(delete, path = "/api/v1/media/uploads/{id}", tag = "media", security(("bearer" = [])),
+    params(("id" = String, Path, description = "Upload id")),
+    responses((status = 204), (status = 404, body = Problem)))]
+pub(super) async fn terminate(
+    State(content): State<Arc<Content>>,
+    owner: Principal,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    if let Err(response) = require_tus(&headers) {
+        return response;
+    }
+    let result = async {
+        let upload = load(&content, &owner, &id).await?;
+        sqlx::query("DELETE FROM uploads WHERE id = $1").bind(&id).execute(content.db.writer()).await?;
+        let _ = tokio::fs::remove_file(&upload.path).await;
+        Ok::<_, ApiError>(())
+    };
+    match result.await {
+        Ok(()) => tus(StatusCode::NO_CONTENT.into_response()),
+        Err(err) => error(err),
+    }
+}
