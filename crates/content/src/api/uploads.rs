@@ -38,9 +38,10 @@ fn tus(mut response: Response) -> Response {
     response
 }
 
-fn require_tus(headers: &HeaderMap) -> Result<(), Response> {
+/// The refusal to send when a request does not speak tus 1.0.0, if it does not.
+fn refuse_non_tus(headers: &HeaderMap) -> Option<Response> {
     if headers.get("tus-resumable").and_then(|v| v.to_str().ok()) == Some(TUS_VERSION) {
-        return Ok(());
+        return None;
     }
     let mut response = ApiError::new(
         StatusCode::PRECONDITION_FAILED,
@@ -49,7 +50,7 @@ fn require_tus(headers: &HeaderMap) -> Result<(), Response> {
     )
     .into_response();
     response.headers_mut().insert("tus-version", HeaderValue::from_static(TUS_VERSION));
-    Err(response)
+    Some(response)
 }
 
 fn error(err: ApiError) -> Response {
@@ -97,7 +98,7 @@ fn metadata(headers: &HeaderMap) -> Result<Claims, ApiError> {
     responses((status = 201, description = "created; see `Location`"), (status = 412, body = Problem),
         (status = 413, body = Problem)))]
 pub(super) async fn create(State(content): State<Arc<Content>>, owner: Principal, headers: HeaderMap) -> Response {
-    if let Err(response) = require_tus(&headers) {
+    if let Some(response) = refuse_non_tus(&headers) {
         return response;
     }
     let length = match headers.get("upload-length").and_then(|v| v.to_str().ok()).map(str::parse::<u64>) {
@@ -189,7 +190,7 @@ pub(super) async fn status(
     Path(id): Path<String>,
     headers: HeaderMap,
 ) -> Response {
-    if let Err(response) = require_tus(&headers) {
+    if let Some(response) = refuse_non_tus(&headers) {
         return response;
     }
     match load(&content, &owner, &id).await {
@@ -212,7 +213,7 @@ pub(super) async fn append(
     headers: HeaderMap,
     body: Body,
 ) -> Response {
-    if let Err(response) = require_tus(&headers) {
+    if let Some(response) = refuse_non_tus(&headers) {
         return response;
     }
     match append_bytes(&content, &owner, &id, &headers, body).await {
@@ -296,7 +297,7 @@ pub(super) async fn terminate(
     Path(id): Path<String>,
     headers: HeaderMap,
 ) -> Response {
-    if let Err(response) = require_tus(&headers) {
+    if let Some(response) = refuse_non_tus(&headers) {
         return response;
     }
     let result = async {
