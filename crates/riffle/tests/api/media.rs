@@ -179,7 +179,7 @@ async fn bad_uploads_are_refused_and_leave_nothing_behind() {
 }
 
 /// Speaks tus 1.0 the way tus clients do.
-async fn tus(app: &TestApp, user: &Value, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
+fn tus(app: &TestApp, user: &Value, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
     app.client.request(method, app.url(path)).bearer_auth(token(user)).header("tus-resumable", "1.0.0")
 }
 
@@ -192,7 +192,6 @@ crate::on_every_backend!(a_large_file_is_uploaded_resumably_with_tus, |app: Test
     let bytes = png_claiming(640, 480, 300_000);
     let metadata = format!("filename {},filetype {}", STANDARD.encode("clip.png"), STANDARD.encode("image/png"));
     let created = tus(&app, &ada, reqwest::Method::POST, "/api/v1/media/uploads")
-        .await
         .header("upload-length", bytes.len())
         .header("upload-metadata", metadata)
         .send()
@@ -208,7 +207,6 @@ crate::on_every_backend!(a_large_file_is_uploaded_resumably_with_tus, |app: Test
         let ada = &ada;
         async move {
             tus(app, ada, reqwest::Method::PATCH, &location)
-                .await
                 .header("upload-offset", offset)
                 .header("content-type", "application/offset+octet-stream")
                 .body(chunk)
@@ -224,17 +222,16 @@ crate::on_every_backend!(a_large_file_is_uploaded_resumably_with_tus, |app: Test
 
     // A client that lost track and resends from 0 is told where the upload really is.
     problem(patch(0, bytes[..10].to_vec()).await, StatusCode::CONFLICT).await;
-    let head = tus(&app, &ada, reqwest::Method::HEAD, &location).await.send().await.unwrap();
+    let head = tus(&app, &ada, reqwest::Method::HEAD, &location).send().await.unwrap();
     assert_eq!(head.headers()["upload-offset"].to_str().unwrap(), half.to_string());
     assert_eq!(head.headers()["cache-control"], "no-store");
 
     let bob = app.signed_up("bob").await;
-    let foreign = tus(&app, &bob, reqwest::Method::HEAD, &location).await.send().await.unwrap();
+    let foreign = tus(&app, &bob, reqwest::Method::HEAD, &location).send().await.unwrap();
     assert_eq!(foreign.status(), StatusCode::NOT_FOUND, "other users cannot see or resume it");
     let no_tus = app.client.head(app.url(&location)).bearer_auth(token(&ada)).send().await.unwrap();
     assert_eq!(no_tus.status(), StatusCode::PRECONDITION_FAILED);
     let wrong_type = tus(&app, &ada, reqwest::Method::PATCH, &location)
-        .await
         .header("upload-offset", half)
         .header("content-type", "application/octet-stream")
         .body(bytes[half..].to_vec())
@@ -247,7 +244,7 @@ crate::on_every_backend!(a_large_file_is_uploaded_resumably_with_tus, |app: Test
 
     let last = patch(half, bytes[half..].to_vec()).await;
     assert_eq!(last.status(), StatusCode::NO_CONTENT, "{:?}", last.text().await);
-    let head = tus(&app, &ada, reqwest::Method::HEAD, &location).await.send().await.unwrap();
+    let head = tus(&app, &ada, reqwest::Method::HEAD, &location).send().await.unwrap();
     let media_id = head.headers()["riffle-media-id"].to_str().unwrap().to_owned();
     let media: Value = app.get(&format!("/api/v1/media/{media_id}"), None).await.json().await.unwrap();
     assert_eq!((media["width"].as_i64(), media["height"].as_i64()), (Some(640), Some(480)));
@@ -262,27 +259,24 @@ async fn a_terminated_upload_is_gone() {
     let app = TestApp::spawn(Backends::Embedded).await.unwrap();
     let ada = app.signed_up("ada").await;
     let created = tus(&app, &ada, reqwest::Method::POST, "/api/v1/media/uploads")
-        .await
         .header("upload-length", 1000)
         .send()
         .await
         .unwrap();
     let location = created.headers()["location"].to_str().unwrap().to_owned();
     tus(&app, &ada, reqwest::Method::PATCH, &location)
-        .await
         .header("upload-offset", 0)
         .header("content-type", "application/offset+octet-stream")
         .body(png_claiming(1, 1, 500))
         .send()
         .await
         .unwrap();
-    let deleted = tus(&app, &ada, reqwest::Method::DELETE, &location).await.send().await.unwrap();
+    let deleted = tus(&app, &ada, reqwest::Method::DELETE, &location).send().await.unwrap();
     assert_eq!(deleted.status(), StatusCode::NO_CONTENT);
-    let head = tus(&app, &ada, reqwest::Method::HEAD, &location).await.send().await.unwrap();
+    let head = tus(&app, &ada, reqwest::Method::HEAD, &location).send().await.unwrap();
     assert_eq!(head.status(), StatusCode::NOT_FOUND);
     assert_eq!(files_under(&app.data_dir().join("uploads")), 0);
     let too_big = tus(&app, &ada, reqwest::Method::POST, "/api/v1/media/uploads")
-        .await
         .header("upload-length", u64::MAX / 2)
         .send()
         .await
