@@ -126,7 +126,7 @@ pub fn router(api: Router, stack: Stack) -> Router {
                 .layer(PropagateRequestIdLayer::new(REQUEST_ID))
                 .layer(middleware::from_fn(observe))
                 .option_layer(cors(&config.http.cors_origins))
-                .layer(CompressionLayer::new()),
+                .layer(CompressionLayer::new().compress_when(compressible)),
         )
 }
 
@@ -162,6 +162,20 @@ async fn observe(request: Request, next: Next) -> Response {
         }
     });
     response
+}
+
+/// Compresses what compresses: JSON and text of some size, whole responses only. Media are
+/// compressed already, and a compressed `206` would no longer match its `Content-Range`.
+fn compressible(status: StatusCode, _: http::Version, headers: &http::HeaderMap, _: &http::Extensions) -> bool {
+    let textual = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_some_and(|t| {
+        t.starts_with("application/json") || t.starts_with("application/problem+json") || t.starts_with("text/")
+    });
+    let small = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok())
+        .is_some_and(|n| n < 256);
+    textual && !small && status != StatusCode::PARTIAL_CONTENT
 }
 
 /// No layer at all without origins: a CORS layer answers every `OPTIONS` itself, which would

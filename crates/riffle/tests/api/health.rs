@@ -105,3 +105,12 @@ async fn clients_over_the_rate_limit_get_429_with_retry_after() {
     assert_eq!(statuses.iter().filter(|s| **s == StatusCode::TOO_MANY_REQUESTS).count(), 2, "{statuses:?}");
     assert_eq!(app.get("/healthz", None).await.status(), StatusCode::OK, "probes are never rate limited");
 }
+
+#[tokio::test]
+async fn json_is_compressed_for_clients_that_accept_it() {
+    let app = TestApp::spawn(Backends::Embedded).await.unwrap();
+    let spec = app.client.get(app.url("/openapi.json")).header("accept-encoding", "gzip").send().await.unwrap();
+    assert_eq!(spec.headers().get("content-encoding").map(|v| v.to_str().unwrap()), Some("gzip"));
+    let plain = app.client.get(app.url("/openapi.json")).send().await.unwrap();
+    assert!(plain.headers().get("content-encoding").is_none());
+}

@@ -64,7 +64,18 @@ crate::on_every_backend!(a_photo_is_uploaded_downloaded_and_attached_to_a_post, 
     let cached = app.client.get(app.url(&url)).header("if-none-match", &etag).send().await.unwrap();
     assert_eq!(cached.status(), StatusCode::NOT_MODIFIED);
 
-    let partial = app.client.get(app.url(&url)).header("range", "bytes=1-3").send().await.unwrap();
+    let gzip_ok = app.client.get(app.url(&url)).header("accept-encoding", "gzip, br").send().await.unwrap();
+    assert!(gzip_ok.headers().get("content-encoding").is_none(), "media are never re-compressed");
+    assert_eq!(gzip_ok.bytes().await.unwrap().to_vec(), png());
+
+    let partial = app
+        .client
+        .get(app.url(&url))
+        .header("range", "bytes=1-3")
+        .header("accept-encoding", "gzip")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(partial.status(), StatusCode::PARTIAL_CONTENT);
     assert_eq!(partial.headers()["content-range"].to_str().unwrap(), format!("bytes 1-3/{}", png().len()));
     assert_eq!(partial.bytes().await.unwrap().to_vec(), png()[1..=3]);
