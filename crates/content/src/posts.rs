@@ -69,7 +69,14 @@ pub async fn load<'e, E: sqlx::Executor<'e, Database = Any>>(
 
 /// Whether `viewer` may read `post`. Anything they may not read is answered as if it did not
 /// exist (404), so that probing cannot tell a private post from no post.
-pub async fn can_see(content: &Content, viewer: Option<&Principal>, post: &PostRow) -> Result<bool, StoreError> {
+///
+/// Takes an executor rather than the pool so that code inside a transaction asks through the
+/// transaction: taking a second pooled connection while holding one can exhaust the pool.
+pub async fn can_see<'e, E: sqlx::Executor<'e, Database = Any>>(
+    executor: E,
+    viewer: Option<&Principal>,
+    post: &PostRow,
+) -> Result<bool, StoreError> {
     if post.deleted {
         return Ok(false);
     }
@@ -87,7 +94,7 @@ pub async fn can_see(content: &Content, viewer: Option<&Principal>, post: &PostR
                 let follows = sqlx::query("SELECT 1 FROM known_follows WHERE followee_id = $1 AND follower_id = $2")
                     .bind(&post.author_id)
                     .bind(viewer.user_id.to_string())
-                    .fetch_optional(content.db.reader())
+                    .fetch_optional(executor)
                     .await
                     .map_err(StoreError::from_sqlx)?;
                 Ok(follows.is_some())
@@ -99,7 +106,7 @@ pub async fn can_see(content: &Content, viewer: Option<&Principal>, post: &PostR
 /// Loads a post `viewer` may see, or 404.
 pub async fn visible(content: &Content, viewer: Option<&Principal>, id: PostId) -> Result<PostRow, ApiError> {
     match load(content.db.reader(), id).await? {
-        Some(post) if can_see(content, viewer, &post).await? => Ok(post),
+        Some(post) if can_see(content.db.reader(), viewer, &post).await? => Ok(post),
         _ => Err(ApiError::not_found("no such post")),
     }
 }
@@ -114,7 +121,7 @@ pub async fn render(
     for row in rows {
         let original = match row.repost_of_id {
             Some(original) => match load(content.db.reader(), original).await? {
-                Some(original) if can_see(content, viewer, &original).await? => {
+                Some(original) if can_see(content.db.reader(), viewer, &original).await? => {
                     Some(original.view(liked(content, viewer, original.id).await?, None))
                 }
                 // The original is gone or not for this viewer: so is the repost.
@@ -175,20 +182,17 @@ pub fn check_text(content: &Content, text: &str, language: Option<&str>, errors:
 }
 
 /// Creates a post (or reply) by `author` inside `tx`; the caller commits.
-pub async fn create(
-    content: &Content,
-    tx: &mut Transaction<'static, Any>,
-    author: &Principal,
-    new: NewPost,
-) -> Result<PostRow, ApiError> {
+pub async fn create(tx: &mut Transaction<'static, Any>, author: &Principal, new: NewPost) -> Result<PostRow, ApiError> {
     let id = PostId::generate();
     let now = now_ms();
     let entities = text::extract(&new.text);
     let (root_id, reply_to_author) = match new.reply_to {
         Some(parent_id) => {
-            let parent = visible(content, Some(author), parent_id)
-                .await
-                .map_err(|_| ApiError::invalid_field("reply_to_id", "no such post"))?;
+            let no_such = || ApiError::invalid_field("reply_to_id", "no such post");
+            let parent = load(&mut **tx, parent_id).await?.ok_or_else(no_such)?;
+            if !can_see(&mut **tx, Some(author), &parent).await? {
+                return Err(no_such());
+            }
             sqlx::query("UPDATE posts SET replies_count = replies_count + 1 WHERE id = $1")
                 .bind(parent_id.get() as i64)
                 .execute(&mut **tx)

@@ -102,9 +102,10 @@ pub(super) async fn create(
         media_ids: request.media_ids.clone(),
     };
     let mut tx = content.db.begin().await?;
-    let row = posts::create(&content, &mut tx, &author, new).await?;
-    let view = posts::render(&content, Some(&author), vec![row]).await?.pop();
-    let body = serde_json::to_value(view).map_err(anyhow::Error::from)?;
+    let row = posts::create(&mut tx, &author, new).await?;
+    // A new post has no likes and is no repost: its view needs no further reads (and must not
+    // take a second connection while the transaction holds one).
+    let body = serde_json::to_value(row.view(Some(false), None)).map_err(anyhow::Error::from)?;
     if let Some(key) = &key {
         match idempotency::remember(&mut tx, &author, key, &fingerprint, StatusCode::CREATED, &body).await {
             Ok(()) => {}
@@ -293,13 +294,13 @@ pub(super) async fn context(
 
     let mut visible_ancestors = Vec::new();
     for row in ancestors {
-        if posts::can_see(&content, viewer.as_ref(), &row).await? {
+        if posts::can_see(content.db.reader(), viewer.as_ref(), &row).await? {
             visible_ancestors.push(row);
         }
     }
     let mut visible_descendants = Vec::new();
     for row in descendants {
-        if posts::can_see(&content, viewer.as_ref(), &row).await? {
+        if posts::can_see(content.db.reader(), viewer.as_ref(), &row).await? {
             visible_descendants.push(row);
         }
     }

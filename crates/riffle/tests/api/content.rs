@@ -285,3 +285,30 @@ crate::on_every_backend!(deleting_a_user_removes_their_posts_and_likes, |app: Te
     })
     .await;
 });
+
+/// Every request holding a pooled connection must finish without a second one: with a small
+/// pool and more concurrent requests than connections, nothing may wait on itself.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_writes_never_exhaust_a_small_pool() {
+    for backends in [Backends::Embedded, Backends::Distributed] {
+        let Some((mut config, dir)) = TestApp::config(backends).await else { continue };
+        config.database.max_connections = 2;
+        let app = TestApp::spawn_with(config, dir).await;
+        let ada = app.signed_up("ada").await;
+        let parent = post(&app, &ada, json!({ "text": "parent" })).await;
+        let requests = (0..24).map(|i| {
+            let body = if i % 2 == 0 {
+                json!({ "text": format!("post {i}") })
+            } else {
+                json!({ "text": "reply", "reply_to_id": parent["id"] })
+            };
+            app.client.post(app.url("/api/v1/posts")).bearer_auth(token(&ada).unwrap()).json(&body).send()
+        });
+        let responses = tokio::time::timeout(std::time::Duration::from_secs(60), futures::future::join_all(requests))
+            .await
+            .expect("no request waits forever");
+        for response in responses {
+            assert_eq!(response.unwrap().status(), StatusCode::CREATED, "{backends:?}");
+        }
+    }
+}
