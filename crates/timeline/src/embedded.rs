@@ -93,26 +93,20 @@ impl TimelineStore for EmbeddedTimelines {
             let start = rank as i64 + 1;
             return Self::ids(self.keyspace.range_ids_by_rank(key, start, start + limit as i64 - 1, Order::Desc));
         }
-        // It was removed: continue from its score, skipping newer posts of the same millisecond.
+        // It was removed: continue from its score.
         let range =
             ScoreRange { min: f64::NEG_INFINITY, max: before.score(), min_exclusive: false, max_exclusive: false };
-        let mut fetch = limit + 32;
-        loop {
+        crate::page_before(before, limit, |count| {
             let raw =
-                self.keyspace.range_by_score(key, &range, Order::Desc, Some(Limit { offset: 0, count: fetch as i64 }));
-            let complete = raw.len() < fetch;
-            let mut page: Vec<PostId> = raw
+                self.keyspace.range_by_score(key, &range, Order::Desc, Some(Limit { offset: 0, count: count as i64 }));
+            let ids = raw
                 .iter()
                 .filter_map(|entry| parse_canonical_u64(&entry.member))
                 .filter_map(|id| PostId::from_u64(id).ok())
-                .filter(|id| *id < before)
                 .collect();
-            if page.len() >= limit || complete {
-                page.truncate(limit);
-                return Ok(page);
-            }
-            fetch *= 2;
-        }
+            std::future::ready(Ok(ids))
+        })
+        .await
     }
 
     async fn remove(&self, timeline: &TimelineKey, posts: &[PostId]) -> Result<(), TimelineError> {

@@ -27,6 +27,32 @@ impl TimelineKey {
     }
 }
 
+/// A page strictly older than `before`, from a store that can only fetch "`count` entries with a
+/// score at most `before`'s, newest first". Scores are milliseconds, so posts of the same
+/// millisecond as `before` share its score: fetch with room for them, cut at `before` exactly,
+/// and fetch more in the rare case that a whole page was such ties.
+pub(crate) async fn page_before<F, Fut>(
+    before: PostId,
+    limit: usize,
+    mut fetch: F,
+) -> Result<Vec<PostId>, TimelineError>
+where
+    F: FnMut(usize) -> Fut,
+    Fut: Future<Output = Result<Vec<PostId>, TimelineError>>,
+{
+    let mut count = limit + 32;
+    loop {
+        let raw = fetch(count).await?;
+        let complete = raw.len() < count;
+        let mut page: Vec<PostId> = raw.into_iter().filter(|p| *p < before).collect();
+        if page.len() >= limit || complete {
+            page.truncate(limit);
+            return Ok(page);
+        }
+        count *= 2;
+    }
+}
+
 /// Errors of a timeline store.
 #[derive(Debug, thiserror::Error)]
 pub enum TimelineError {

@@ -81,22 +81,17 @@ impl TimelineStore for RedisTimelines {
             let raw: Vec<u64> = connection.zrevrange(&key, 0, limit as isize - 1).await.map_err(unavailable)?;
             return decode(raw);
         };
-        // Scores are milliseconds, so posts of the same millisecond as `before` share its score:
-        // fetch from that score down with room for them, and cut at `before` exactly.
-        let mut fetch = limit + 32;
-        loop {
-            let raw: Vec<u64> = connection
-                .zrevrangebyscore_limit(&key, before.score(), "-inf", 0, fetch as isize)
-                .await
-                .map_err(unavailable)?;
-            let complete = raw.len() < fetch;
-            let mut page: Vec<PostId> = decode(raw)?.into_iter().filter(|p| *p < before).collect();
-            if page.len() >= limit || complete {
-                page.truncate(limit);
-                return Ok(page);
+        crate::page_before(before, limit, |count| {
+            let (key, mut connection) = (key.clone(), connection.clone());
+            async move {
+                let raw: Vec<u64> = connection
+                    .zrevrangebyscore_limit(&key, before.score(), "-inf", 0, count as isize)
+                    .await
+                    .map_err(unavailable)?;
+                decode(raw)
             }
-            fetch *= 2;
-        }
+        })
+        .await
     }
 
     async fn remove(&self, timeline: &TimelineKey, posts: &[PostId]) -> Result<(), TimelineError> {
