@@ -216,18 +216,29 @@ pub(super) async fn append(
     if let Some(response) = refuse_non_tus(&headers) {
         return response;
     }
-    match append_bytes(&content, &owner, &id, &headers, body).await {
+    let mut body = Some(body);
+    match append_bytes(&content, &owner, &id, &headers, &mut body).await {
         Ok(upload) => progress(&upload, StatusCode::NO_CONTENT),
-        Err(err) => error(err),
+        Err(err) => {
+            // Refused before reading the body: read a small one anyway, so the client, which is
+            // still sending it, gets this answer rather than a reset connection.
+            if let Some(body) = body {
+                let _ = axum::body::to_bytes(body, DRAIN_LIMIT).await;
+            }
+            error(err)
+        }
     }
 }
+
+/// Bodies up to this size are read and dropped when a `PATCH` is refused; larger ones are cut.
+const DRAIN_LIMIT: usize = 1024 * 1024;
 
 async fn append_bytes(
     content: &Content,
     owner: &Principal,
     id: &str,
     headers: &HeaderMap,
-    body: Body,
+    body: &mut Option<Body>,
 ) -> Result<Upload, ApiError> {
     if headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()) != Some("application/offset+octet-stream") {
         return Err(ApiError::unsupported_media_type("PATCH bodies must be `application/offset+octet-stream`"));
@@ -253,7 +264,7 @@ async fn append_bytes(
         return Err(ApiError::payload_too_large("more bytes than the Upload-Length given at creation"));
     }
     let mut file = tokio::fs::OpenOptions::new().append(true).open(&upload.path).await.map_err(anyhow::Error::from)?;
-    let mut stream = body.into_data_stream();
+    let mut stream = body.take().expect("the body is read once").into_data_stream();
     while let Some(chunk) = stream.next().await {
         let chunk = chunk.map_err(|e| ApiError::bad_request(format!("the upload was interrupted: {e}")))?;
         if upload.offset + chunk.len() as u64 > upload.length {
