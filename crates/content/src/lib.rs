@@ -6,6 +6,7 @@
 //! * `posts`: every change to posts, each one transaction with its event.
 //! * `idempotency`: `Idempotency-Key` for creates.
 //! * `media`: streamed, sniffed, content-addressed uploads in the blob store.
+//! * `thumbnails`: image thumbnails, made in the background.
 //! * `moderation_log`: the audit trail of moderator actions.
 //! * `read_models`: users and follows, kept from identity's and graph's events.
 //! * `api`: HTTP handlers, one module per resource.
@@ -20,6 +21,7 @@ pub mod moderation_log;
 pub mod posts;
 pub mod read_models;
 pub mod text;
+pub mod thumbnails;
 pub mod views;
 
 use std::sync::Arc;
@@ -38,6 +40,8 @@ pub struct Content {
     pub db: Db,
     /// Resumable uploads being written right now (one writer per upload).
     pub busy_uploads: BusyUploads,
+    /// Wakes the thumbnail maker after an image upload.
+    pub thumbnails_wanted: tokio::sync::Notify,
     pub blobs: platform::blobs::BlobStore,
     pub relay: RelayHandle,
     pub config: Arc<platform::Config>,
@@ -60,6 +64,7 @@ pub async fn mount(runtime: &Runtime) -> anyhow::Result<Mounted> {
     let content = Arc::new(Content {
         db: db.clone(),
         busy_uploads: BusyUploads::default(),
+        thumbnails_wanted: tokio::sync::Notify::new(),
         blobs: blobs.clone(),
         relay: relay.handle(),
         config: Arc::clone(&runtime.config),
@@ -74,7 +79,10 @@ pub async fn mount(runtime: &Runtime) -> anyhow::Result<Mounted> {
         probes: vec![Runtime::database_probe(&db), blob_probe],
         subscriptions: vec![read_models::subscription(&db, relay.handle())],
         relay: Some(relay),
-        background: vec![platform::service::task(collect_media(content, runtime.shutdown.clone()))],
+        background: vec![
+            platform::service::task(thumbnails::run(Arc::clone(&content), runtime.shutdown.clone())),
+            platform::service::task(collect_media(content, runtime.shutdown.clone())),
+        ],
         database: Some(db),
     })
 }

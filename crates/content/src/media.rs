@@ -79,12 +79,14 @@ pub struct MediaView {
     /// Where to download the bytes.
     pub url: String,
     pub post_id: Option<String>,
+    /// A scaled-down copy (images only), once the background task has made it.
+    pub thumbnail_url: Option<String>,
     #[serde(with = "time::serde::rfc3339")]
     pub created_at: time::OffsetDateTime,
 }
 
-pub const MEDIA_COLUMNS: &str =
-    "id, owner_id, sha256, kind, mime, size, width, height, filename, post_id, created_at_ms";
+pub const MEDIA_COLUMNS: &str = "id, owner_id, sha256, kind, mime, size, width, height, filename, post_id, \
+     created_at_ms, thumbnail_sha256, thumbnail_mime";
 
 /// A media row.
 #[derive(Debug, Clone)]
@@ -100,6 +102,8 @@ pub struct MediaRow {
     pub filename: String,
     pub post_id: Option<i64>,
     pub created_at_ms: i64,
+    /// The thumbnail's blob and type, once made.
+    pub thumbnail: Option<(String, String)>,
 }
 
 impl MediaRow {
@@ -122,6 +126,9 @@ impl MediaRow {
             filename: row.try_get("filename")?,
             post_id: row.try_get("post_id")?,
             created_at_ms: row.try_get("created_at_ms")?,
+            thumbnail: row
+                .try_get::<Option<String>, _>("thumbnail_sha256")?
+                .zip(row.try_get::<Option<String>, _>("thumbnail_mime")?),
         })
     }
 
@@ -137,6 +144,7 @@ impl MediaRow {
             sha256: self.sha256.clone(),
             url: format!("/api/v1/media/{}/content", self.id),
             post_id: self.post_id.map(|id| (id as u64).to_string()),
+            thumbnail_url: self.thumbnail.as_ref().map(|_| format!("/api/v1/media/{}/thumbnail", self.id)),
             created_at: platform::db::from_ms(self.created_at_ms),
         }
     }
@@ -359,10 +367,11 @@ async fn finish(content: &Content, owner: &str, received: Received, claims: &Cla
         filename: sanitize_filename(&claims.filename),
         post_id: None,
         created_at_ms: now_ms(),
+        thumbnail: None,
     };
     sqlx::query(
-        "INSERT INTO media (id, owner_id, sha256, kind, mime, size, width, height, filename, created_at_ms) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+        "INSERT INTO media (id, owner_id, sha256, kind, mime, size, width, height, filename, created_at_ms, \
+         thumbnail_state) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
     )
     .bind(&row.id)
     .bind(&row.owner_id)
@@ -374,8 +383,12 @@ async fn finish(content: &Content, owner: &str, received: Received, claims: &Cla
     .bind(row.height)
     .bind(&row.filename)
     .bind(row.created_at_ms)
+    .bind(if kind == Kind::Image { "pending" } else { "none" })
     .execute(content.db.writer())
     .await?;
+    if kind == Kind::Image {
+        content.thumbnails_wanted.notify_one();
+    }
     Ok(row)
 }
 

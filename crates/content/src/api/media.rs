@@ -84,8 +84,42 @@ pub(super) async fn download(
     request: HeaderMap,
 ) -> Result<Response, ApiError> {
     let row = media::load(&content, &id).await?.ok_or_else(|| ApiError::not_found("no such media"))?;
-    let etag = format!("\"{}\"", row.sha256);
-    let size = row.size as u64;
+    let blob = Blob {
+        sha256: row.sha256.clone(),
+        mime: row.mime.clone(),
+        size: row.size as u64,
+        disposition: disposition(&row),
+    };
+    serve(&content, blob, &request).await
+}
+
+/// Thumbnail of an image (404 until the background task made it, or for other kinds).
+#[utoipa::path(get, path = "/api/v1/media/{id}/thumbnail", tag = "media",
+    params(("id" = String, Path, description = "Media id")),
+    responses((status = 200, description = "a JPEG or PNG at most 400 pixels on its longest side"),
+        (status = 304, description = "not modified"), (status = 404, body = Problem)))]
+pub(super) async fn thumbnail(
+    State(content): State<Arc<Content>>,
+    Path(id): Path<String>,
+    request: HeaderMap,
+) -> Result<Response, ApiError> {
+    let row = media::load(&content, &id).await?.ok_or_else(|| ApiError::not_found("no such media"))?;
+    let (sha256, mime) = row.thumbnail.ok_or_else(|| ApiError::not_found("this media has no thumbnail (yet)"))?;
+    let size = content.blobs.store().head(&media::blob_path(&sha256)).await.map_err(anyhow::Error::from)?.size;
+    serve(&content, Blob { sha256, mime, size, disposition: HeaderValue::from_static("inline") }, &request).await
+}
+
+/// Immutable bytes to serve.
+struct Blob {
+    sha256: String,
+    mime: String,
+    size: u64,
+    disposition: HeaderValue,
+}
+
+async fn serve(content: &Content, blob: Blob, request: &HeaderMap) -> Result<Response, ApiError> {
+    let etag = format!("\"{}\"", blob.sha256);
+    let size = blob.size;
     let mut headers = HeaderMap::new();
     headers.insert(header::ETAG, HeaderValue::from_str(&etag).expect("hex"));
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=31536000, immutable"));
@@ -93,7 +127,7 @@ pub(super) async fn download(
     headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
     // Nothing we serve may run script in our origin, even a crafted PDF.
     headers.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static("default-src 'none'; sandbox"));
-    headers.insert(header::CONTENT_DISPOSITION, disposition(&row));
+    headers.insert(header::CONTENT_DISPOSITION, blob.disposition.clone());
 
     let matches =
         |value: &HeaderValue| value.to_str().is_ok_and(|v| v.split(',').any(|t| t.trim() == etag || t.trim() == "*"));
@@ -127,8 +161,8 @@ pub(super) async fn download(
         }
     };
     let store = content.blobs.store();
-    let path = row.blob_path();
-    let mime = HeaderValue::from_str(&row.mime).expect("allowlisted type");
+    let path = media::blob_path(&blob.sha256);
+    let mime = HeaderValue::from_str(&blob.mime).expect("allowlisted type");
     match ranges {
         Some(ranges) if ranges.len() == 1 => {
             let range = ranges[0].clone();
@@ -151,7 +185,7 @@ pub(super) async fn download(
                 body.extend_from_slice(
                     format!(
                         "--{boundary}\r\nContent-Type: {}\r\nContent-Range: bytes {}-{}/{size}\r\n\r\n",
-                        row.mime,
+                        blob.mime,
                         range.start(),
                         range.end()
                     )

@@ -24,6 +24,7 @@ pub(crate) fn routes() -> OpenApiRouter<Arc<Content>> {
         .routes(routes!(uploads::create, uploads::capabilities))
         .routes(routes!(media::show))
         .routes(routes!(media::download))
+        .routes(routes!(media::thumbnail))
         .routes(routes!(posts::create))
         .routes(routes!(posts::show, posts::edit, posts::delete))
         .routes(routes!(posts::history))

@@ -94,6 +94,18 @@ crate::on_every_backend!(a_photo_is_uploaded_downloaded_and_attached_to_a_post, 
     problem(beyond, StatusCode::RANGE_NOT_SATISFIABLE).await;
 
     let media_id = media["id"].as_str().unwrap();
+    let described_path = format!("/api/v1/media/{media_id}");
+    crate::helpers::eventually("the thumbnail is made in the background", || async {
+        let described: Value = app.get(&described_path, None).await.json().await.unwrap();
+        described["thumbnail_url"].is_string()
+    })
+    .await;
+    let thumbnail = app.get(&format!("/api/v1/media/{media_id}/thumbnail"), None).await;
+    assert_eq!(thumbnail.status(), StatusCode::OK);
+    let thumbnail_type = thumbnail.headers()["content-type"].to_str().unwrap().to_owned();
+    assert!(thumbnail_type == "image/png" || thumbnail_type == "image/jpeg", "{thumbnail_type}");
+    assert!(!thumbnail.bytes().await.unwrap().is_empty());
+
     let post = app.post("/api/v1/posts", &json!({ "text": "look", "media_ids": [media_id] }), Some(token(&ada))).await;
     assert_eq!(post.status(), StatusCode::CREATED);
     let post: Value = post.json().await.unwrap();
@@ -293,4 +305,29 @@ async fn a_terminated_upload_is_gone() {
         .await
         .unwrap();
     problem(too_big, StatusCode::PAYLOAD_TOO_LARGE).await;
+}
+
+#[tokio::test]
+async fn an_image_that_does_not_decode_gets_no_thumbnail_and_breaks_nothing() {
+    let app = TestApp::spawn(Backends::Embedded).await.unwrap();
+    let ada = app.signed_up("ada").await;
+    // A PNG header with nothing decodable behind it.
+    let broken: Value =
+        upload(&app, &ada, png_claiming(64, 64, 2000), "broken.png", "image/png").await.json().await.unwrap();
+    let good: Value = upload(&app, &ada, png(), "good.png", "image/png").await.json().await.unwrap();
+    let good_path = format!("/api/v1/media/{}", good["id"].as_str().unwrap());
+    crate::helpers::eventually("the good image still gets its thumbnail", || async {
+        let described: Value = app.get(&good_path, None).await.json().await.unwrap();
+        described["thumbnail_url"].is_string()
+    })
+    .await;
+    let broken_id = broken["id"].as_str().unwrap();
+    let described: Value = app.get(&format!("/api/v1/media/{broken_id}"), None).await.json().await.unwrap();
+    assert!(described["thumbnail_url"].is_null());
+    problem(app.get(&format!("/api/v1/media/{broken_id}/thumbnail"), None).await, StatusCode::NOT_FOUND).await;
+    assert_eq!(
+        app.get(&format!("/api/v1/media/{broken_id}/content"), None).await.status(),
+        StatusCode::OK,
+        "the original is still served"
+    );
 }
