@@ -87,22 +87,22 @@ pub async fn mount(runtime: &Runtime) -> anyhow::Result<Mounted> {
     })
 }
 
-/// Uploads never attached to a post are collected after a day.
-const UNATTACHED_MEDIA_TTL_MS: i64 = 24 * 3600 * 1000;
-
+/// Deletes uploads never attached to a post, and abandoned resumable uploads, older than
+/// `media.unattached_ttl_secs`: once at start, then hourly.
 async fn collect_media(content: Arc<Content>, shutdown: tokio_util::sync::CancellationToken) {
+    let ttl_ms = content.config.media.unattached_ttl_secs as i64 * 1000;
     loop {
-        tokio::select! {
-            () = shutdown.cancelled() => return,
-            () = tokio::time::sleep(std::time::Duration::from_secs(3600)) => {}
-        }
-        if let Err(err) = collect_abandoned_uploads(&content, UNATTACHED_MEDIA_TTL_MS).await {
+        if let Err(err) = collect_abandoned_uploads(&content, ttl_ms).await {
             tracing::warn!(error = format!("{err:#}"), "collecting abandoned uploads failed; will retry");
         }
-        match media::collect_unattached(&content, UNATTACHED_MEDIA_TTL_MS).await {
+        match media::collect_unattached(&content, ttl_ms).await {
             Ok(0) => {}
             Ok(n) => tracing::info!(collected = n, "unattached media collected"),
             Err(err) => tracing::warn!(error = format!("{err:#}"), "media collection failed; will retry"),
+        }
+        tokio::select! {
+            () = shutdown.cancelled() => return,
+            () = tokio::time::sleep(std::time::Duration::from_secs(3600)) => {}
         }
     }
 }

@@ -434,30 +434,34 @@ pub async fn load(content: &Content, id: &str) -> Result<Option<MediaRow>, ApiEr
     Ok(row.as_ref().map(MediaRow::from_row).transpose()?)
 }
 
-/// Deletes media uploaded more than a day ago and never attached, and each blob no other media
-/// refers to. Returns how many media were collected.
+/// Deletes media uploaded longer than `older_than_ms` ago and never attached, and each blob no
+/// other media refers to (nor uses as its thumbnail). Returns how many media were collected.
 pub async fn collect_unattached(content: &Content, older_than_ms: i64) -> anyhow::Result<usize> {
     let cutoff = now_ms() - older_than_ms;
-    let rows = sqlx::query("SELECT id, sha256 FROM media WHERE post_id IS NULL AND created_at_ms < $1 LIMIT 1000")
-        .bind(cutoff)
-        .fetch_all(content.db.reader())
-        .await?;
+    let rows = sqlx::query(
+        "SELECT id, sha256, thumbnail_sha256 FROM media WHERE post_id IS NULL AND created_at_ms < $1 LIMIT 1000",
+    )
+    .bind(cutoff)
+    .fetch_all(content.db.reader())
+    .await?;
     for row in &rows {
         let id: String = row.try_get("id")?;
-        let sha256: String = row.try_get("sha256")?;
         sqlx::query("DELETE FROM media WHERE id = $1 AND post_id IS NULL")
             .bind(&id)
             .execute(content.db.writer())
             .await?;
-        let others: i64 = sqlx::query("SELECT COUNT(*) AS n FROM media WHERE sha256 = $1")
-            .bind(&sha256)
-            .fetch_one(content.db.reader())
-            .await?
-            .try_get("n")?;
-        if others == 0 {
-            match content.blobs.store().delete(&blob_path(&sha256)).await {
-                Ok(()) | Err(object_store::Error::NotFound { .. }) => {}
-                Err(err) => return Err(err.into()),
+        let blobs = [Some(row.try_get::<String, _>("sha256")?), row.try_get::<Option<String>, _>("thumbnail_sha256")?];
+        for sha256 in blobs.into_iter().flatten() {
+            let users: i64 = sqlx::query("SELECT COUNT(*) AS n FROM media WHERE sha256 = $1 OR thumbnail_sha256 = $1")
+                .bind(&sha256)
+                .fetch_one(content.db.reader())
+                .await?
+                .try_get("n")?;
+            if users == 0 {
+                match content.blobs.store().delete(&blob_path(&sha256)).await {
+                    Ok(()) | Err(object_store::Error::NotFound { .. }) => {}
+                    Err(err) => return Err(err.into()),
+                }
             }
         }
     }

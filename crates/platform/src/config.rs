@@ -148,6 +148,8 @@ pub struct MediaConfig {
     pub max_document_bytes: u64,
     /// Images with more pixels are refused (decompression bombs).
     pub max_image_pixels: u64,
+    /// Uploads not attached to a post within this time are deleted (checked at start and hourly).
+    pub unattached_ttl_secs: u64,
 }
 
 impl Default for MediaConfig {
@@ -162,6 +164,7 @@ impl Default for MediaConfig {
             max_audio_bytes: 200 * MIB,
             max_document_bytes: 50 * MIB,
             max_image_pixels: 50_000_000,
+            unattached_ttl_secs: 24 * 3600,
         }
     }
 }

@@ -331,3 +331,30 @@ async fn an_image_that_does_not_decode_gets_no_thumbnail_and_breaks_nothing() {
         "the original is still served"
     );
 }
+
+#[tokio::test]
+async fn uploads_never_attached_are_collected_and_attached_ones_stay() {
+    let app = TestApp::spawn(Backends::Embedded).await.unwrap();
+    let ada = app.signed_up("ada").await;
+    let kept: Value = upload(&app, &ada, png(), "kept.png", "image/png").await.json().await.unwrap();
+    let dropped: Value =
+        upload(&app, &ada, png_claiming(2, 2, 300), "dropped.png", "image/png").await.json().await.unwrap();
+    let post = json!({ "text": "keep this", "media_ids": [kept["id"]] });
+    assert_eq!(app.post("/api/v1/posts", &post, Some(token(&ada))).await.status(), StatusCode::CREATED);
+    let sha = dropped["sha256"].as_str().unwrap();
+    let dropped_blob = app.data_dir().join("media/blobs").join(&sha[..2]).join(sha);
+    assert!(dropped_blob.exists());
+
+    // Collection runs at start; with a zero time-to-live everything unattached goes at once.
+    let mut config = app.config.clone();
+    config.media.unattached_ttl_secs = 0;
+    let app = TestApp::spawn_with(config, app.stop().await).await;
+    let dropped_path = format!("/api/v1/media/{}", dropped["id"].as_str().unwrap());
+    crate::helpers::eventually("the unattached upload is collected", || async {
+        app.get(&dropped_path, None).await.status() == StatusCode::NOT_FOUND
+    })
+    .await;
+    let kept_content = app.get(&format!("/api/v1/media/{}/content", kept["id"].as_str().unwrap()), None).await;
+    assert_eq!(kept_content.status(), StatusCode::OK);
+    assert!(!dropped_blob.exists(), "its blob is deleted too");
+}
