@@ -42,6 +42,7 @@ pub fn openapi(modules: &[Module]) -> OpenApi {
         let part = match module {
             Module::Identity => identity::routes().split_for_parts().1,
             Module::Content => content::routes().split_for_parts().1,
+            Module::Graph => graph::routes().split_for_parts().1,
             other => unreachable!("{other} is not available"),
         };
         spec.merge(part);
@@ -77,6 +78,7 @@ pub async fn migrate(config: Config, modules: &[Module]) -> anyhow::Result<()> {
         match module {
             Module::Identity => identity::migrate(&runtime).await?,
             Module::Content => content::migrate(&runtime).await?,
+            Module::Graph => graph::migrate(&runtime).await?,
             other => unreachable!("{other} is not available"),
         }
         tracing::info!(service = %module, "migrations applied");
@@ -108,6 +110,7 @@ impl Application {
             let service = match module {
                 Module::Identity => identity::mount(&runtime).await,
                 Module::Content => content::mount(&runtime).await,
+                Module::Graph => graph::mount(&runtime).await,
                 other => unreachable!("{other} is not available"),
             };
             mounted.push(service.with_context(|| format!("cannot start the {module} service"))?);

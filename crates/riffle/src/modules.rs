@@ -64,7 +64,7 @@ impl Module {
 
     /// Whether the service is built yet.
     pub fn available(self) -> bool {
-        matches!(self, Module::Identity | Module::Content)
+        matches!(self, Module::Identity | Module::Content | Module::Graph)
     }
 
     fn from_name(name: &str) -> Option<Module> {

@@ -6,6 +6,7 @@
 mod admin;
 mod cli;
 mod content;
+mod graph;
 mod health;
 mod helpers;
 mod identity;
