@@ -67,7 +67,12 @@ impl TestApp {
     }
 
     pub async fn spawn_with(config: Config, data_dir: TempDir) -> TestApp {
-        let modules = modules::resolve("all").unwrap();
+        Self::spawn_targets("all", config, data_dir).await
+    }
+
+    /// Runs only the services `targets` names, as a separately deployed process would.
+    pub async fn spawn_targets(targets: &str, config: Config, data_dir: TempDir) -> TestApp {
+        let modules = modules::resolve(targets).unwrap();
         let application = Application::build(config.clone(), &modules).await.expect("application builds");
         let addr = application.local_addr();
         let shutdown = application.shutdown_token();

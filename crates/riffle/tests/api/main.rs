@@ -12,3 +12,4 @@ mod helpers;
 mod identity;
 mod media;
 mod openapi;
+mod split;
