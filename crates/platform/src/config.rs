@@ -40,6 +40,7 @@ pub struct Config {
     pub auth: AuthConfig,
     pub content: ContentConfig,
     pub media: MediaConfig,
+    pub timelines: TimelinesConfig,
     /// Per-service overrides, keyed by service name (`[services.identity]`).
     pub services: BTreeMap<String, ServiceOverrides>,
 }
@@ -169,6 +170,26 @@ impl Default for MediaConfig {
     }
 }
 
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct TimelinesConfig {
+    /// Empty: Riffle's own engine in process, snapshotted to `<data_dir>/timelines.snapshot`.
+    /// `redis://host:port/db`: Redis.
+    pub url: String,
+    /// Entries kept per user, tag and home timeline; older pages come from the database.
+    pub cap: usize,
+    /// Entries kept in the public stream.
+    pub public_cap: usize,
+    /// Prefix of every Redis key, so deployments can share a Redis.
+    pub key_prefix: String,
+}
+
+impl Default for TimelinesConfig {
+    fn default() -> Self {
+        Self { url: String::new(), cap: 800, public_cap: 10_000, key_prefix: "riffle:".into() }
+    }
+}
+
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct ServiceOverrides {
@@ -190,6 +211,7 @@ impl Default for Config {
             auth: AuthConfig::default(),
             content: ContentConfig::default(),
             media: MediaConfig::default(),
+            timelines: TimelinesConfig::default(),
             services: BTreeMap::new(),
         }
     }
@@ -353,6 +375,19 @@ impl Config {
                 "expected empty, file:///DIR or s3://BUCKET?endpoint=URL&region=R",
             ));
         }
+        if !(self.timelines.url.is_empty()
+            || self.timelines.url.starts_with("redis://")
+            || self.timelines.url.starts_with("rediss://"))
+        {
+            return Err(ConfigError::key(
+                "timelines.url",
+                redact_url(&self.timelines.url),
+                "expected empty (embedded) or redis://host:port/db",
+            ));
+        }
+        if self.timelines.cap == 0 || self.timelines.public_cap == 0 {
+            return Err(ConfigError::key("timelines.cap/public_cap", 0, "must be at least 1"));
+        }
         if !self.auth.jwks_url.is_empty() && !self.auth.jwks_url.starts_with("http") {
             return Err(ConfigError::key("auth.jwks_url", &self.auth.jwks_url, "must be an http(s) URL"));
         }
@@ -395,6 +430,7 @@ impl Config {
         let mut shown = self.clone();
         shown.database.url = redact_url(&shown.database.url);
         shown.events.url = redact_url(&shown.events.url);
+        shown.timelines.url = redact_url(&shown.timelines.url);
         if !shown.media.s3_secret_access_key.is_empty() {
             shown.media.s3_secret_access_key = "***".into();
         }

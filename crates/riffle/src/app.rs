@@ -43,6 +43,7 @@ pub fn openapi(modules: &[Module]) -> OpenApi {
             Module::Identity => identity::routes().split_for_parts().1,
             Module::Content => content::routes().split_for_parts().1,
             Module::Graph => graph::routes().split_for_parts().1,
+            Module::Feed => feed::routes().split_for_parts().1,
             other => unreachable!("{other} is not available"),
         };
         spec.merge(part);
@@ -79,6 +80,7 @@ pub async fn migrate(config: Config, modules: &[Module]) -> anyhow::Result<()> {
             Module::Identity => identity::migrate(&runtime).await?,
             Module::Content => content::migrate(&runtime).await?,
             Module::Graph => graph::migrate(&runtime).await?,
+            Module::Feed => feed::migrate(&runtime).await?,
             other => unreachable!("{other} is not available"),
         }
         tracing::info!(service = %module, "migrations applied");
@@ -111,6 +113,7 @@ impl Application {
                 Module::Identity => identity::mount(&runtime).await,
                 Module::Content => content::mount(&runtime).await,
                 Module::Graph => graph::mount(&runtime).await,
+                Module::Feed => feed::mount(&runtime).await,
                 other => unreachable!("{other} is not available"),
             };
             mounted.push(service.with_context(|| format!("cannot start the {module} service"))?);

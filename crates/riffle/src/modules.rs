@@ -49,7 +49,7 @@ impl Module {
             Module::Identity => "accounts, sessions, tokens, roles, audit",
             Module::Content => "posts, media, reactions, moderation",
             Module::Graph => "follows, blocks, mutes, suggestions",
-            Module::Feed => "timelines, fan-out, streams",
+            Module::Feed => "public, tag and user streams (home and for-you next)",
             Module::Search => "full-text search over posts and people",
             Module::Crawler => "RSS/Atom/JSON feed ingestion",
         }
@@ -64,7 +64,7 @@ impl Module {
 
     /// Whether the service is built yet.
     pub fn available(self) -> bool {
-        matches!(self, Module::Identity | Module::Content | Module::Graph)
+        matches!(self, Module::Identity | Module::Content | Module::Graph | Module::Feed)
     }
 
     fn from_name(name: &str) -> Option<Module> {

@@ -54,6 +54,8 @@ impl TestApp {
             config.events.stream = format!("T{}", uuid::Uuid::new_v4().simple());
             // S3: a fresh prefix is not possible with a bucket URL, but blobs are content-addressed,
             // so tests sharing the bucket cannot disturb each other.
+            config.timelines.url = external("RIFFLE_TEST_REDIS_URL")?;
+            config.timelines.key_prefix = format!("test:{}:", uuid::Uuid::new_v4().simple());
             config.media.url = external("RIFFLE_TEST_S3_URL")?;
             config.media.s3_access_key_id = std::env::var("RIFFLE_TEST_S3_KEY_ID").unwrap_or_default();
             config.media.s3_secret_access_key = std::env::var("RIFFLE_TEST_S3_SECRET").unwrap_or_default();

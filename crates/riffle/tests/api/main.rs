@@ -6,6 +6,7 @@
 mod admin;
 mod cli;
 mod content;
+mod feed;
 mod graph;
 mod health;
 mod helpers;

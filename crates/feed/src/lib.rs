@@ -1,0 +1,100 @@
+//! The feed service: the streams people read. This first part serves the public stream
+//! (waterfall), tag streams and user streams from timelines in the timeline store, with the posts
+//! themselves from the service's own read model; home timelines with fan-out come next.
+//!
+//! # Layout
+//! * `read_model`: posts and authors kept from content's and identity's events; timelines fed.
+//! * `streams`: reading a stream: the timeline store first, the database past its cap.
+//! * `api`: HTTP handlers.
+//!
+//! **Invariant:** a read never calls another service: everything it shows is in the feed's own
+//! database and timelines.
+
+pub mod api;
+pub mod read_model;
+pub mod streams;
+
+use std::{path::PathBuf, sync::Arc, time::Duration};
+
+use platform::{Db, Mounted, Runtime, http::Probe};
+use sqlx::migrate::Migrator;
+use timeline::{TimelineStore, embedded::EmbeddedTimelines, redis_store::RedisTimelines};
+use utoipa_axum::router::OpenApiRouter;
+
+pub const NAME: &str = "feed";
+
+/// Portable SQL, applied as is on SQLite and PostgreSQL.
+static MIGRATIONS: Migrator = sqlx::migrate!();
+
+/// Everything the feed's handlers share.
+pub struct Feed {
+    pub db: Db,
+    pub timelines: Arc<dyn TimelineStore>,
+    pub config: Arc<platform::Config>,
+}
+
+pub fn routes() -> OpenApiRouter<Arc<Feed>> {
+    api::routes()
+}
+
+pub async fn migrate(runtime: &Runtime) -> anyhow::Result<()> {
+    runtime.open_database(NAME, &MIGRATIONS).await?.close().await;
+    Ok(())
+}
+
+pub async fn mount(runtime: &Runtime) -> anyhow::Result<Mounted> {
+    let db = runtime.open_database(NAME, &MIGRATIONS).await?;
+    let mut background = Vec::new();
+    let timelines: Arc<dyn TimelineStore> = if runtime.config.timelines.url.is_empty() {
+        let path = runtime.config.data_dir.join("timelines.snapshot");
+        let store = match EmbeddedTimelines::load(&path) {
+            Ok(store) => store,
+            Err((empty, err)) => {
+                // Timelines are rebuilt from the database on demand, so starting empty loses nothing.
+                tracing::error!(path = %path.display(), error = %err, "timeline snapshot unusable; starting empty");
+                empty
+            }
+        };
+        background.push(platform::service::task(snapshot(store.clone(), path, runtime.shutdown.clone())));
+        Arc::new(store)
+    } else {
+        let store = RedisTimelines::connect(&runtime.config.timelines.url, &runtime.config.timelines.key_prefix)
+            .await
+            .map_err(|e| anyhow::anyhow!("timelines.url: {e}"))?;
+        Arc::new(store)
+    };
+    let feed =
+        Arc::new(Feed { db: db.clone(), timelines: Arc::clone(&timelines), config: Arc::clone(&runtime.config) });
+    let store_probe = Probe::new("feed.timelines", move || {
+        let timelines = Arc::clone(&timelines);
+        async move { timelines.ping().await.map_err(|e| e.to_string()) }
+    });
+    Ok(Mounted {
+        name: NAME,
+        routes: routes().with_state(Arc::clone(&feed)),
+        probes: vec![Runtime::database_probe(&db), store_probe],
+        subscriptions: vec![read_model::subscription(feed)],
+        relay: None,
+        background,
+        database: Some(db),
+    })
+}
+
+/// Saves the embedded timelines every minute and once more on shutdown.
+async fn snapshot(store: EmbeddedTimelines, path: PathBuf, shutdown: tokio_util::sync::CancellationToken) {
+    loop {
+        let stopping = tokio::select! {
+            () = shutdown.cancelled() => true,
+            () = tokio::time::sleep(Duration::from_secs(60)) => false,
+        };
+        let (store, target) = (store.clone(), path.clone());
+        match tokio::task::spawn_blocking(move || store.save(&target)).await {
+            Ok(Ok(())) => {}
+            Ok(Err(err)) => tracing::warn!(error = %err, "timeline snapshot failed"),
+            Err(err) => tracing::warn!(error = %err, "timeline snapshot task failed"),
+        }
+        if stopping {
+            return;
+        }
+    }
+}

@@ -1,0 +1,168 @@
+//! Reading a stream: newest first from the timeline store, then from the database once past
+//! the timeline's cap (or when the store lost it, in which case it is refilled).
+
+use platform::{ApiError, db::from_ms, ids::PostId};
+use serde::{Deserialize, Serialize};
+use sqlx::Row;
+use timeline::TimelineKey;
+use utoipa::ToSchema;
+
+use crate::Feed;
+
+/// Which posts a stream holds, for reading past the timeline store.
+#[derive(Debug, Clone)]
+pub enum Stream {
+    Public,
+    Tag(String),
+    User(String),
+}
+
+impl Stream {
+    pub fn key(&self) -> TimelineKey {
+        match self {
+            Stream::Public => TimelineKey::new("public"),
+            Stream::Tag(tag) => TimelineKey::new(format!("tag:{tag}")),
+            Stream::User(user) => TimelineKey::new(format!("user:{user}")),
+        }
+    }
+
+    fn cap(&self, feed: &Feed) -> usize {
+        match self {
+            Stream::Public => feed.config.timelines.public_cap,
+            _ => feed.config.timelines.cap,
+        }
+    }
+
+    /// The same selection in SQL, with `$1` its parameter (if any) and `$2` the cursor.
+    fn filter(&self) -> (&'static str, Option<&str>) {
+        match self {
+            Stream::Public => ("visibility = 'public' AND $1 = $1", None),
+            Stream::Tag(tag) => (
+                "visibility = 'public' AND id IN (SELECT post_id FROM feed_post_tags WHERE tag = $1)",
+                Some(tag.as_str()),
+            ),
+            Stream::User(user) => ("visibility IN ('public', 'unlisted') AND author_id = $1", Some(user.as_str())),
+        }
+    }
+}
+
+/// The author shown with a post.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Author {
+    pub id: String,
+    pub username: Option<String>,
+    pub display_name: Option<String>,
+}
+
+/// A post in a stream.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct StreamPost {
+    pub id: String,
+    pub author: Author,
+    pub text: String,
+    pub visibility: String,
+    pub tags: Vec<String>,
+    pub reply_to_id: Option<String>,
+    pub repost_of_id: Option<String>,
+    pub media_ids: Vec<String>,
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: time::OffsetDateTime,
+}
+
+#[derive(Deserialize)]
+struct Stored {
+    text: String,
+    visibility: String,
+    #[serde(default)]
+    tags: Vec<String>,
+    reply_to_id: Option<u64>,
+    repost_of_id: Option<u64>,
+    #[serde(default)]
+    media_ids: Vec<String>,
+    created_at_ms: i64,
+}
+
+/// Up to `limit` posts of `stream`, newest first, strictly older than `before`.
+pub async fn read(
+    feed: &Feed,
+    stream: &Stream,
+    before: Option<PostId>,
+    limit: usize,
+) -> Result<Vec<StreamPost>, ApiError> {
+    let key = stream.key();
+    let mut ids = feed.timelines.page(&key, before, limit).await.map_err(anyhow::Error::from)?;
+    if ids.len() < limit {
+        // Past the cap, or the store lost this timeline: continue from the database.
+        let after = ids.last().copied().or(before);
+        let more = from_database(feed, stream, after, limit - ids.len()).await?;
+        if before.is_none() && ids.is_empty() && !more.is_empty() {
+            let newest: Vec<PostId> = from_database(feed, stream, None, stream.cap(feed)).await?;
+            feed.timelines.merge(&key, &newest, stream.cap(feed)).await.map_err(anyhow::Error::from)?;
+            tracing::info!(timeline = key.as_str(), entries = newest.len(), "timeline rebuilt from the database");
+        }
+        ids.extend(more);
+    }
+    hydrate(feed, &ids).await
+}
+
+async fn from_database(
+    feed: &Feed,
+    stream: &Stream,
+    before: Option<PostId>,
+    limit: usize,
+) -> Result<Vec<PostId>, ApiError> {
+    let (filter, parameter) = stream.filter();
+    let sql = format!(
+        "SELECT id FROM feed_posts WHERE removed = FALSE AND {filter} AND id < $2 ORDER BY id DESC LIMIT {limit}"
+    );
+    let before = before.map_or(i64::MAX, |id| id.get() as i64);
+    let rows = sqlx::query(&sql).bind(parameter.unwrap_or("")).bind(before).fetch_all(feed.db.reader()).await?;
+    rows.iter()
+        .map(|row| {
+            PostId::from_u64(row.try_get::<i64, _>("id")? as u64).map_err(|e| ApiError::internal(anyhow::anyhow!(e)))
+        })
+        .collect()
+}
+
+/// The posts for `ids`, in that order; ids the read model lacks or has removed are skipped.
+async fn hydrate(feed: &Feed, ids: &[PostId]) -> Result<Vec<StreamPost>, ApiError> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let placeholders: Vec<String> = (1..=ids.len()).map(|i| format!("${i}")).collect();
+    let sql = format!(
+        "SELECT p.id, p.author_id, p.summary, a.username, a.display_name FROM feed_posts p \
+         LEFT JOIN feed_authors a ON a.id = p.author_id WHERE p.removed = FALSE AND p.id IN ({})",
+        placeholders.join(", ")
+    );
+    let mut query = sqlx::query(&sql);
+    for id in ids {
+        query = query.bind(id.get() as i64);
+    }
+    let rows = query.fetch_all(feed.db.reader()).await?;
+    let mut by_id = std::collections::HashMap::new();
+    for row in &rows {
+        let stored: Stored =
+            serde_json::from_str(&row.try_get::<String, _>("summary")?).map_err(anyhow::Error::from)?;
+        let id = row.try_get::<i64, _>("id")? as u64;
+        by_id.insert(
+            id,
+            StreamPost {
+                id: id.to_string(),
+                author: Author {
+                    id: row.try_get("author_id")?,
+                    username: row.try_get("username")?,
+                    display_name: row.try_get("display_name")?,
+                },
+                text: stored.text,
+                visibility: stored.visibility,
+                tags: stored.tags,
+                reply_to_id: stored.reply_to_id.map(|id| id.to_string()),
+                repost_of_id: stored.repost_of_id.map(|id| id.to_string()),
+                media_ids: stored.media_ids,
+                created_at: from_ms(stored.created_at_ms),
+            },
+        );
+    }
+    Ok(ids.iter().filter_map(|id| by_id.remove(&id.get())).collect())
+}
