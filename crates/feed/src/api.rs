@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use axum::{extract::State, http::Uri};
 use platform::{
-    ApiError,
+    ApiError, Principal,
     http::{
         Path, Problem, Query,
         pagination::{Page, PageParams},
@@ -20,7 +20,7 @@ use crate::{
 };
 
 pub(crate) fn routes() -> OpenApiRouter<Arc<Feed>> {
-    OpenApiRouter::new().routes(routes!(public)).routes(routes!(tag)).routes(routes!(user))
+    OpenApiRouter::new().routes(routes!(home)).routes(routes!(public)).routes(routes!(tag)).routes(routes!(user))
 }
 
 async fn page(feed: &Feed, stream: Stream, uri: &Uri, params: &PageParams) -> Result<Page<StreamPost>, ApiError> {
@@ -34,6 +34,20 @@ async fn page(feed: &Feed, stream: Stream, uri: &Uri, params: &PageParams) -> Re
     // One more than asked tells whether there is a next page.
     let posts = streams::read(feed, &stream, before, limit as usize + 1).await?;
     Ok(Page::from_overfetch(posts, limit, |p| p.id.clone()).with_link(uri.path(), limit))
+}
+
+/// The caller's home timeline: their own posts and those of the accounts they follow, newest
+/// first. A reply appears only when the caller also follows the account it answers (or is it);
+/// blocked and muted accounts never appear.
+#[utoipa::path(get, path = "/api/v1/timelines/home", tag = "feeds", security(("bearer" = [])), params(PageParams),
+    responses((status = 200, body = inline(Page<StreamPost>)), (status = 401, body = Problem), (status = 422, body = Problem)))]
+pub(super) async fn home(
+    State(feed): State<Arc<Feed>>,
+    me: Principal,
+    uri: Uri,
+    Query(params): Query<PageParams>,
+) -> Result<Page<StreamPost>, ApiError> {
+    page(&feed, Stream::Home(me.user_id.to_string()), &uri, &params).await
 }
 
 /// The public stream (waterfall): every public post, newest first, the same for everyone.

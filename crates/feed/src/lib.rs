@@ -3,6 +3,7 @@
 //! themselves from the service's own read model; home timelines with fan-out come next.
 //!
 //! # Layout
+//! * `home`: home timelines: fan-out, and the rule of what a home timeline shows.
 //! * `read_model`: posts and authors kept from content's and identity's events; timelines fed.
 //! * `streams`: reading a stream: the timeline store first, the database past its cap.
 //! * `api`: HTTP handlers.
@@ -11,6 +12,7 @@
 //! database and timelines.
 
 pub mod api;
+pub mod home;
 pub mod read_model;
 pub mod streams;
 

@@ -12,7 +12,7 @@ use platform::{
 use serde::Deserialize;
 use timeline::TimelineKey;
 
-use crate::Feed;
+use crate::{Feed, home};
 
 pub const NAME: &str = "feed.read-model";
 
@@ -25,6 +25,8 @@ pub struct Summary {
     #[serde(default)]
     pub tags: Vec<String>,
     pub created_at_ms: i64,
+    #[serde(default)]
+    pub reply_to_author_id: Option<String>,
 }
 
 /// The timelines a post belongs to.
@@ -52,6 +54,17 @@ struct Removed {
     id: u64,
 }
 
+/// The two users of a graph event (which two depends on the edge).
+#[derive(Deserialize)]
+struct Edge {
+    follower_id: Option<String>,
+    followee_id: Option<String>,
+    blocker_id: Option<String>,
+    blocked_id: Option<String>,
+    muter_id: Option<String>,
+    muted_id: Option<String>,
+}
+
 #[derive(Deserialize)]
 struct User {
     user_id: uuid::Uuid,
@@ -75,14 +88,15 @@ impl EventHandler for Consumer {
                 let Created { post } = event.decode()?;
                 let summary: Summary = serde_json::from_value(post.clone())?;
                 sqlx::query(
-                    "INSERT INTO feed_posts (id, author_id, visibility, summary, created_at_ms) VALUES ($1, $2, $3, $4, $5) \
-                     ON CONFLICT (id) DO UPDATE SET visibility = $3, summary = $4",
+                    "INSERT INTO feed_posts (id, author_id, visibility, summary, created_at_ms, reply_to_author_id) \
+                     VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (id) DO UPDATE SET visibility = $3, summary = $4",
                 )
                 .bind(summary.id as i64)
                 .bind(&summary.author_id)
                 .bind(&summary.visibility)
                 .bind(post.to_string())
                 .bind(summary.created_at_ms)
+                .bind(&summary.reply_to_author_id)
                 .execute(&mut *tx)
                 .await?;
                 sqlx::query("DELETE FROM feed_post_tags WHERE post_id = $1")
@@ -106,6 +120,8 @@ impl EventHandler for Consumer {
                         };
                         feed.timelines.push(std::slice::from_ref(&key), id, cap).await?;
                     }
+                    let recipients = home::recipients(&mut tx, &summary).await?;
+                    home::fan_out(feed, &recipients, id).await?;
                 }
             }
             "content.post.deleted" | "content.post.hidden" => {
@@ -121,7 +137,10 @@ impl EventHandler for Consumer {
                 if let Some(row) = row {
                     use sqlx::Row;
                     let summary: Summary = serde_json::from_str(&row.try_get::<String, _>("summary")?)?;
-                    feed.timelines.remove_everywhere(&timelines_of(&summary), PostId::from_u64(id)?).await?;
+                    let id = PostId::from_u64(id)?;
+                    feed.timelines.remove_everywhere(&timelines_of(&summary), id).await?;
+                    let recipients = home::recipients(&mut tx, &summary).await?;
+                    home::retract(feed, &recipients, id).await?;
                 }
             }
             "identity.user.registered" | "identity.user.updated" => {
@@ -136,6 +155,63 @@ impl EventHandler for Consumer {
                 .execute(&mut *tx)
                 .await?;
             }
+            "graph.follow.created" | "graph.follow.deleted" => {
+                let edge: Edge = event.decode()?;
+                let (follower, followee) = (edge.follower_id.unwrap_or_default(), edge.followee_id.unwrap_or_default());
+                if event.topic.ends_with("created") {
+                    sqlx::query(
+                        "INSERT INTO feed_follows (follower_id, followee_id) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+                    )
+                    .bind(&follower)
+                    .bind(&followee)
+                    .execute(&mut *tx)
+                    .await?;
+                    home::merge_author(feed, &mut tx, &follower, &followee).await?;
+                } else {
+                    sqlx::query("DELETE FROM feed_follows WHERE follower_id = $1 AND followee_id = $2")
+                        .bind(&follower)
+                        .bind(&followee)
+                        .execute(&mut *tx)
+                        .await?;
+                    home::remove_author(feed, &mut tx, &follower, &followee).await?;
+                }
+            }
+            "graph.block.created" | "graph.block.deleted" | "graph.mute.created" | "graph.mute.deleted" => {
+                let edge: Edge = event.decode()?;
+                let (actor, target) = match (edge.blocker_id, edge.blocked_id, edge.muter_id, edge.muted_id) {
+                    (Some(a), Some(b), _, _) | (_, _, Some(a), Some(b)) => (a, b),
+                    _ => anyhow::bail!("{} without its two users", event.topic),
+                };
+                let block = event.topic.starts_with("graph.block");
+                // A block hides both sides from each other; a mute hides one side.
+                let mut hidden = vec![(actor.clone(), target.clone(), if block { "block" } else { "mute" })];
+                if block {
+                    hidden.push((target.clone(), actor.clone(), "blocked_by"));
+                }
+                for (user, author, reason) in hidden {
+                    if event.topic.ends_with("created") {
+                        sqlx::query(
+                            "INSERT INTO feed_hidden_authors (user_id, author_id, reason) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+                        )
+                        .bind(&user)
+                        .bind(&author)
+                        .bind(reason)
+                        .execute(&mut *tx)
+                        .await?;
+                        home::remove_author(feed, &mut tx, &user, &author).await?;
+                    } else {
+                        sqlx::query(
+                            "DELETE FROM feed_hidden_authors WHERE user_id = $1 AND author_id = $2 AND reason = $3",
+                        )
+                        .bind(&user)
+                        .bind(&author)
+                        .bind(reason)
+                        .execute(&mut *tx)
+                        .await?;
+                        home::merge_author(feed, &mut tx, &user, &author).await?;
+                    }
+                }
+            }
             _ => {}
         }
         tx.commit().await?;
@@ -146,7 +222,7 @@ impl EventHandler for Consumer {
 pub fn subscription(feed: Arc<Feed>) -> platform::service::Subscription {
     platform::service::Subscription {
         consumer: NAME.to_owned(),
-        topics: vec!["content.post.>", "identity.user.>"],
+        topics: vec!["content.post.>", "identity.user.>", "graph.>"],
         handler: Arc::new(Consumer(feed)),
     }
 }

@@ -15,6 +15,8 @@ pub enum Stream {
     Public,
     Tag(String),
     User(String),
+    /// A user's home timeline.
+    Home(String),
 }
 
 impl Stream {
@@ -23,6 +25,7 @@ impl Stream {
             Stream::Public => TimelineKey::new("public"),
             Stream::Tag(tag) => TimelineKey::new(format!("tag:{tag}")),
             Stream::User(user) => TimelineKey::new(format!("user:{user}")),
+            Stream::Home(user) => crate::home::key(user),
         }
     }
 
@@ -42,6 +45,7 @@ impl Stream {
                 Some(tag.as_str()),
             ),
             Stream::User(user) => ("visibility IN ('public', 'unlisted') AND author_id = $1", Some(user.as_str())),
+            Stream::Home(user) => (crate::home::VISIBLE_AT_HOME, Some(user.as_str())),
         }
     }
 }

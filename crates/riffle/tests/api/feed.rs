@@ -94,3 +94,95 @@ async fn read_all(app: &TestApp, first: &str) -> Vec<String> {
         }
     }
 }
+
+/// Waits until the home timeline of `user` lists exactly `expected`.
+async fn home_shows(app: &TestApp, user: &Value, expected: &[&str]) {
+    eventually(&format!("home shows {expected:?}"), || async {
+        let page: Value = app.get("/api/v1/timelines/home", token(user)).await.json().await.unwrap();
+        texts(&page) == expected
+    })
+    .await;
+}
+
+async fn relate(app: &TestApp, who: &Value, verb: &str, whom: &Value, on: bool) {
+    let path = format!("/api/v1/users/{}/{verb}", whom["user"]["id"].as_str().unwrap());
+    let request = if on { app.client.put(app.url(&path)) } else { app.client.delete(app.url(&path)) };
+    let response = request.bearer_auth(token(who).unwrap()).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::NO_CONTENT, "{verb} {on}");
+}
+
+/// Signs up and waits until the graph knows the user.
+async fn member(app: &TestApp, name: &str) -> Value {
+    let tokens = app.signed_up(name).await;
+    let path = format!("/api/v1/users/{}/followers", tokens["user"]["id"].as_str().unwrap());
+    eventually("the graph knows the new user", || async { app.get(&path, None).await.status() == StatusCode::OK })
+        .await;
+    tokens
+}
+
+crate::on_every_backend!(home_follows_the_graph, |app: TestApp| async move {
+    let ada = member(&app, "ada").await;
+    let bob = member(&app, "bob").await;
+    let carol = member(&app, "carol").await;
+    post(&app, &ada, json!({ "text": "before the follow" })).await;
+    post(&app, &bob, json!({ "text": "bob's own" })).await;
+    home_shows(&app, &bob, &["bob's own"]).await;
+
+    relate(&app, &bob, "follow", &ada, true).await;
+    home_shows(&app, &bob, &["bob's own", "before the follow"]).await;
+
+    post(&app, &ada, json!({ "text": "for followers", "visibility": "followers" })).await;
+    let carols = post(&app, &carol, json!({ "text": "carol speaks" })).await;
+    post(&app, &ada, json!({ "text": "reply to a stranger", "reply_to_id": carols })).await;
+    let bobs = post(&app, &bob, json!({ "text": "bob asks" })).await;
+    post(&app, &ada, json!({ "text": "reply to bob", "reply_to_id": bobs })).await;
+    home_shows(&app, &bob, &["reply to bob", "bob asks", "for followers", "bob's own", "before the follow"]).await;
+    let carol_home: Value = app.get("/api/v1/timelines/home", token(&carol)).await.json().await.unwrap();
+    assert_eq!(texts(&carol_home), ["carol speaks"], "no one carol follows posted");
+
+    relate(&app, &bob, "mute", &ada, true).await;
+    home_shows(&app, &bob, &["bob asks", "bob's own"]).await;
+    relate(&app, &bob, "mute", &ada, false).await;
+    home_shows(&app, &bob, &["reply to bob", "bob asks", "for followers", "bob's own", "before the follow"]).await;
+    relate(&app, &bob, "follow", &ada, false).await;
+    home_shows(&app, &bob, &["bob asks", "bob's own"]).await;
+});
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn home_pages_past_its_cap_follow_the_same_rules() {
+    let (mut config, dir) = TestApp::config(Backends::Embedded).await.unwrap();
+    config.timelines.cap = 3;
+    let app = TestApp::spawn_with(config, dir).await;
+    let ada = member(&app, "ada").await;
+    let bob = member(&app, "bob").await;
+    let stranger = member(&app, "stranger").await;
+    relate(&app, &bob, "follow", &ada, true).await;
+    eventually("the follow reached the feed", || async {
+        post(&app, &ada, json!({ "text": "probe" })).await;
+        let page: Value = app.get("/api/v1/timelines/home", token(&bob)).await.json().await.unwrap();
+        texts(&page).first().map(String::as_str) == Some("probe")
+    })
+    .await;
+    for i in 0..6 {
+        post(&app, &ada, json!({ "text": format!("ada {i}") })).await;
+        post(&app, &stranger, json!({ "text": format!("stranger {i}") })).await;
+    }
+    let expected: Vec<String> = (0..6).rev().map(|i| format!("ada {i}")).collect();
+    eventually("the newest are pushed", || async {
+        let page: Value = app.get("/api/v1/timelines/home?limit=1", token(&bob)).await.json().await.unwrap();
+        texts(&page) == expected[..1]
+    })
+    .await;
+    let mut seen = Vec::new();
+    let mut path = "/api/v1/timelines/home?limit=2".to_owned();
+    loop {
+        let page: Value = app.get(&path, token(&bob)).await.json().await.unwrap();
+        seen.extend(texts(&page));
+        match page["next_cursor"].as_str() {
+            Some(cursor) => path = format!("/api/v1/timelines/home?limit=2&cursor={cursor}"),
+            None => break,
+        }
+    }
+    assert_eq!(seen[..6], expected[..], "past the cap of 3 the database continues with the same rule");
+    assert!(seen.iter().all(|t| !t.starts_with("stranger")));
+}
