@@ -23,8 +23,72 @@ pub const VISIBLE_AT_HOME: &str = "visibility IN ('public', 'unlisted', 'followe
      AND (reply_to_author_id IS NULL OR reply_to_author_id = $1 \
           OR reply_to_author_id IN (SELECT followee_id FROM feed_follows WHERE follower_id = $1))))";
 
+/// Whether `author` has more followers than the push threshold.
+pub async fn is_pulled(feed: &Feed, tx: &mut Transaction<'static, Any>, author: &str) -> Result<bool, StoreError> {
+    let row = sqlx::query("SELECT followers FROM feed_follower_counts WHERE author_id = $1")
+        .bind(author)
+        .fetch_optional(&mut **tx)
+        .await
+        .map_err(StoreError::from_sqlx)?;
+    let followers =
+        row.map(|r| r.try_get::<i64, _>("followers")).transpose().map_err(StoreError::from_sqlx)?.unwrap_or(0);
+    Ok(followers as u64 > feed.config.timelines.fanout_threshold)
+}
+
+/// Keeps the follower count of `author` in step with a follow (+1) or an unfollow (-1).
+pub async fn count_follower(tx: &mut Transaction<'static, Any>, author: &str, delta: i64) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO feed_follower_counts (author_id, followers) VALUES ($1, $2) \
+         ON CONFLICT (author_id) DO UPDATE SET followers = feed_follower_counts.followers + $2",
+    )
+    .bind(author)
+    .bind(delta.max(0))
+    .execute(&mut **tx)
+    .await
+    .map_err(StoreError::from_sqlx)?;
+    if delta < 0 {
+        sqlx::query("UPDATE feed_follower_counts SET followers = followers - 1 WHERE author_id = $1 AND followers > 0")
+            .bind(author)
+            .execute(&mut **tx)
+            .await
+            .map_err(StoreError::from_sqlx)?;
+    }
+    Ok(())
+}
+
+/// Posts of the pulled (many-followers) accounts `user` follows, strictly older than `before`:
+/// what a home read merges in, since fan-out did not push them.
+pub async fn pulled_posts(
+    feed: &Feed,
+    user: &str,
+    before: Option<PostId>,
+    limit: usize,
+) -> anyhow::Result<Vec<PostId>> {
+    let sql = format!(
+        "SELECT id FROM feed_posts WHERE removed = FALSE AND id < $2 AND {VISIBLE_AT_HOME} \
+         AND author_id IN (SELECT f.followee_id FROM feed_follows f JOIN feed_follower_counts c ON c.author_id = f.followee_id \
+                           WHERE f.follower_id = $1 AND c.followers > $3) \
+         ORDER BY id DESC LIMIT {limit}"
+    );
+    let rows = sqlx::query(&sql)
+        .bind(user)
+        .bind(before.map_or(i64::MAX, |id| id.get() as i64))
+        .bind(feed.config.timelines.fanout_threshold as i64)
+        .fetch_all(feed.db.reader())
+        .await?;
+    ids_of(&rows)
+}
+
 /// Whose home timeline a post goes to (the same rule as [`VISIBLE_AT_HOME`], seen from the post).
-pub async fn recipients(tx: &mut Transaction<'static, Any>, post: &Summary) -> Result<Vec<String>, StoreError> {
+/// For a pulled account that is only the author: followers merge its posts in when they read.
+pub async fn recipients(
+    feed: &Feed,
+    tx: &mut Transaction<'static, Any>,
+    post: &Summary,
+) -> Result<Vec<String>, StoreError> {
+    if is_pulled(feed, tx, &post.author_id).await? {
+        return Ok(vec![post.author_id.clone()]);
+    }
     let rows = sqlx::query(
         "SELECT f.follower_id FROM feed_follows f WHERE f.followee_id = $1 \
          AND NOT EXISTS (SELECT 1 FROM feed_hidden_authors h WHERE h.user_id = f.follower_id AND h.author_id = $1) \

@@ -120,7 +120,7 @@ impl EventHandler for Consumer {
                         };
                         feed.timelines.push(std::slice::from_ref(&key), id, cap).await?;
                     }
-                    let recipients = home::recipients(&mut tx, &summary).await?;
+                    let recipients = home::recipients(feed, &mut tx, &summary).await?;
                     home::fan_out(feed, &recipients, id).await?;
                 }
             }
@@ -139,7 +139,7 @@ impl EventHandler for Consumer {
                     let summary: Summary = serde_json::from_str(&row.try_get::<String, _>("summary")?)?;
                     let id = PostId::from_u64(id)?;
                     feed.timelines.remove_everywhere(&timelines_of(&summary), id).await?;
-                    let recipients = home::recipients(&mut tx, &summary).await?;
+                    let recipients = home::recipients(feed, &mut tx, &summary).await?;
                     home::retract(feed, &recipients, id).await?;
                 }
             }
@@ -159,20 +159,28 @@ impl EventHandler for Consumer {
                 let edge: Edge = event.decode()?;
                 let (follower, followee) = (edge.follower_id.unwrap_or_default(), edge.followee_id.unwrap_or_default());
                 if event.topic.ends_with("created") {
-                    sqlx::query(
+                    let added = sqlx::query(
                         "INSERT INTO feed_follows (follower_id, followee_id) VALUES ($1, $2) ON CONFLICT DO NOTHING",
                     )
                     .bind(&follower)
                     .bind(&followee)
                     .execute(&mut *tx)
-                    .await?;
+                    .await?
+                    .rows_affected();
+                    if added == 1 {
+                        home::count_follower(&mut tx, &followee, 1).await?;
+                    }
                     home::merge_author(feed, &mut tx, &follower, &followee).await?;
                 } else {
-                    sqlx::query("DELETE FROM feed_follows WHERE follower_id = $1 AND followee_id = $2")
+                    let removed = sqlx::query("DELETE FROM feed_follows WHERE follower_id = $1 AND followee_id = $2")
                         .bind(&follower)
                         .bind(&followee)
                         .execute(&mut *tx)
-                        .await?;
+                        .await?
+                        .rows_affected();
+                    if removed == 1 {
+                        home::count_follower(&mut tx, &followee, -1).await?;
+                    }
                     home::remove_author(feed, &mut tx, &follower, &followee).await?;
                 }
             }

@@ -95,17 +95,28 @@ pub async fn read(
 ) -> Result<Vec<StreamPost>, ApiError> {
     let key = stream.key();
     let mut ids = feed.timelines.page(&key, before, limit).await.map_err(anyhow::Error::from)?;
-    if ids.len() < limit {
-        // Past the cap, or the store lost this timeline: continue from the database.
-        let after = ids.last().copied().or(before);
-        let more = from_database(feed, stream, after, limit - ids.len()).await?;
-        if before.is_none() && ids.is_empty() && !more.is_empty() {
+    // A short page means the timeline ends here: past its cap, or lost by the store.
+    let store_ended = ids.len() < limit;
+    let store_last = ids.last().copied();
+    if let Stream::Home(user) = stream {
+        // Hybrid fan-out: accounts with many followers were not pushed; merge them in here.
+        ids.extend(crate::home::pulled_posts(feed, user, before, limit).await?);
+    }
+    if store_ended {
+        // Continue from the database below the timeline's last entry (the database rule covers
+        // every source, pushed or pulled).
+        let more = from_database(feed, stream, store_last.or(before), limit).await?;
+        if before.is_none() && !more.is_empty() && feed.timelines.len(&key).await.map_err(anyhow::Error::from)? == 0 {
             let newest: Vec<PostId> = from_database(feed, stream, None, stream.cap(feed)).await?;
             feed.timelines.merge(&key, &newest, stream.cap(feed)).await.map_err(anyhow::Error::from)?;
             tracing::info!(timeline = key.as_str(), entries = newest.len(), "timeline rebuilt from the database");
         }
         ids.extend(more);
     }
+    // Every source is newest-first from the same cursor, so their merge is a correct page.
+    ids.sort_unstable_by(|a, b| b.cmp(a));
+    ids.dedup();
+    ids.truncate(limit);
     hydrate(feed, &ids).await
 }
 

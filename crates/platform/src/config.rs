@@ -182,11 +182,20 @@ pub struct TimelinesConfig {
     pub public_cap: usize,
     /// Prefix of every Redis key, so deployments can share a Redis.
     pub key_prefix: String,
+    /// Accounts with more followers than this are not pushed into their followers' home
+    /// timelines; their posts are merged in when a home timeline is read (hybrid fan-out).
+    pub fanout_threshold: u64,
 }
 
 impl Default for TimelinesConfig {
     fn default() -> Self {
-        Self { url: String::new(), cap: 800, public_cap: 10_000, key_prefix: "riffle:".into() }
+        Self {
+            url: String::new(),
+            cap: 800,
+            public_cap: 10_000,
+            key_prefix: "riffle:".into(),
+            fanout_threshold: 10_000,
+        }
     }
 }
 

@@ -186,3 +186,57 @@ async fn home_pages_past_its_cap_follow_the_same_rules() {
     assert_eq!(seen[..6], expected[..], "past the cap of 3 the database continues with the same rule");
     assert!(seen.iter().all(|t| !t.starts_with("stranger")));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn accounts_with_many_followers_are_merged_at_read_time_in_order() {
+    let (mut config, dir) = TestApp::config(Backends::Embedded).await.unwrap();
+    config.timelines.fanout_threshold = 1;
+    config.timelines.cap = 4;
+    let app = TestApp::spawn_with(config, dir).await;
+    let star = member(&app, "star").await;
+    let friend = member(&app, "friend").await;
+    let (bob, carol) = (member(&app, "bob").await, member(&app, "carol").await);
+    for fan in [&bob, &carol] {
+        relate(&app, fan, "follow", &star, true).await;
+    }
+    relate(&app, &bob, "follow", &friend, true).await;
+    eventually("both follows of the star reached the feed", || async {
+        post(&app, &friend, json!({ "text": "probe" })).await;
+        let page: Value = app.get("/api/v1/timelines/home", token(&bob)).await.json().await.unwrap();
+        texts(&page).first().map(String::as_str) == Some("probe")
+    })
+    .await;
+    // Interleaved posts: the star's (pulled, above the threshold of 1 follower) and the
+    // friend's (pushed).
+    let mut expected = Vec::new();
+    for i in 0..5 {
+        for (author, name) in [(&star, "star"), (&friend, "friend")] {
+            let text = format!("{name} {i}");
+            post(&app, author, json!({ "text": text.clone() })).await;
+            expected.push(text);
+        }
+    }
+    expected.reverse();
+    eventually("the newest pushed post arrived", || async {
+        let page: Value = app.get("/api/v1/timelines/home?limit=1", token(&bob)).await.json().await.unwrap();
+        texts(&page) == expected[..1]
+    })
+    .await;
+    let seen = read_all_as(&app, &bob, "/api/v1/timelines/home?limit=3").await;
+    assert_eq!(seen[..10], expected[..], "pulled and pushed posts interleave exactly, across the cap of 4");
+    let carols: Value = app.get("/api/v1/timelines/home", token(&carol)).await.json().await.unwrap();
+    assert_eq!(texts(&carols)[..2], ["star 4", "star 3"], "every follower gets the star's posts");
+}
+
+async fn read_all_as(app: &TestApp, user: &Value, first: &str) -> Vec<String> {
+    let mut seen = Vec::new();
+    let mut path = first.to_owned();
+    loop {
+        let page: Value = app.get(&path, token(user)).await.json().await.unwrap();
+        seen.extend(texts(&page));
+        match page["next_cursor"].as_str() {
+            Some(cursor) => path = format!("{first}&cursor={cursor}"),
+            None => return seen,
+        }
+    }
+}
