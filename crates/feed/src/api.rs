@@ -47,7 +47,11 @@ pub(super) async fn home(
     uri: Uri,
     Query(params): Query<PageParams>,
 ) -> Result<Page<StreamPost>, ApiError> {
-    page(&feed, Stream::Home(me.user_id.to_string()), &uri, &params).await
+    let user = me.user_id.to_string();
+    if params.cursor.is_none() {
+        crate::home::reading(&feed, &user).await?;
+    }
+    page(&feed, Stream::Home(user), &uri, &params).await
 }
 
 /// The public stream (waterfall): every public post, newest first, the same for everyone.

@@ -79,6 +79,35 @@ pub async fn pulled_posts(
     ids_of(&rows)
 }
 
+/// Records a home read. A user inactive for longer than `timelines.inactive_after_secs` (or
+/// reading for the first time) had no fan-out meanwhile: their timeline is dropped so that this
+/// read rebuilds it from the database at once, never showing a stale or empty home.
+pub async fn reading(feed: &Feed, user: &str) -> anyhow::Result<()> {
+    let now = platform::db::now_ms();
+    let last: Option<i64> = sqlx::query("SELECT last_read_ms FROM feed_readers WHERE user_id = $1")
+        .bind(user)
+        .fetch_optional(feed.db.reader())
+        .await?
+        .map(|row| row.try_get("last_read_ms"))
+        .transpose()?;
+    let window = feed.config.timelines.inactive_after_secs as i64 * 1000;
+    if window > 0 && last.is_none_or(|at| now - at > window) {
+        feed.timelines.drop_timeline(&key(user)).await?;
+    }
+    // One write an hour per active reader is enough to tell active from inactive.
+    if last.is_none_or(|at| now - at > window.min(3_600_000)) {
+        sqlx::query(
+            "INSERT INTO feed_readers (user_id, last_read_ms) VALUES ($1, $2) \
+             ON CONFLICT (user_id) DO UPDATE SET last_read_ms = $2",
+        )
+        .bind(user)
+        .bind(now)
+        .execute(feed.db.writer())
+        .await?;
+    }
+    Ok(())
+}
+
 /// Whose home timeline a post goes to (the same rule as [`VISIBLE_AT_HOME`], seen from the post).
 /// For a pulled account that is only the author: followers merge its posts in when they read.
 pub async fn recipients(
@@ -93,10 +122,12 @@ pub async fn recipients(
         "SELECT f.follower_id FROM feed_follows f WHERE f.followee_id = $1 \
          AND NOT EXISTS (SELECT 1 FROM feed_hidden_authors h WHERE h.user_id = f.follower_id AND h.author_id = $1) \
          AND ($2 = '' OR f.follower_id = $2 OR EXISTS \
-              (SELECT 1 FROM feed_follows g WHERE g.follower_id = f.follower_id AND g.followee_id = $2))",
+              (SELECT 1 FROM feed_follows g WHERE g.follower_id = f.follower_id AND g.followee_id = $2)) \
+         AND EXISTS (SELECT 1 FROM feed_readers r WHERE r.user_id = f.follower_id AND r.last_read_ms >= $3)",
     )
     .bind(&post.author_id)
     .bind(post.reply_to_author_id.clone().unwrap_or_default())
+    .bind(active_since(feed))
     .fetch_all(&mut **tx)
     .await
     .map_err(StoreError::from_sqlx)?;
@@ -104,6 +135,14 @@ pub async fn recipients(
         rows.iter().map(|r| r.try_get("follower_id")).collect::<Result<_, _>>().map_err(StoreError::from_sqlx)?;
     users.push(post.author_id.clone());
     Ok(users)
+}
+
+/// Readers who read their home after this time are active (everyone when skipping is off).
+fn active_since(feed: &Feed) -> i64 {
+    match feed.config.timelines.inactive_after_secs {
+        0 => i64::MIN,
+        secs => platform::db::now_ms() - secs as i64 * 1000,
+    }
 }
 
 /// Pushes a new post into its recipients' home timelines, a thousand at a time.

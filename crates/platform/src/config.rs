@@ -185,6 +185,9 @@ pub struct TimelinesConfig {
     /// Accounts with more followers than this are not pushed into their followers' home
     /// timelines; their posts are merged in when a home timeline is read (hybrid fan-out).
     pub fanout_threshold: u64,
+    /// Users who have not read their home timeline for this long get no fan-out; their next read
+    /// rebuilds it at once. 0 never skips.
+    pub inactive_after_secs: u64,
 }
 
 impl Default for TimelinesConfig {
@@ -195,6 +198,7 @@ impl Default for TimelinesConfig {
             public_cap: 10_000,
             key_prefix: "riffle:".into(),
             fanout_threshold: 10_000,
+            inactive_after_secs: 30 * 24 * 3600,
         }
     }
 }

@@ -240,3 +240,29 @@ async fn read_all_as(app: &TestApp, user: &Value, first: &str) -> Vec<String> {
         }
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_inactive_reader_finds_a_full_home_on_return() {
+    let (mut config, dir) = TestApp::config(Backends::Embedded).await.unwrap();
+    config.timelines.inactive_after_secs = 1;
+    let app = TestApp::spawn_with(config, dir).await;
+    let ada = member(&app, "ada").await;
+    let bob = member(&app, "bob").await;
+    relate(&app, &bob, "follow", &ada, true).await;
+    post(&app, &ada, json!({ "text": "while bob reads" })).await;
+    home_shows(&app, &bob, &["while bob reads"]).await;
+
+    // Bob goes away; ada keeps posting (fan-out now skips bob, which this test cannot see).
+    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+    for i in 0..3 {
+        post(&app, &ada, json!({ "text": format!("while bob is away {i}") })).await;
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    // His first read on return is complete at once: rebuilt from the database.
+    let page: Value = app.get("/api/v1/timelines/home", token(&bob)).await.json().await.unwrap();
+    assert_eq!(
+        texts(&page),
+        ["while bob is away 2", "while bob is away 1", "while bob is away 0", "while bob reads"],
+        "never an empty or stale home"
+    );
+}
