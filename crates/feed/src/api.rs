@@ -20,7 +20,13 @@ use crate::{
 };
 
 pub(crate) fn routes() -> OpenApiRouter<Arc<Feed>> {
-    OpenApiRouter::new().routes(routes!(home)).routes(routes!(public)).routes(routes!(tag)).routes(routes!(user))
+    OpenApiRouter::new()
+        .routes(routes!(home))
+        .routes(routes!(crate::live::home))
+        .routes(routes!(public))
+        .routes(routes!(crate::live::public))
+        .routes(routes!(tag))
+        .routes(routes!(user))
 }
 
 async fn page(feed: &Feed, stream: Stream, uri: &Uri, params: &PageParams) -> Result<Page<StreamPost>, ApiError> {

@@ -4,6 +4,7 @@
 //!
 //! # Layout
 //! * `home`: home timelines: fan-out, and the rule of what a home timeline shows.
+//! * `live`: server-sent event streams of new posts, resumable with `Last-Event-ID`.
 //! * `read_model`: posts and authors kept from content's and identity's events; timelines fed.
 //! * `streams`: reading a stream: the timeline store first, the database past its cap.
 //! * `api`: HTTP handlers.
@@ -13,6 +14,7 @@
 
 pub mod api;
 pub mod home;
+pub mod live;
 pub mod read_model;
 pub mod streams;
 
@@ -33,6 +35,8 @@ pub struct Feed {
     pub db: Db,
     pub timelines: Arc<dyn TimelineStore>,
     pub config: Arc<platform::Config>,
+    /// New posts, as they enter timelines, for the live streams of this process.
+    pub live: tokio::sync::broadcast::Sender<live::NewPost>,
 }
 
 pub fn routes() -> OpenApiRouter<Arc<Feed>> {
@@ -65,8 +69,12 @@ pub async fn mount(runtime: &Runtime) -> anyhow::Result<Mounted> {
             .map_err(|e| anyhow::anyhow!("timelines.url: {e}"))?;
         Arc::new(store)
     };
-    let feed =
-        Arc::new(Feed { db: db.clone(), timelines: Arc::clone(&timelines), config: Arc::clone(&runtime.config) });
+    let feed = Arc::new(Feed {
+        db: db.clone(),
+        timelines: Arc::clone(&timelines),
+        config: Arc::clone(&runtime.config),
+        live: tokio::sync::broadcast::channel(4096).0,
+    });
     let store_probe = Probe::new("feed.timelines", move || {
         let timelines = Arc::clone(&timelines);
         async move { timelines.ping().await.map_err(|e| e.to_string()) }

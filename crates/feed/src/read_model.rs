@@ -80,6 +80,7 @@ impl EventHandler for Consumer {
         if !inbox::claim(&mut tx, NAME, event).await? {
             return Ok(());
         }
+        let mut live = None;
         // Timelines are written before the commit. Their writes are idempotent, so if the commit
         // fails the redelivered event writes them again harmlessly; in the moment before the
         // commit a timeline may name a post the read model lacks, and reads skip such ids.
@@ -122,6 +123,14 @@ impl EventHandler for Consumer {
                     }
                     let recipients = home::recipients(feed, &mut tx, &summary).await?;
                     home::fan_out(feed, &recipients, id).await?;
+                    let mut timelines: std::collections::HashSet<String> =
+                        timelines_of(&summary).iter().map(|k| k.as_str().to_owned()).collect();
+                    timelines.extend(recipients.iter().map(|u| home::key(u).as_str().to_owned()));
+                    live = Some(crate::live::NewPost {
+                        post: id,
+                        author: summary.author_id.clone(),
+                        timelines: std::sync::Arc::new(timelines),
+                    });
                 }
             }
             "content.post.deleted" | "content.post.hidden" => {
@@ -223,6 +232,10 @@ impl EventHandler for Consumer {
             _ => {}
         }
         tx.commit().await?;
+        if let Some(new_post) = live {
+            // Nobody listening is not an error.
+            let _ = feed.live.send(new_post);
+        }
         Ok(())
     }
 }

@@ -120,6 +120,26 @@ pub async fn read(
     hydrate(feed, &ids).await
 }
 
+/// Up to `limit` posts of `stream` newer than `after`, oldest first: what a reconnecting live
+/// stream missed.
+pub(crate) async fn newer_than(
+    feed: &Feed,
+    stream: &Stream,
+    after: PostId,
+    limit: usize,
+) -> Result<Vec<PostId>, ApiError> {
+    let (filter, parameter) = stream.filter();
+    let sql =
+        format!("SELECT id FROM feed_posts WHERE removed = FALSE AND {filter} AND id > $2 ORDER BY id LIMIT {limit}");
+    let rows =
+        sqlx::query(&sql).bind(parameter.unwrap_or("")).bind(after.get() as i64).fetch_all(feed.db.reader()).await?;
+    rows.iter()
+        .map(|row| {
+            PostId::from_u64(row.try_get::<i64, _>("id")? as u64).map_err(|e| ApiError::internal(anyhow::anyhow!(e)))
+        })
+        .collect()
+}
+
 async fn from_database(
     feed: &Feed,
     stream: &Stream,
@@ -140,7 +160,7 @@ async fn from_database(
 }
 
 /// The posts for `ids`, in that order; ids the read model lacks or has removed are skipped.
-async fn hydrate(feed: &Feed, ids: &[PostId]) -> Result<Vec<StreamPost>, ApiError> {
+pub(crate) async fn hydrate(feed: &Feed, ids: &[PostId]) -> Result<Vec<StreamPost>, ApiError> {
     if ids.is_empty() {
         return Ok(Vec::new());
     }

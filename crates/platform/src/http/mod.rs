@@ -168,7 +168,9 @@ async fn observe(request: Request, next: Next) -> Response {
 /// compressed already, and a compressed `206` would no longer match its `Content-Range`.
 fn compressible(status: StatusCode, _: http::Version, headers: &http::HeaderMap, _: &http::Extensions) -> bool {
     let textual = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_some_and(|t| {
-        t.starts_with("application/json") || t.starts_with("application/problem+json") || t.starts_with("text/")
+        (t.starts_with("application/json") || t.starts_with("application/problem+json") || t.starts_with("text/"))
+            // Compressing an event stream would hold events back in the encoder's buffer.
+            && !t.starts_with("text/event-stream")
     });
     let small = headers
         .get(header::CONTENT_LENGTH)

@@ -266,3 +266,60 @@ async fn an_inactive_reader_finds_a_full_home_on_return() {
         "never an empty or stale home"
     );
 }
+
+/// Reads server-sent events from `response` until `count` `post` events arrived; returns their
+/// texts. Gives up after ten seconds.
+async fn sse_texts(response: reqwest::Response, count: usize) -> Vec<String> {
+    use futures::StreamExt;
+    let mut body = response.bytes_stream();
+    let mut buffer = String::new();
+    let mut texts = Vec::new();
+    let read = async {
+        while texts.len() < count {
+            let Some(Ok(chunk)) = body.next().await else { break };
+            buffer.push_str(&String::from_utf8_lossy(&chunk));
+            while let Some(end) = buffer.find("\n\n") {
+                let event: String = buffer.drain(..end + 2).collect();
+                if let Some(data) = event.lines().find_map(|l| l.strip_prefix("data:")) {
+                    let post: Value = serde_json::from_str(data.trim()).unwrap();
+                    texts.push(post["text"].as_str().unwrap().to_owned());
+                }
+            }
+        }
+    };
+    let _ = tokio::time::timeout(std::time::Duration::from_secs(10), read).await;
+    texts
+}
+
+crate::on_every_backend!(live_streams_deliver_new_posts_and_resume_without_gaps, |app: TestApp| async move {
+    let ada = member(&app, "ada").await;
+    let bob = member(&app, "bob").await;
+    relate(&app, &bob, "follow", &ada, true).await;
+    home_shows(&app, &bob, &[]).await;
+
+    let public = app.client.get(app.url("/api/v1/timelines/public/stream")).send().await.unwrap();
+    assert_eq!(public.headers()["content-type"], "text/event-stream");
+    let home = app
+        .client
+        .get(app.url("/api/v1/timelines/home/stream"))
+        .bearer_auth(token(&bob).unwrap())
+        .send()
+        .await
+        .unwrap();
+    let first = post(&app, &ada, json!({ "text": "live one" })).await;
+    post(&app, &ada, json!({ "text": "live two", "visibility": "followers" })).await;
+    assert_eq!(sse_texts(public, 1).await, ["live one"], "followers-only posts stay off the public stream");
+    assert_eq!(sse_texts(home, 2).await, ["live one", "live two"]);
+
+    // A client that lost its connection after the first post resumes from it.
+    post(&app, &ada, json!({ "text": "live three" })).await;
+    let resumed = app
+        .client
+        .get(app.url("/api/v1/timelines/home/stream"))
+        .bearer_auth(token(&bob).unwrap())
+        .header("last-event-id", &first)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(sse_texts(resumed, 2).await, ["live two", "live three"]);
+});
