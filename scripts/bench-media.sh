@@ -4,12 +4,12 @@
 #
 #   cargo build --release -p riffle && scripts/bench-media.sh [SIZE_MIB]
 set -euo pipefail
+source "$(dirname "$0")/bench-common.sh"
 size_mib=${1:-1024}
 bin=${RIFFLE_BIN:-target/release/riffle}
 work=$(mktemp -d /var/tmp/riffle-bench.XXXXXX)
 trap 'kill "$pid" 2>/dev/null || true; rm -rf "$work"' EXIT
 port=18777
-base="http://127.0.0.1:$port"
 
 # A valid MP4 signature followed by incompressible bytes.
 { printf '\x00\x00\x00\x18ftypisom\x00\x00\x02\x00isomiso2'; head -c $((size_mib * 1024 * 1024 - 24)) /dev/urandom; } > "$work/video.mp4"
@@ -21,14 +21,8 @@ timed() { local start end; start=$(date +%s.%N); "$@" > /dev/null; end=$(date +%
 t_cp=$(timed cp "$work/video.mp4" "$work/copy.mp4"); sync; rm "$work/copy.mp4"
 echo "cp:                 $(rate "$t_cp") ($t_cp s)"
 
-RIFFLE_HTTP__RATE_LIMIT_PER_SECOND=0 "$bin" serve --bind "127.0.0.1:$port" --data-dir "$work/data" > "$work/server.log" 2>&1 &
-pid=$!
-until curl -sf "$base/readyz" > /dev/null; do sleep 0.1; done
-
-curl -sf -X POST "$base/api/v1/auth/register" -H 'content-type: application/json' \
-  -d '{"username":"bench","email":"bench@example.org","password":"correct horse battery"}' > /dev/null
-token=$(curl -sf -X POST "$base/api/v1/auth/login" -H 'content-type: application/json' \
-  -d '{"login":"bench","password":"correct horse battery"}' | python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])')
+start_riffle
+sign_up
 
 t_form=$(timed curl -sf -H "authorization: Bearer $token" -F "file=@$work/video.mp4;type=video/mp4" "$base/api/v1/media")
 echo "multipart upload:   $(rate "$t_form") ($t_form s)"

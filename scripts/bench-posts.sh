@@ -5,22 +5,16 @@
 #   cargo build --release -p riffle && scripts/bench-posts.sh [DURATION_S] [CONNECTIONS]
 #   DATABASE_URL=postgres://postgres@127.0.0.1/riffle_bench scripts/bench-posts.sh
 set -euo pipefail
+source "$(dirname "$0")/bench-common.sh"
 duration=${1:-20}
 connections=${2:-16}
 bin=${RIFFLE_BIN:-target/release/riffle}
 work=$(mktemp -d /var/tmp/riffle-posts.XXXXXX)
 trap 'kill "$pid" 2>/dev/null || true; rm -rf "$work"' EXIT
 port=18778
-base="http://127.0.0.1:$port"
 
-RIFFLE_HTTP__RATE_LIMIT_PER_SECOND=0 RIFFLE_LOG__LEVEL=warn RIFFLE_DATABASE__URL="${DATABASE_URL:-}" \
-  "$bin" serve --bind "127.0.0.1:$port" --data-dir "$work/data" > "$work/server.log" 2>&1 &
-pid=$!
-until curl -sf "$base/readyz" > /dev/null; do sleep 0.1; done
-curl -sf -X POST "$base/api/v1/auth/register" -H 'content-type: application/json' \
-  -d '{"username":"bench","email":"bench@example.org","password":"correct horse battery"}' > /dev/null
-token=$(curl -sf -X POST "$base/api/v1/auth/login" -H 'content-type: application/json' \
-  -d '{"login":"bench","password":"correct horse battery"}' | python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])')
+start_riffle RIFFLE_LOG__LEVEL=warn RIFFLE_DATABASE__URL="${DATABASE_URL:-}"
+sign_up
 
 cat > "$work/post.lua" <<LUA
 wrk.method = "POST"

@@ -36,16 +36,15 @@ impl Stream {
         }
     }
 
-    /// The same selection in SQL, with `$1` its parameter (if any) and `$2` the cursor.
-    fn filter(&self) -> (&'static str, Option<&str>) {
+    /// The same selection in SQL, with `$1` its parameter and `$2` the cursor.
+    fn filter(&self) -> (&'static str, &str) {
         match self {
-            Stream::Public => ("visibility = 'public' AND $1 = $1", None),
-            Stream::Tag(tag) => (
-                "visibility = 'public' AND id IN (SELECT post_id FROM feed_post_tags WHERE tag = $1)",
-                Some(tag.as_str()),
-            ),
-            Stream::User(user) => ("visibility IN ('public', 'unlisted') AND author_id = $1", Some(user.as_str())),
-            Stream::Home(user) => (crate::home::VISIBLE_AT_HOME, Some(user.as_str())),
+            Stream::Public => ("visibility = $1", "public"),
+            Stream::Tag(tag) => {
+                ("visibility = 'public' AND id IN (SELECT post_id FROM feed_post_tags WHERE tag = $1)", tag.as_str())
+            }
+            Stream::User(user) => ("visibility IN ('public', 'unlisted') AND author_id = $1", user.as_str()),
+            Stream::Home(user) => (crate::home::VISIBLE_AT_HOME, user.as_str()),
         }
     }
 }
@@ -131,8 +130,7 @@ pub(crate) async fn newer_than(
     let (filter, parameter) = stream.filter();
     let sql =
         format!("SELECT id FROM feed_posts WHERE removed = FALSE AND {filter} AND id > $2 ORDER BY id LIMIT {limit}");
-    let rows =
-        sqlx::query(&sql).bind(parameter.unwrap_or("")).bind(after.get() as i64).fetch_all(feed.db.reader()).await?;
+    let rows = sqlx::query(&sql).bind(parameter).bind(after.get() as i64).fetch_all(feed.db.reader()).await?;
     rows.iter()
         .map(|row| {
             PostId::from_u64(row.try_get::<i64, _>("id")? as u64).map_err(|e| ApiError::internal(anyhow::anyhow!(e)))
@@ -151,7 +149,7 @@ async fn from_database(
         "SELECT id FROM feed_posts WHERE removed = FALSE AND {filter} AND id < $2 ORDER BY id DESC LIMIT {limit}"
     );
     let before = before.map_or(i64::MAX, |id| id.get() as i64);
-    let rows = sqlx::query(&sql).bind(parameter.unwrap_or("")).bind(before).fetch_all(feed.db.reader()).await?;
+    let rows = sqlx::query(&sql).bind(parameter).bind(before).fetch_all(feed.db.reader()).await?;
     rows.iter()
         .map(|row| {
             PostId::from_u64(row.try_get::<i64, _>("id")? as u64).map_err(|e| ApiError::internal(anyhow::anyhow!(e)))

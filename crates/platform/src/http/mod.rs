@@ -149,7 +149,6 @@ async fn observe(request: Request, next: Next) -> Response {
     let mut response = context.scope(next.run(request)).instrument(span.clone()).await;
     let status = response.status();
     let elapsed = started.elapsed();
-    let route = response.extensions().get::<MatchedPath>().map_or(route, |p| p.as_str().to_owned());
     metrics::record_request(method.as_str(), &route, status.as_u16(), elapsed);
     if let Ok(value) = HeaderValue::from_str(&context.to_string()) {
         response.headers_mut().insert("traceparent", value);

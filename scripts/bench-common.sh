@@ -1,0 +1,18 @@
+# Shared by the benchmark scripts: start a release `riffle` on a fresh data directory and sign
+# up one user. Source it after setting `bin`, `work` and `port`; it sets `base`, `pid`, `token`.
+# Extra environment for the server can be given as arguments: start_riffle VAR=value ...
+
+start_riffle() {
+  base="http://127.0.0.1:$port"
+  env RIFFLE_HTTP__RATE_LIMIT_PER_SECOND=0 "$@" \
+    "$bin" serve --bind "127.0.0.1:$port" --data-dir "$work/data" > "$work/server.log" 2>&1 &
+  pid=$!
+  until curl -sf "$base/readyz" > /dev/null; do sleep 0.1; done
+}
+
+sign_up() {
+  curl -sf -X POST "$base/api/v1/auth/register" -H 'content-type: application/json' \
+    -d '{"username":"bench","email":"bench@example.org","password":"correct horse battery"}' > /dev/null
+  token=$(curl -sf -X POST "$base/api/v1/auth/login" -H 'content-type: application/json' \
+    -d '{"login":"bench","password":"correct horse battery"}' | python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])')
+}
