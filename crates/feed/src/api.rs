@@ -11,17 +11,21 @@ use platform::{
     },
     ids::PostId,
 };
+use serde::Deserialize;
+use utoipa::IntoParams;
 use utoipa_axum::{router::OpenApiRouter, routes};
 use uuid::Uuid;
 
 use crate::{
     Feed,
+    for_you::{self, RankedPost},
     streams::{self, Stream, StreamPost},
 };
 
 pub(crate) fn routes() -> OpenApiRouter<Arc<Feed>> {
     OpenApiRouter::new()
         .routes(routes!(home))
+        .routes(routes!(for_you))
         .routes(routes!(crate::live::home))
         .routes(routes!(public))
         .routes(routes!(crate::live::public))
@@ -58,6 +62,40 @@ pub(super) async fn home(
         crate::home::reading(&feed, &user).await?;
     }
     page(&feed, Stream::Home(user), &uri, &params).await
+}
+
+/// Paging and explaining parameters of the "for you" stream.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub(super) struct ForYouParams {
+    /// Items per page, 1 to 100 (default 20).
+    limit: Option<u32>,
+    /// `next_cursor` of the previous page.
+    cursor: Option<String>,
+    /// Return each post's score components.
+    explain: Option<bool>,
+}
+
+/// The caller's "for you" stream: posts from their home timeline, the hashtags they engage
+/// with, what the accounts they follow liked, and recent public posts, ranked by
+/// `freshness × (1 + 1.0·affinity + 0.8·tag_interest + 0.6·social_proof + 0.5·engagement) × diversity`
+/// (the components are documented with `explain`, and in ARCHITECTURE.md). The first page ranks
+/// afresh; its cursor pages through that ranking (for an hour), so no post appears twice.
+#[utoipa::path(get, path = "/api/v1/timelines/for-you", tag = "feeds", security(("bearer" = [])), params(ForYouParams),
+    responses((status = 200, body = inline(Page<RankedPost>)), (status = 401, body = Problem), (status = 422, body = Problem)))]
+pub(super) async fn for_you(
+    State(feed): State<Arc<Feed>>,
+    me: Principal,
+    uri: Uri,
+    Query(params): Query<ForYouParams>,
+) -> Result<Page<RankedPost>, ApiError> {
+    let paging = PageParams { limit: params.limit, cursor: params.cursor };
+    let limit = paging.limit()?;
+    let (snapshot, offset) = for_you::resume(&feed, &me.user_id.to_string(), paging.position()?).await?;
+    // One more than asked tells whether there is a next page.
+    let posts = for_you::page(&feed, &snapshot, offset, limit as usize + 1, params.explain.unwrap_or(false)).await?;
+    let id = snapshot.id;
+    Ok(Page::from_overfetch(posts, limit, |p| format!("{id}:{}", p.position + 1)).with_link(uri.path(), limit))
 }
 
 /// The public stream (waterfall): every public post, newest first, the same for everyone.

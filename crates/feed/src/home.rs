@@ -2,9 +2,11 @@
 //!
 //! A new post is pushed into the home timeline of each follower who does not hide its author
 //! (block or mute). A reply reaches a follower only when they also follow the account it
-//! answers, or are that account: conversations between strangers stay out of your home. The
-//! same rules, in SQL, select the posts a home timeline continues with past its cap, so paging
-//! from the timeline store into the database shows no seam.
+//! answers, or are that account: conversations between strangers stay out of your home. A
+//! public post also reaches everyone who follows one of its hashtags (replies included: the tag
+//! is what they asked for), unless they hide its author. The same rules, in SQL, select the
+//! posts a home timeline continues with past its cap, so paging from the timeline store into the
+//! database shows no seam.
 
 use platform::{StoreError, ids::PostId};
 use sqlx::{Any, Row, Transaction};
@@ -18,10 +20,12 @@ pub fn key(user: &str) -> TimelineKey {
 
 /// The home-timeline rule for user `$1`, over `feed_posts`.
 pub const VISIBLE_AT_HOME: &str = "visibility IN ('public', 'unlisted', 'followers') AND (author_id = $1 OR (\
-     author_id IN (SELECT followee_id FROM feed_follows WHERE follower_id = $1) \
-     AND author_id NOT IN (SELECT author_id FROM feed_hidden_authors WHERE user_id = $1) \
-     AND (reply_to_author_id IS NULL OR reply_to_author_id = $1 \
-          OR reply_to_author_id IN (SELECT followee_id FROM feed_follows WHERE follower_id = $1))))";
+     author_id NOT IN (SELECT author_id FROM feed_hidden_authors WHERE user_id = $1) AND (\
+       (author_id IN (SELECT followee_id FROM feed_follows WHERE follower_id = $1) \
+        AND (reply_to_author_id IS NULL OR reply_to_author_id = $1 \
+             OR reply_to_author_id IN (SELECT followee_id FROM feed_follows WHERE follower_id = $1))) \
+       OR (visibility = 'public' AND id IN (SELECT t.post_id FROM feed_post_tags t \
+             JOIN feed_tag_follows f ON f.tag = t.tag WHERE f.user_id = $1)))))";
 
 /// Whether `author` has more followers than the push threshold.
 pub async fn is_pulled(feed: &Feed, tx: &mut Transaction<'static, Any>, author: &str) -> Result<bool, StoreError> {
@@ -109,32 +113,53 @@ pub async fn reading(feed: &Feed, user: &str) -> anyhow::Result<()> {
 }
 
 /// Whose home timeline a post goes to (the same rule as [`VISIBLE_AT_HOME`], seen from the post).
-/// For a pulled account that is only the author: followers merge its posts in when they read.
+/// A pulled account's followers merge its posts in when they read, so they are left out here;
+/// followers of the post's hashtags are always pushed to.
 pub async fn recipients(
     feed: &Feed,
     tx: &mut Transaction<'static, Any>,
     post: &Summary,
 ) -> Result<Vec<String>, StoreError> {
-    if is_pulled(feed, tx, &post.author_id).await? {
-        return Ok(vec![post.author_id.clone()]);
+    let mut users = Vec::new();
+    if !is_pulled(feed, tx, &post.author_id).await? {
+        let rows = sqlx::query(
+            "SELECT f.follower_id AS user_id FROM feed_follows f WHERE f.followee_id = $1 \
+             AND NOT EXISTS (SELECT 1 FROM feed_hidden_authors h WHERE h.user_id = f.follower_id AND h.author_id = $1) \
+             AND ($2 = '' OR f.follower_id = $2 OR EXISTS \
+                  (SELECT 1 FROM feed_follows g WHERE g.follower_id = f.follower_id AND g.followee_id = $2)) \
+             AND EXISTS (SELECT 1 FROM feed_readers r WHERE r.user_id = f.follower_id AND r.last_read_ms >= $3)",
+        )
+        .bind(&post.author_id)
+        .bind(post.reply_to_author_id.clone().unwrap_or_default())
+        .bind(active_since(feed))
+        .fetch_all(&mut **tx)
+        .await
+        .map_err(StoreError::from_sqlx)?;
+        users = user_ids(&rows)?;
     }
-    let rows = sqlx::query(
-        "SELECT f.follower_id FROM feed_follows f WHERE f.followee_id = $1 \
-         AND NOT EXISTS (SELECT 1 FROM feed_hidden_authors h WHERE h.user_id = f.follower_id AND h.author_id = $1) \
-         AND ($2 = '' OR f.follower_id = $2 OR EXISTS \
-              (SELECT 1 FROM feed_follows g WHERE g.follower_id = f.follower_id AND g.followee_id = $2)) \
-         AND EXISTS (SELECT 1 FROM feed_readers r WHERE r.user_id = f.follower_id AND r.last_read_ms >= $3)",
-    )
-    .bind(&post.author_id)
-    .bind(post.reply_to_author_id.clone().unwrap_or_default())
-    .bind(active_since(feed))
-    .fetch_all(&mut **tx)
-    .await
-    .map_err(StoreError::from_sqlx)?;
-    let mut users: Vec<String> =
-        rows.iter().map(|r| r.try_get("follower_id")).collect::<Result<_, _>>().map_err(StoreError::from_sqlx)?;
+    if post.visibility == "public" && !post.tags.is_empty() {
+        let tags: Vec<String> = (0..post.tags.len()).map(|i| format!("${}", i + 3)).collect();
+        let sql = format!(
+            "SELECT DISTINCT f.user_id FROM feed_tag_follows f WHERE f.tag IN ({}) \
+             AND NOT EXISTS (SELECT 1 FROM feed_hidden_authors h WHERE h.user_id = f.user_id AND h.author_id = $1) \
+             AND EXISTS (SELECT 1 FROM feed_readers r WHERE r.user_id = f.user_id AND r.last_read_ms >= $2)",
+            tags.join(", ")
+        );
+        let mut query = sqlx::query(&sql).bind(&post.author_id).bind(active_since(feed));
+        for tag in &post.tags {
+            query = query.bind(tag);
+        }
+        let rows = query.fetch_all(&mut **tx).await.map_err(StoreError::from_sqlx)?;
+        users.extend(user_ids(&rows)?);
+    }
     users.push(post.author_id.clone());
+    users.sort_unstable();
+    users.dedup();
     Ok(users)
+}
+
+fn user_ids(rows: &[sqlx::any::AnyRow]) -> Result<Vec<String>, StoreError> {
+    rows.iter().map(|r| r.try_get("user_id")).collect::<Result<_, _>>().map_err(StoreError::from_sqlx)
 }
 
 /// Readers who read their home after this time are active (everyone when skipping is off).
@@ -163,34 +188,56 @@ pub async fn retract(feed: &Feed, recipients: &[String], post: PostId) -> anyhow
     Ok(())
 }
 
-/// Merges `author`'s recent posts that `user` may see at home into `user`'s home timeline (a
-/// new follow, an unmute).
-pub async fn merge_author(
+/// The posts a change of the graph concerns: an account's, or a hashtag's.
+#[derive(Debug, Clone, Copy)]
+pub enum Source<'a> {
+    Author(&'a str),
+    Tag(&'a str),
+}
+
+impl Source<'_> {
+    /// The condition over `feed_posts`, with `$2` the source.
+    fn condition(&self) -> (&'static str, &str) {
+        match self {
+            Source::Author(author) => ("author_id = $2", author),
+            Source::Tag(tag) => ("id IN (SELECT post_id FROM feed_post_tags WHERE tag = $2)", tag),
+        }
+    }
+}
+
+/// Merges the recent posts of `source` that `user` may now see at home into their home
+/// timeline (a new follow, an unmute, a tag follow).
+pub async fn merge(
     feed: &Feed,
     tx: &mut Transaction<'static, Any>,
     user: &str,
-    author: &str,
+    source: Source<'_>,
 ) -> anyhow::Result<()> {
     let cap = feed.config.timelines.cap;
+    let (condition, value) = source.condition();
     let sql = format!(
-        "SELECT id FROM feed_posts WHERE removed = FALSE AND author_id = $2 AND {VISIBLE_AT_HOME} ORDER BY id DESC LIMIT {cap}"
+        "SELECT id FROM feed_posts WHERE removed = FALSE AND {condition} AND {VISIBLE_AT_HOME} ORDER BY id DESC LIMIT {cap}"
     );
-    let rows = sqlx::query(&sql).bind(user).bind(author).fetch_all(&mut **tx).await?;
+    let rows = sqlx::query(&sql).bind(user).bind(value).fetch_all(&mut **tx).await?;
     let ids = ids_of(&rows)?;
     feed.timelines.merge(&key(user), &ids, cap).await?;
     Ok(())
 }
 
-/// Takes `author`'s recent posts out of `user`'s home timeline (unfollow, block, mute).
-pub async fn remove_author(
+/// Takes the recent posts of `source` that `user` may no longer see at home out of their home
+/// timeline (unfollow, block, mute, tag unfollow); a post still visible another way stays.
+pub async fn unmerge(
     feed: &Feed,
     tx: &mut Transaction<'static, Any>,
     user: &str,
-    author: &str,
+    source: Source<'_>,
 ) -> anyhow::Result<()> {
     let limit = feed.config.timelines.cap * 2;
-    let sql = format!("SELECT id FROM feed_posts WHERE author_id = $1 ORDER BY id DESC LIMIT {limit}");
-    let rows = sqlx::query(&sql).bind(author).fetch_all(&mut **tx).await?;
+    let (condition, value) = source.condition();
+    let sql = format!(
+        "SELECT id FROM feed_posts WHERE {condition} AND NOT ({VISIBLE_AT_HOME}) ORDER BY id DESC LIMIT {limit}"
+    );
+    let rows = sqlx::query(&sql).bind(user).bind(value).fetch_all(&mut **tx).await?;
     feed.timelines.remove(&key(user), &ids_of(&rows)?).await?;
     Ok(())
 }

@@ -3,6 +3,7 @@
 //! themselves from the service's own read model; home timelines with fan-out come next.
 //!
 //! # Layout
+//! * `for_you`: the ranked "for you" stream: candidates, the score, diversity, snapshots.
 //! * `home`: home timelines: fan-out, and the rule of what a home timeline shows.
 //! * `live`: server-sent event streams of new posts, resumable with `Last-Event-ID`.
 //! * `read_model`: posts and authors kept from content's and identity's events; timelines fed.
@@ -13,6 +14,7 @@
 //! database and timelines.
 
 pub mod api;
+pub mod for_you;
 pub mod home;
 pub mod live;
 pub mod read_model;

@@ -12,7 +12,10 @@ use platform::{
 use serde::Deserialize;
 use timeline::TimelineKey;
 
-use crate::{Feed, home};
+use crate::{
+    Feed,
+    home::{self, Source},
+};
 
 pub const NAME: &str = "feed.read-model";
 
@@ -27,6 +30,36 @@ pub struct Summary {
     pub created_at_ms: i64,
     #[serde(default)]
     pub reply_to_author_id: Option<String>,
+    #[serde(default)]
+    pub reply_to_id: Option<u64>,
+    #[serde(default)]
+    pub repost_of_id: Option<u64>,
+}
+
+impl Summary {
+    /// The engagement counter this post adds to on the post it answers or reposts.
+    fn engages(&self) -> Option<(&'static str, u64)> {
+        match (self.repost_of_id, self.reply_to_id) {
+            (Some(original), _) => Some(("reposts", original)),
+            (None, Some(parent)) => Some(("replies", parent)),
+            (None, None) => None,
+        }
+    }
+}
+
+/// Adds `delta` to an engagement counter (`likes`, `reposts`, `replies`) of a post.
+async fn count(
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    column: &str,
+    post: u64,
+    delta: i64,
+) -> sqlx::Result<()> {
+    sqlx::query(&format!("UPDATE feed_posts SET {column} = {column} + $2 WHERE id = $1 AND {column} + $2 >= 0"))
+        .bind(post as i64)
+        .bind(delta)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
 }
 
 /// The timelines a post belongs to.
@@ -63,6 +96,19 @@ struct Edge {
     blocked_id: Option<String>,
     muter_id: Option<String>,
     muted_id: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct Like {
+    post_id: u64,
+    user_id: String,
+    author_id: String,
+}
+
+#[derive(Deserialize)]
+struct TagFollow {
+    user_id: String,
+    tag: String,
 }
 
 #[derive(Deserialize)]
@@ -112,6 +158,9 @@ impl EventHandler for Consumer {
                         .await?;
                 }
                 if event.topic.ends_with("created") {
+                    if let Some((column, post)) = summary.engages() {
+                        count(&mut tx, column, post, 1).await?;
+                    }
                     let id = PostId::from_u64(summary.id)?;
                     for key in timelines_of(&summary) {
                         let cap = if key.as_str() == "public" {
@@ -146,10 +195,56 @@ impl EventHandler for Consumer {
                 if let Some(row) = row {
                     use sqlx::Row;
                     let summary: Summary = serde_json::from_str(&row.try_get::<String, _>("summary")?)?;
+                    if let Some((column, post)) = summary.engages() {
+                        count(&mut tx, column, post, -1).await?;
+                    }
                     let id = PostId::from_u64(id)?;
                     feed.timelines.remove_everywhere(&timelines_of(&summary), id).await?;
                     let recipients = home::recipients(feed, &mut tx, &summary).await?;
                     home::retract(feed, &recipients, id).await?;
+                }
+            }
+            "content.post.liked" | "content.post.unliked" => {
+                let like: Like = event.decode()?;
+                let changed = if event.topic.ends_with("unliked") {
+                    sqlx::query("DELETE FROM feed_likes WHERE post_id = $1 AND user_id = $2")
+                        .bind(like.post_id as i64)
+                        .bind(&like.user_id)
+                        .execute(&mut *tx)
+                        .await?
+                } else {
+                    sqlx::query(
+                        "INSERT INTO feed_likes (post_id, user_id, author_id, created_at_ms) VALUES ($1, $2, $3, $4) \
+                         ON CONFLICT DO NOTHING",
+                    )
+                    .bind(like.post_id as i64)
+                    .bind(&like.user_id)
+                    .bind(&like.author_id)
+                    .bind(event.occurred_at_ms)
+                    .execute(&mut *tx)
+                    .await?
+                };
+                if changed.rows_affected() == 1 {
+                    let delta = if event.topic.ends_with("unliked") { -1 } else { 1 };
+                    count(&mut tx, "likes", like.post_id, delta).await?;
+                }
+            }
+            "graph.tag_follow.created" | "graph.tag_follow.deleted" => {
+                let TagFollow { user_id, tag } = event.decode()?;
+                if event.topic.ends_with("created") {
+                    sqlx::query("INSERT INTO feed_tag_follows (tag, user_id) VALUES ($1, $2) ON CONFLICT DO NOTHING")
+                        .bind(&tag)
+                        .bind(&user_id)
+                        .execute(&mut *tx)
+                        .await?;
+                    home::merge(feed, &mut tx, &user_id, Source::Tag(&tag)).await?;
+                } else {
+                    sqlx::query("DELETE FROM feed_tag_follows WHERE tag = $1 AND user_id = $2")
+                        .bind(&tag)
+                        .bind(&user_id)
+                        .execute(&mut *tx)
+                        .await?;
+                    home::unmerge(feed, &mut tx, &user_id, Source::Tag(&tag)).await?;
                 }
             }
             "identity.user.registered" | "identity.user.updated" => {
@@ -179,7 +274,7 @@ impl EventHandler for Consumer {
                     if added == 1 {
                         home::count_follower(&mut tx, &followee, 1).await?;
                     }
-                    home::merge_author(feed, &mut tx, &follower, &followee).await?;
+                    home::merge(feed, &mut tx, &follower, Source::Author(&followee)).await?;
                 } else {
                     let removed = sqlx::query("DELETE FROM feed_follows WHERE follower_id = $1 AND followee_id = $2")
                         .bind(&follower)
@@ -190,7 +285,7 @@ impl EventHandler for Consumer {
                     if removed == 1 {
                         home::count_follower(&mut tx, &followee, -1).await?;
                     }
-                    home::remove_author(feed, &mut tx, &follower, &followee).await?;
+                    home::unmerge(feed, &mut tx, &follower, Source::Author(&followee)).await?;
                 }
             }
             "graph.block.created" | "graph.block.deleted" | "graph.mute.created" | "graph.mute.deleted" => {
@@ -215,7 +310,7 @@ impl EventHandler for Consumer {
                         .bind(reason)
                         .execute(&mut *tx)
                         .await?;
-                        home::remove_author(feed, &mut tx, &user, &author).await?;
+                        home::unmerge(feed, &mut tx, &user, Source::Author(&author)).await?;
                     } else {
                         sqlx::query(
                             "DELETE FROM feed_hidden_authors WHERE user_id = $1 AND author_id = $2 AND reason = $3",
@@ -225,7 +320,7 @@ impl EventHandler for Consumer {
                         .bind(reason)
                         .execute(&mut *tx)
                         .await?;
-                        home::merge_author(feed, &mut tx, &user, &author).await?;
+                        home::merge(feed, &mut tx, &user, Source::Author(&author)).await?;
                     }
                 }
             }

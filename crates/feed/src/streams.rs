@@ -92,6 +92,12 @@ pub async fn read(
     before: Option<PostId>,
     limit: usize,
 ) -> Result<Vec<StreamPost>, ApiError> {
+    let ids = ids(feed, stream, before, limit).await?;
+    hydrate(feed, &ids).await
+}
+
+/// The ids of up to `limit` posts of `stream`, newest first, strictly older than `before`.
+pub async fn ids(feed: &Feed, stream: &Stream, before: Option<PostId>, limit: usize) -> Result<Vec<PostId>, ApiError> {
     let key = stream.key();
     let mut ids = feed.timelines.page(&key, before, limit).await.map_err(anyhow::Error::from)?;
     // A short page means the timeline ends here: past its cap, or lost by the store.
@@ -116,7 +122,7 @@ pub async fn read(
     ids.sort_unstable_by(|a, b| b.cmp(a));
     ids.dedup();
     ids.truncate(limit);
-    hydrate(feed, &ids).await
+    Ok(ids)
 }
 
 /// Up to `limit` posts of `stream` newer than `after`, oldest first: what a reconnecting live

@@ -5,17 +5,17 @@ use serde_json::{Value, json};
 
 use crate::helpers::{Backends, TestApp, eventually};
 
-fn token(tokens: &Value) -> Option<&str> {
+pub(crate) fn token(tokens: &Value) -> Option<&str> {
     tokens["access_token"].as_str()
 }
 
-async fn post(app: &TestApp, author: &Value, body: Value) -> String {
+pub(crate) async fn post(app: &TestApp, author: &Value, body: Value) -> String {
     let response = app.post("/api/v1/posts", &body, token(author)).await;
     assert_eq!(response.status(), StatusCode::CREATED);
     response.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_owned()
 }
 
-fn texts(page: &Value) -> Vec<String> {
+pub(crate) fn texts(page: &Value) -> Vec<String> {
     page["items"].as_array().unwrap().iter().map(|p| p["text"].as_str().unwrap().to_owned()).collect()
 }
 
@@ -96,7 +96,7 @@ async fn read_all(app: &TestApp, first: &str) -> Vec<String> {
 }
 
 /// Waits until the home timeline of `user` lists exactly `expected`.
-async fn home_shows(app: &TestApp, user: &Value, expected: &[&str]) {
+pub(crate) async fn home_shows(app: &TestApp, user: &Value, expected: &[&str]) {
     eventually(&format!("home shows {expected:?}"), || async {
         let page: Value = app.get("/api/v1/timelines/home", token(user)).await.json().await.unwrap();
         texts(&page) == expected
@@ -104,7 +104,7 @@ async fn home_shows(app: &TestApp, user: &Value, expected: &[&str]) {
     .await;
 }
 
-async fn relate(app: &TestApp, who: &Value, verb: &str, whom: &Value, on: bool) {
+pub(crate) async fn relate(app: &TestApp, who: &Value, verb: &str, whom: &Value, on: bool) {
     let path = format!("/api/v1/users/{}/{verb}", whom["user"]["id"].as_str().unwrap());
     let request = if on { app.client.put(app.url(&path)) } else { app.client.delete(app.url(&path)) };
     let response = request.bearer_auth(token(who).unwrap()).send().await.unwrap();
@@ -112,7 +112,7 @@ async fn relate(app: &TestApp, who: &Value, verb: &str, whom: &Value, on: bool) 
 }
 
 /// Signs up and waits until the graph knows the user.
-async fn member(app: &TestApp, name: &str) -> Value {
+pub(crate) async fn member(app: &TestApp, name: &str) -> Value {
     let tokens = app.signed_up(name).await;
     let path = format!("/api/v1/users/{}/followers", tokens["user"]["id"].as_str().unwrap());
     eventually("the graph knows the new user", || async { app.get(&path, None).await.status() == StatusCode::OK })
@@ -146,6 +146,37 @@ crate::on_every_backend!(home_follows_the_graph, |app: TestApp| async move {
     home_shows(&app, &bob, &["reply to bob", "bob asks", "for followers", "bob's own", "before the follow"]).await;
     relate(&app, &bob, "follow", &ada, false).await;
     home_shows(&app, &bob, &["bob asks", "bob's own"]).await;
+});
+
+/// PUTs (`on`) or DELETEs `path` as `who`, expecting 204 or 200.
+pub(crate) async fn toggle(app: &TestApp, who: &Value, path: &str, on: bool) {
+    let request = if on { app.client.put(app.url(path)) } else { app.client.delete(app.url(path)) };
+    let response = request.bearer_auth(token(who).unwrap()).send().await.unwrap();
+    assert!(response.status().is_success(), "{path} {on}: {}", response.status());
+}
+
+crate::on_every_backend!(home_follows_hashtags, |app: TestApp| async move {
+    let ada = member(&app, "ada").await;
+    let bob = member(&app, "bob").await;
+    let carol = member(&app, "carol").await;
+    post(&app, &ada, json!({ "text": "older #Rust" })).await;
+    post(&app, &ada, json!({ "text": "untagged" })).await;
+    toggle(&app, &bob, "/api/v1/tags/rust/follow", true).await;
+    home_shows(&app, &bob, &["older #Rust"]).await;
+
+    post(&app, &ada, json!({ "text": "newer #rust" })).await;
+    post(&app, &ada, json!({ "text": "friends only #rust", "visibility": "followers" })).await;
+    post(&app, &carol, json!({ "text": "carol's #rust" })).await;
+    home_shows(&app, &bob, &["carol's #rust", "newer #rust", "older #Rust"]).await;
+
+    relate(&app, &bob, "mute", &carol, true).await;
+    home_shows(&app, &bob, &["newer #rust", "older #Rust"]).await;
+    // Following the author too, then dropping the tag: what the follow shows stays.
+    relate(&app, &bob, "follow", &ada, true).await;
+    home_shows(&app, &bob, &["friends only #rust", "newer #rust", "untagged", "older #Rust"]).await;
+    toggle(&app, &bob, "/api/v1/tags/rust/follow", false).await;
+    relate(&app, &bob, "follow", &ada, false).await;
+    home_shows(&app, &bob, &[]).await;
 });
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

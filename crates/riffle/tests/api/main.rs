@@ -7,6 +7,7 @@ mod admin;
 mod cli;
 mod content;
 mod feed;
+mod for_you;
 mod graph;
 mod health;
 mod helpers;
