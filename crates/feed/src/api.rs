@@ -19,7 +19,7 @@ use uuid::Uuid;
 use crate::{
     Feed,
     for_you::{self, RankedPost},
-    streams::{self, Stream, StreamPost},
+    streams::{self, Hydrated, Stream, StreamPost},
 };
 
 pub(crate) fn routes() -> OpenApiRouter<Arc<Feed>> {
@@ -33,7 +33,7 @@ pub(crate) fn routes() -> OpenApiRouter<Arc<Feed>> {
         .routes(routes!(user))
 }
 
-async fn page(feed: &Feed, stream: Stream, uri: &Uri, params: &PageParams) -> Result<Page<StreamPost>, ApiError> {
+async fn page(feed: &Feed, stream: Stream, uri: &Uri, params: &PageParams) -> Result<Page<Hydrated>, ApiError> {
     let limit = params.limit()?;
     let before = params
         .position()?
@@ -56,7 +56,7 @@ pub(super) async fn home(
     me: Principal,
     uri: Uri,
     Query(params): Query<PageParams>,
-) -> Result<Page<StreamPost>, ApiError> {
+) -> Result<Page<Hydrated>, ApiError> {
     let user = me.user_id.to_string();
     if params.cursor.is_none() {
         crate::home::reading(&feed, &user).await?;
@@ -105,7 +105,7 @@ pub(super) async fn public(
     State(feed): State<Arc<Feed>>,
     uri: Uri,
     Query(params): Query<PageParams>,
-) -> Result<Page<StreamPost>, ApiError> {
+) -> Result<Page<Hydrated>, ApiError> {
     page(&feed, Stream::Public, &uri, &params).await
 }
 
@@ -118,7 +118,7 @@ pub(super) async fn tag(
     uri: Uri,
     Path(tag): Path<String>,
     Query(params): Query<PageParams>,
-) -> Result<Page<StreamPost>, ApiError> {
+) -> Result<Page<Hydrated>, ApiError> {
     let tag = tag.trim_start_matches('#').to_lowercase();
     page(&feed, Stream::Tag(tag), &uri, &params).await
 }
@@ -132,6 +132,6 @@ pub(super) async fn user(
     uri: Uri,
     Path(id): Path<Uuid>,
     Query(params): Query<PageParams>,
-) -> Result<Page<StreamPost>, ApiError> {
+) -> Result<Page<Hydrated>, ApiError> {
     page(&feed, Stream::User(id.to_string()), &uri, &params).await
 }

@@ -38,7 +38,7 @@ use utoipa::ToSchema;
 use crate::{
     Feed,
     read_model::Summary,
-    streams::{self, Stream, StreamPost},
+    streams::{self, Hydrated, Stream, StreamPost},
 };
 
 const HALF_LIFE_MS: f64 = 12.0 * 3_600_000.0;
@@ -422,7 +422,8 @@ pub async fn load_snapshot(feed: &Feed, user: &str, id: &str) -> Result<Option<S
 #[derive(Debug, Serialize, ToSchema)]
 pub struct RankedPost {
     #[serde(flatten)]
-    pub post: StreamPost,
+    #[schema(value_type = StreamPost)]
+    pub post: Arc<StreamPost>,
     /// The score's components, with `?explain=true`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub explain: Option<Explain>,
@@ -445,7 +446,7 @@ pub async fn page(
         let end = (next + limit - out.len()).min(snapshot.items.len());
         let slice = &snapshot.items[next..end];
         let ids: Vec<PostId> = slice.iter().filter_map(|r| PostId::from_u64(r.id).ok()).collect();
-        let mut posts: HashMap<String, StreamPost> =
+        let mut posts: HashMap<String, Hydrated> =
             streams::hydrate(feed, &ids).await?.into_iter().map(|p| (p.id.clone(), p)).collect();
         for (i, ranked) in slice.iter().enumerate() {
             if let Some(post) = posts.remove(&ranked.id.to_string()) {

@@ -8,7 +8,7 @@
 //! posts a home timeline continues with past its cap, so paging from the timeline store into the
 //! database shows no seam.
 
-use platform::{StoreError, ids::PostId};
+use platform::{ApiError, StoreError, ids::PostId};
 use sqlx::{Any, Row, Transaction};
 use timeline::TimelineKey;
 
@@ -60,27 +60,119 @@ pub async fn count_follower(tx: &mut Transaction<'static, Any>, author: &str, de
     Ok(())
 }
 
+/// The timeline of all of `author`'s posts.
+pub fn posts_key(author: &str) -> TimelineKey {
+    TimelineKey::new(format!("posts:{author}"))
+}
+
 /// Posts of the pulled (many-followers) accounts `user` follows, strictly older than `before`:
-/// what a home read merges in, since fan-out did not push them.
+/// what a home read merges in, since fan-out did not push them. They come from each account's
+/// `posts:<id>` timeline, with replies kept by the home rule; an account whose timeline runs
+/// short (trimmed at its cap, or lost) is read from the database instead.
 pub async fn pulled_posts(
     feed: &Feed,
     user: &str,
     before: Option<PostId>,
     limit: usize,
-) -> anyhow::Result<Vec<PostId>> {
+) -> Result<Vec<PostId>, ApiError> {
+    let authors = pulled_followees(feed, user).await?;
+    let mut kept = Vec::new();
+    let mut cursor = before;
+    while !authors.is_empty() && kept.len() < limit {
+        let mut candidates = Vec::new();
+        for author in authors.iter() {
+            let page = feed.timelines.page(&posts_key(author), cursor, limit).await.map_err(anyhow::Error::from)?;
+            if page.len() < limit {
+                candidates.extend(author_from_database(feed, user, author, cursor, limit).await?);
+            } else {
+                candidates.extend(page);
+            }
+        }
+        candidates.sort_unstable_by(|a, b| b.cmp(a));
+        candidates.dedup();
+        candidates.truncate(limit);
+        let Some(&last) = candidates.last() else { break };
+        let exhausted = candidates.len() < limit;
+        kept.extend(visible_replies_only(feed, user, &candidates).await?);
+        if exhausted {
+            break;
+        }
+        cursor = Some(last);
+    }
+    kept.truncate(limit);
+    Ok(kept)
+}
+
+/// `author`'s posts that `user` may see at home, from the database.
+async fn author_from_database(
+    feed: &Feed,
+    user: &str,
+    author: &str,
+    before: Option<PostId>,
+    limit: usize,
+) -> Result<Vec<PostId>, ApiError> {
     let sql = format!(
-        "SELECT id FROM feed_posts WHERE removed = FALSE AND id < $2 AND {VISIBLE_AT_HOME} \
-         AND author_id IN (SELECT f.followee_id FROM feed_follows f JOIN feed_follower_counts c ON c.author_id = f.followee_id \
-                           WHERE f.follower_id = $1 AND c.followers > $3) \
+        "SELECT id FROM feed_posts WHERE removed = FALSE AND author_id = $3 AND id < $2 AND {VISIBLE_AT_HOME} \
          ORDER BY id DESC LIMIT {limit}"
     );
-    let rows = sqlx::query(&sql)
-        .bind(user)
-        .bind(before.map_or(i64::MAX, |id| id.get() as i64))
-        .bind(feed.config.timelines.fanout_threshold as i64)
-        .fetch_all(feed.db.reader())
-        .await?;
-    ids_of(&rows)
+    let query = sqlx::query(&sql).bind(user).bind(before.map_or(i64::MAX, |id| id.get() as i64)).bind(author);
+    Ok(ids_of(&query.fetch_all(feed.db.reader()).await?)?)
+}
+
+/// Drops the posts (of accounts `user` follows) that `user` may not see at home: replies to
+/// accounts they do not follow, and removed posts.
+async fn visible_replies_only(feed: &Feed, user: &str, ids: &[PostId]) -> Result<Vec<PostId>, ApiError> {
+    let posts = crate::streams::hydrate(feed, ids).await?;
+    let mut answered: Vec<&str> =
+        posts.iter().filter_map(|p| p.reply_to_author_id.as_deref()).filter(|&to| to != user).collect();
+    answered.sort_unstable();
+    answered.dedup();
+    let mut followed = std::collections::HashSet::new();
+    if !answered.is_empty() {
+        let placeholders: Vec<String> = (0..answered.len()).map(|i| format!("${}", i + 2)).collect();
+        let sql = format!(
+            "SELECT followee_id AS user_id FROM feed_follows WHERE follower_id = $1 AND followee_id IN ({})",
+            placeholders.join(", ")
+        );
+        let mut query = sqlx::query(&sql).bind(user);
+        for author in &answered {
+            query = query.bind(*author);
+        }
+        followed.extend(user_ids(&query.fetch_all(feed.db.reader()).await?).map_err(anyhow::Error::from)?);
+    }
+    let visible = |p: &crate::streams::StreamPost| {
+        p.reply_to_author_id.as_deref().is_none_or(|to| to == user || followed.contains(to))
+    };
+    posts
+        .iter()
+        .filter(|p| visible(p))
+        .map(|p| {
+            p.id.parse()
+                .ok()
+                .and_then(|id| PostId::from_u64(id).ok())
+                .ok_or_else(|| ApiError::internal(anyhow::anyhow!("bad post id {}", p.id)))
+        })
+        .collect()
+}
+
+/// The pulled accounts `user` follows and does not hide (cached: most readers follow none, and
+/// then a home read makes no query for them).
+async fn pulled_followees(feed: &Feed, user: &str) -> anyhow::Result<std::sync::Arc<Vec<String>>> {
+    if let Some(authors) = feed.caches.pulled.get(user) {
+        return Ok(authors);
+    }
+    let rows = sqlx::query(
+        "SELECT f.followee_id AS user_id FROM feed_follows f JOIN feed_follower_counts c ON c.author_id = f.followee_id \
+         WHERE f.follower_id = $1 AND c.followers > $2 \
+         AND f.followee_id NOT IN (SELECT author_id FROM feed_hidden_authors WHERE user_id = $1)",
+    )
+    .bind(user)
+    .bind(feed.config.timelines.fanout_threshold as i64)
+    .fetch_all(feed.db.reader())
+    .await?;
+    let authors = std::sync::Arc::new(user_ids(&rows)?);
+    feed.caches.pulled.insert(user.to_owned(), std::sync::Arc::clone(&authors));
+    Ok(authors)
 }
 
 /// Records a home read. A user inactive for longer than `timelines.inactive_after_secs` (or
@@ -88,18 +180,23 @@ pub async fn pulled_posts(
 /// read rebuilds it from the database at once, never showing a stale or empty home.
 pub async fn reading(feed: &Feed, user: &str) -> anyhow::Result<()> {
     let now = platform::db::now_ms();
+    let window = feed.config.timelines.inactive_after_secs as i64 * 1000;
+    // One write an hour per active reader is enough to tell active from inactive.
+    let refresh = if window > 0 { window.min(3_600_000) } else { 3_600_000 };
+    if feed.caches.activity.get(user).is_some_and(|at| now - at < refresh) {
+        return Ok(());
+    }
     let last: Option<i64> = sqlx::query("SELECT last_read_ms FROM feed_readers WHERE user_id = $1")
         .bind(user)
         .fetch_optional(feed.db.reader())
         .await?
         .map(|row| row.try_get("last_read_ms"))
         .transpose()?;
-    let window = feed.config.timelines.inactive_after_secs as i64 * 1000;
     if window > 0 && last.is_none_or(|at| now - at > window) {
         feed.timelines.drop_timeline(&key(user)).await?;
     }
-    // One write an hour per active reader is enough to tell active from inactive.
-    if last.is_none_or(|at| now - at > window.min(3_600_000)) {
+    let mut recorded = last.unwrap_or(now);
+    if last.is_none_or(|at| now - at > refresh) {
         sqlx::query(
             "INSERT INTO feed_readers (user_id, last_read_ms) VALUES ($1, $2) \
              ON CONFLICT (user_id) DO UPDATE SET last_read_ms = $2",
@@ -108,7 +205,9 @@ pub async fn reading(feed: &Feed, user: &str) -> anyhow::Result<()> {
         .bind(now)
         .execute(feed.db.writer())
         .await?;
+        recorded = now;
     }
+    feed.caches.activity.insert(user.to_owned(), recorded);
     Ok(())
 }
 

@@ -1,8 +1,10 @@
-//! The feed service: the streams people read. This first part serves the public stream
-//! (waterfall), tag streams and user streams from timelines in the timeline store, with the posts
-//! themselves from the service's own read model; home timelines with fan-out come next.
+//! The feed service: the streams people read. Home timelines (hybrid fan-out), the public
+//! stream (waterfall), tag and user streams live in the timeline store; the posts themselves,
+//! and what ranks the "for you" stream, in the service's own read model.
 //!
 //! # Layout
+//! * `bulk`: bulk import into the read model, for the load generator's synthetic networks.
+//! * `cache`: hydrated posts and per-reader facts kept in memory for the hot read paths.
 //! * `for_you`: the ranked "for you" stream: candidates, the score, diversity, snapshots.
 //! * `home`: home timelines: fan-out, and the rule of what a home timeline shows.
 //! * `live`: server-sent event streams of new posts, resumable with `Last-Event-ID`.
@@ -14,6 +16,8 @@
 //! database and timelines.
 
 pub mod api;
+pub mod bulk;
+pub mod cache;
 pub mod for_you;
 pub mod home;
 pub mod live;
@@ -39,6 +43,7 @@ pub struct Feed {
     pub config: Arc<platform::Config>,
     /// New posts, as they enter timelines, for the live streams of this process.
     pub live: tokio::sync::broadcast::Sender<live::NewPost>,
+    pub caches: cache::Caches,
 }
 
 pub fn routes() -> OpenApiRouter<Arc<Feed>> {
@@ -50,9 +55,11 @@ pub async fn migrate(runtime: &Runtime) -> anyhow::Result<()> {
     Ok(())
 }
 
-pub async fn mount(runtime: &Runtime) -> anyhow::Result<Mounted> {
+/// Opens the feed's database and timeline store: what [`mount`] serves, and what a bulk import
+/// writes into before a server starts. The embedded store comes with the path it is saved to.
+pub async fn open(runtime: &Runtime) -> anyhow::Result<(Arc<Feed>, Option<(EmbeddedTimelines, PathBuf)>)> {
     let db = runtime.open_database(NAME, &MIGRATIONS).await?;
-    let mut background = Vec::new();
+    let mut embedded = None;
     let timelines: Arc<dyn TimelineStore> = if runtime.config.timelines.url.is_empty() {
         let path = runtime.config.data_dir.join("timelines.snapshot");
         let store = match EmbeddedTimelines::load(&path) {
@@ -63,7 +70,7 @@ pub async fn mount(runtime: &Runtime) -> anyhow::Result<Mounted> {
                 empty
             }
         };
-        background.push(platform::service::task(snapshot(store.clone(), path, runtime.shutdown.clone())));
+        embedded = Some((store.clone(), path));
         Arc::new(store)
     } else {
         let store = RedisTimelines::connect(&runtime.config.timelines.url, &runtime.config.timelines.key_prefix)
@@ -71,12 +78,23 @@ pub async fn mount(runtime: &Runtime) -> anyhow::Result<Mounted> {
             .map_err(|e| anyhow::anyhow!("timelines.url: {e}"))?;
         Arc::new(store)
     };
-    let feed = Arc::new(Feed {
-        db: db.clone(),
-        timelines: Arc::clone(&timelines),
+    let feed = Feed {
+        db,
+        timelines,
         config: Arc::clone(&runtime.config),
         live: tokio::sync::broadcast::channel(4096).0,
-    });
+        caches: cache::Caches::new(&runtime.config),
+    };
+    Ok((Arc::new(feed), embedded))
+}
+
+pub async fn mount(runtime: &Runtime) -> anyhow::Result<Mounted> {
+    let (feed, embedded) = open(runtime).await?;
+    let mut background = Vec::new();
+    if let Some((store, path)) = embedded {
+        background.push(platform::service::task(snapshot(store, path, runtime.shutdown.clone())));
+    }
+    let timelines = Arc::clone(&feed.timelines);
     let store_probe = Probe::new("feed.timelines", move || {
         let timelines = Arc::clone(&timelines);
         async move { timelines.ping().await.map_err(|e| e.to_string()) }
@@ -84,11 +102,11 @@ pub async fn mount(runtime: &Runtime) -> anyhow::Result<Mounted> {
     Ok(Mounted {
         name: NAME,
         routes: routes().with_state(Arc::clone(&feed)),
-        probes: vec![Runtime::database_probe(&db), store_probe],
-        subscriptions: vec![read_model::subscription(feed)],
+        probes: vec![Runtime::database_probe(&feed.db), store_probe],
+        subscriptions: vec![read_model::subscription(Arc::clone(&feed))],
         relay: None,
         background,
-        database: Some(db),
+        database: Some(feed.db.clone()),
     })
 }
 

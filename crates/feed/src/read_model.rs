@@ -1,6 +1,7 @@
 //! Posts and authors, kept from content's and identity's events, and the timelines they feed:
-//! `public` (public posts), `tag:<tag>` (public posts with the tag) and `user:<id>` (public and
-//! unlisted posts of a user). A deleted or hidden post leaves all of them.
+//! `public` (public posts), `tag:<tag>` (public posts with the tag), `user:<id>` (public and
+//! unlisted posts of a user) and `posts:<id>` (all of a user's posts, for home reads). A deleted
+//! or hidden post leaves all of them.
 
 use std::sync::Arc;
 
@@ -62,9 +63,10 @@ async fn count(
     Ok(())
 }
 
-/// The timelines a post belongs to.
+/// The timelines a post belongs to: `posts:<author>` holds every post of an author (what home
+/// reads merge in for accounts too big to push), the others what their streams show.
 pub fn timelines_of(summary: &Summary) -> Vec<TimelineKey> {
-    let mut keys = Vec::new();
+    let mut keys = vec![home::posts_key(&summary.author_id)];
     if summary.visibility == "public" || summary.visibility == "unlisted" {
         keys.push(TimelineKey::new(format!("user:{}", summary.author_id)));
     }
@@ -127,6 +129,9 @@ impl EventHandler for Consumer {
             return Ok(());
         }
         let mut live = None;
+        // Cached copies this event changes, dropped once it is committed.
+        let mut stale_post = None;
+        let mut stale_relationships = Vec::new();
         // Timelines are written before the commit. Their writes are idempotent, so if the commit
         // fails the redelivered event writes them again harmlessly; in the moment before the
         // commit a timeline may name a post the read model lacks, and reads skip such ids.
@@ -134,6 +139,7 @@ impl EventHandler for Consumer {
             "content.post.created" | "content.post.edited" => {
                 let Created { post } = event.decode()?;
                 let summary: Summary = serde_json::from_value(post.clone())?;
+                stale_post = Some(summary.id);
                 sqlx::query(
                     "INSERT INTO feed_posts (id, author_id, visibility, summary, created_at_ms, reply_to_author_id) \
                      VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (id) DO UPDATE SET visibility = $3, summary = $4",
@@ -184,6 +190,7 @@ impl EventHandler for Consumer {
             }
             "content.post.deleted" | "content.post.hidden" => {
                 let Removed { id } = event.decode()?;
+                stale_post = Some(id);
                 let row = sqlx::query("SELECT summary FROM feed_posts WHERE id = $1")
                     .bind(id as i64)
                     .fetch_optional(&mut *tx)
@@ -262,6 +269,7 @@ impl EventHandler for Consumer {
             "graph.follow.created" | "graph.follow.deleted" => {
                 let edge: Edge = event.decode()?;
                 let (follower, followee) = (edge.follower_id.unwrap_or_default(), edge.followee_id.unwrap_or_default());
+                stale_relationships.push(follower.clone());
                 if event.topic.ends_with("created") {
                     let added = sqlx::query(
                         "INSERT INTO feed_follows (follower_id, followee_id) VALUES ($1, $2) ON CONFLICT DO NOTHING",
@@ -295,6 +303,7 @@ impl EventHandler for Consumer {
                     _ => anyhow::bail!("{} without its two users", event.topic),
                 };
                 let block = event.topic.starts_with("graph.block");
+                stale_relationships.extend([actor.clone(), target.clone()]);
                 // A block hides both sides from each other; a mute hides one side.
                 let mut hidden = vec![(actor.clone(), target.clone(), if block { "block" } else { "mute" })];
                 if block {
@@ -327,6 +336,12 @@ impl EventHandler for Consumer {
             _ => {}
         }
         tx.commit().await?;
+        if let Some(id) = stale_post {
+            feed.caches.posts.remove(&id);
+        }
+        for user in &stale_relationships {
+            feed.caches.relationships_changed(user);
+        }
         if let Some(new_post) = live {
             // Nobody listening is not an error.
             let _ = feed.live.send(new_post);

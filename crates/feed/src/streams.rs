@@ -66,6 +66,8 @@ pub struct StreamPost {
     pub visibility: String,
     pub tags: Vec<String>,
     pub reply_to_id: Option<String>,
+    /// The author of the post this one answers.
+    pub reply_to_author_id: Option<String>,
     pub repost_of_id: Option<String>,
     pub media_ids: Vec<String>,
     #[serde(with = "time::serde::rfc3339")]
@@ -79,6 +81,7 @@ struct Stored {
     #[serde(default)]
     tags: Vec<String>,
     reply_to_id: Option<u64>,
+    reply_to_author_id: Option<String>,
     repost_of_id: Option<u64>,
     #[serde(default)]
     media_ids: Vec<String>,
@@ -91,7 +94,7 @@ pub async fn read(
     stream: &Stream,
     before: Option<PostId>,
     limit: usize,
-) -> Result<Vec<StreamPost>, ApiError> {
+) -> Result<Vec<Hydrated>, ApiError> {
     let ids = ids(feed, stream, before, limit).await?;
     hydrate(feed, &ids).await
 }
@@ -163,11 +166,30 @@ async fn from_database(
         .collect()
 }
 
+/// A post as streams serve it (shared: it is cached, see `cache`).
+pub type Hydrated = std::sync::Arc<StreamPost>;
+
 /// The posts for `ids`, in that order; ids the read model lacks or has removed are skipped.
-pub(crate) async fn hydrate(feed: &Feed, ids: &[PostId]) -> Result<Vec<StreamPost>, ApiError> {
-    if ids.is_empty() {
-        return Ok(Vec::new());
+/// Cached posts are served from memory; the rest are read in one query and cached.
+pub(crate) async fn hydrate(feed: &Feed, ids: &[PostId]) -> Result<Vec<Hydrated>, ApiError> {
+    let mut found: Vec<Option<Hydrated>> = ids.iter().map(|id| feed.caches.posts.get(&id.get())).collect();
+    let missing: Vec<u64> = ids.iter().zip(&found).filter(|(_, hit)| hit.is_none()).map(|(id, _)| id.get()).collect();
+    if !missing.is_empty() {
+        let mut loaded = load(feed, &missing).await?;
+        for (id, slot) in ids.iter().zip(found.iter_mut()) {
+            if slot.is_none()
+                && let Some(post) = loaded.remove(&id.get())
+            {
+                feed.caches.posts.insert(id.get(), std::sync::Arc::clone(&post));
+                *slot = Some(post);
+            }
+        }
     }
+    Ok(found.into_iter().flatten().collect())
+}
+
+/// Reads posts from the read model (removed ones are skipped).
+async fn load(feed: &Feed, ids: &[u64]) -> Result<std::collections::HashMap<u64, Hydrated>, ApiError> {
     let placeholders: Vec<String> = (1..=ids.len()).map(|i| format!("${i}")).collect();
     let sql = format!(
         "SELECT p.id, p.author_id, p.summary, a.username, a.display_name FROM feed_posts p \
@@ -176,32 +198,31 @@ pub(crate) async fn hydrate(feed: &Feed, ids: &[PostId]) -> Result<Vec<StreamPos
     );
     let mut query = sqlx::query(&sql);
     for id in ids {
-        query = query.bind(id.get() as i64);
+        query = query.bind(*id as i64);
     }
     let rows = query.fetch_all(feed.db.reader()).await?;
-    let mut by_id = std::collections::HashMap::new();
+    let mut by_id = std::collections::HashMap::with_capacity(rows.len());
     for row in &rows {
         let stored: Stored =
             serde_json::from_str(&row.try_get::<String, _>("summary")?).map_err(anyhow::Error::from)?;
         let id = row.try_get::<i64, _>("id")? as u64;
-        by_id.insert(
-            id,
-            StreamPost {
-                id: id.to_string(),
-                author: Author {
-                    id: row.try_get("author_id")?,
-                    username: row.try_get("username")?,
-                    display_name: row.try_get("display_name")?,
-                },
-                text: stored.text,
-                visibility: stored.visibility,
-                tags: stored.tags,
-                reply_to_id: stored.reply_to_id.map(|id| id.to_string()),
-                repost_of_id: stored.repost_of_id.map(|id| id.to_string()),
-                media_ids: stored.media_ids,
-                created_at: from_ms(stored.created_at_ms),
+        let post = StreamPost {
+            id: id.to_string(),
+            author: Author {
+                id: row.try_get("author_id")?,
+                username: row.try_get("username")?,
+                display_name: row.try_get("display_name")?,
             },
-        );
+            text: stored.text,
+            visibility: stored.visibility,
+            tags: stored.tags,
+            reply_to_id: stored.reply_to_id.map(|id| id.to_string()),
+            reply_to_author_id: stored.reply_to_author_id,
+            repost_of_id: stored.repost_of_id.map(|id| id.to_string()),
+            media_ids: stored.media_ids,
+            created_at: from_ms(stored.created_at_ms),
+        };
+        by_id.insert(id, std::sync::Arc::new(post));
     }
-    Ok(ids.iter().filter_map(|id| by_id.remove(&id.get())).collect())
+    Ok(by_id)
 }

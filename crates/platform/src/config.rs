@@ -188,6 +188,9 @@ pub struct TimelinesConfig {
     /// Users who have not read their home timeline for this long get no fan-out; their next read
     /// rebuilds it at once. 0 never skips.
     pub inactive_after_secs: u64,
+    /// Posts the feed keeps ready to serve in memory (about 1 KiB each). An edit reaches a
+    /// replica's cache through its own events at once, and other replicas' within 10 seconds.
+    pub post_cache_entries: usize,
 }
 
 impl Default for TimelinesConfig {
@@ -199,6 +202,7 @@ impl Default for TimelinesConfig {
             key_prefix: "riffle:".into(),
             fanout_threshold: 10_000,
             inactive_after_secs: 30 * 24 * 3600,
+            post_cache_entries: 100_000,
         }
     }
 }

@@ -44,8 +44,14 @@ crate::on_every_backend!(streams_show_the_right_posts_newest_first, |app: TestAp
     let page: Value = app.get("/api/v1/timelines/public", None).await.json().await.unwrap();
     assert_eq!(page["items"][0]["author"]["username"], "bob");
 
+    // Served posts are cached; an edit shows at once all the same.
+    let two = page["items"][1]["id"].as_str().unwrap().to_owned();
+    let edited = app.patch(&format!("/api/v1/posts/{two}"), &json!({ "text": "two, edited" }), token(&bob)).await;
+    assert_eq!(edited.status(), StatusCode::OK);
+    shows(&app, "/api/v1/timelines/public", &["five #rust", "two, edited", "one #Rust"]).await;
+
     app.delete(&format!("/api/v1/posts/{five}"), token(&bob)).await;
-    shows(&app, "/api/v1/timelines/public", &["two", "one #Rust"]).await;
+    shows(&app, "/api/v1/timelines/public", &["two, edited", "one #Rust"]).await;
     shows(&app, "/api/v1/timelines/tag/rust", &["one #Rust"]).await;
 });
 
@@ -257,6 +263,19 @@ async fn accounts_with_many_followers_are_merged_at_read_time_in_order() {
     assert_eq!(seen[..10], expected[..], "pulled and pushed posts interleave exactly, across the cap of 4");
     let carols: Value = app.get("/api/v1/timelines/home", token(&carol)).await.json().await.unwrap();
     assert_eq!(texts(&carols)[..2], ["star 4", "star 3"], "every follower gets the star's posts");
+
+    // The home rule holds for pulled accounts too: a reply shows only to followers of the
+    // account it answers, and followers-only posts reach followers.
+    let asks = post(&app, &friend, json!({ "text": "friend asks" })).await;
+    post(&app, &star, json!({ "text": "star answers", "reply_to_id": asks })).await;
+    post(&app, &star, json!({ "text": "star, followers only", "visibility": "followers" })).await;
+    eventually("bob sees the answer", || async {
+        let page: Value = app.get("/api/v1/timelines/home?limit=3", token(&bob)).await.json().await.unwrap();
+        texts(&page) == ["star, followers only", "star answers", "friend asks"]
+    })
+    .await;
+    let carols: Value = app.get("/api/v1/timelines/home?limit=2", token(&carol)).await.json().await.unwrap();
+    assert_eq!(texts(&carols), ["star, followers only", "star 4"], "carol does not follow the account answered");
 }
 
 async fn read_all_as(app: &TestApp, user: &Value, first: &str) -> Vec<String> {

@@ -1,0 +1,81 @@
+//! What the hot read paths keep in memory, so a home or public read needs no database query:
+//! hydrated posts, when each reader's activity was last recorded, and which of the accounts a
+//! reader follows are merged at read time.
+//!
+//! Every entry is a copy of the read model that may go stale when another replica handles the
+//! event that changes it; each therefore lives at most [`FRESH_FOR`]. This process's own event
+//! handling drops what it changes at once. Deleted and hidden posts never rely on this: they
+//! leave the timelines, and database reads skip them.
+
+use std::{
+    sync::Arc,
+    time::{Duration, Instant},
+};
+
+use quick_cache::sync::Cache;
+
+use crate::streams::StreamPost;
+
+/// How long a cached copy is served before it is read again.
+pub const FRESH_FOR: Duration = Duration::from_secs(10);
+const READERS: usize = 100_000;
+
+#[derive(Clone)]
+struct Entry<T> {
+    value: T,
+    at: Instant,
+}
+
+/// A capacity-bounded map whose entries expire after [`FRESH_FOR`].
+pub struct Fresh<K, V> {
+    cache: Cache<K, Entry<V>>,
+}
+
+impl<K: Eq + std::hash::Hash + Clone, V: Clone> Fresh<K, V> {
+    pub fn new(capacity: usize) -> Self {
+        Self { cache: Cache::new(capacity.max(16)) }
+    }
+
+    pub fn get<Q>(&self, key: &Q) -> Option<V>
+    where
+        Q: std::hash::Hash + quick_cache::Equivalent<K> + ?Sized,
+    {
+        self.cache.get(key).filter(|e| e.at.elapsed() < FRESH_FOR).map(|e| e.value)
+    }
+
+    pub fn insert(&self, key: K, value: V) {
+        self.cache.insert(key, Entry { value, at: Instant::now() });
+    }
+
+    pub fn remove<Q>(&self, key: &Q)
+    where
+        Q: std::hash::Hash + quick_cache::Equivalent<K> + ?Sized,
+    {
+        self.cache.remove(key);
+    }
+}
+
+/// The feed's caches.
+pub struct Caches {
+    /// Hydrated posts by id.
+    pub posts: Fresh<u64, Arc<StreamPost>>,
+    /// When this process last recorded each reader's activity (unix ms); see `home::reading`.
+    pub activity: Cache<String, i64>,
+    /// The pulled (many-followers) accounts each reader follows and does not hide.
+    pub pulled: Fresh<String, Arc<Vec<String>>>,
+}
+
+impl Caches {
+    pub fn new(config: &platform::Config) -> Self {
+        Self {
+            posts: Fresh::new(config.timelines.post_cache_entries),
+            activity: Cache::new(READERS),
+            pulled: Fresh::new(READERS),
+        }
+    }
+
+    /// Forgets what is cached about `user`'s relationships (a follow, block or mute changed).
+    pub fn relationships_changed(&self, user: &str) {
+        self.pulled.remove(user);
+    }
+}

@@ -1,0 +1,289 @@
+//! What is measured, one method per workload, each returning its line of the report.
+
+use std::{
+    collections::HashSet,
+    sync::Mutex,
+    time::{Duration, Instant},
+};
+
+use serde_json::{Value, json};
+
+use crate::{
+    load::{self, Load, Outcome},
+    network::{CELEBRITY, Network},
+};
+
+/// The users the workloads act as, with access tokens.
+pub struct Users {
+    /// Active users who read and post.
+    pub readers: Vec<String>,
+    pub celebrity: String,
+    /// Returning users' tokens.
+    pub returning: Vec<String>,
+    /// Authors of growing follower counts, each with one of their followers' tokens.
+    pub tiers: Vec<Tier>,
+}
+
+pub struct Tier {
+    pub followers: usize,
+    pub author: String,
+    pub follower: String,
+}
+
+const READERS: usize = 10_000;
+const TIER_TARGETS: [usize; 4] = [10, 100, 1_000, 10_000];
+
+impl Users {
+    /// Picks the users and signs their tokens through identity.
+    pub async fn sign(runtime: &platform::Runtime, network: &Network, seed: u64) -> anyhow::Result<Users> {
+        let mut rng = fastrand::Rng::with_seed(seed);
+        let returning: HashSet<u32> = network.returning.iter().copied().collect();
+        let mut active: Vec<u32> = (1..network.users.len() as u32).filter(|u| !returning.contains(u)).collect();
+        rng.shuffle(&mut active);
+        active.truncate(READERS);
+        let mut tiers: Vec<(u32, usize, u32)> = Vec::new();
+        for target in TIER_TARGETS.into_iter().chain([usize::MAX]) {
+            let author = if target == usize::MAX {
+                CELEBRITY
+            } else {
+                (1..network.users.len() as u32)
+                    .filter(|u| !returning.contains(u))
+                    .min_by_key(|&u| network.followers[u as usize].len().abs_diff(target))
+                    .expect("a network has users")
+            };
+            let followers = &network.followers[author as usize];
+            if let Some(&follower) = followers.iter().find(|f| !returning.contains(f))
+                && !tiers.iter().any(|&(a, ..)| a == author)
+            {
+                tiers.push((author, followers.len(), follower));
+            }
+        }
+        let mut wanted: Vec<u32> = active.clone();
+        wanted.push(CELEBRITY);
+        wanted.extend(&network.returning);
+        wanted.extend(tiers.iter().flat_map(|&(a, _, f)| [a, f]));
+        let ids: Vec<uuid::Uuid> = wanted.iter().map(|&u| network.users[u as usize]).collect();
+        let tokens = identity::access_tokens(runtime, &ids).await?;
+        let token = |user: u32| tokens[wanted.iter().position(|&w| w == user).expect("signed")].clone();
+        Ok(Users {
+            readers: tokens[..active.len()].to_vec(),
+            celebrity: token(CELEBRITY),
+            returning: network.returning.iter().map(|&u| token(u)).collect(),
+            tiers: tiers
+                .into_iter()
+                .map(|(author, followers, follower)| Tier {
+                    followers,
+                    author: token(author),
+                    follower: token(follower),
+                })
+                .collect(),
+        })
+    }
+}
+
+pub struct Bench {
+    pub base: String,
+    pub load: Load,
+    pub users: Users,
+    pub seed: u64,
+    /// `/healthz` throughput, once measured, to compare the home read with.
+    pub healthz: Mutex<Option<f64>>,
+}
+
+fn line(outcome: &Outcome) -> String {
+    let errors = match &outcome.first_error {
+        Some(first) => format!(", {} errors (first: {})", outcome.errors, first.chars().take(200).collect::<String>()),
+        None => String::new(),
+    };
+    format!(
+        "{:.0} req/s; p50 {:.2} ms, p90 {:.2} ms, p99 {:.2} ms, p99.9 {:.2} ms, max {:.1} ms ({} requests){errors}",
+        outcome.throughput(),
+        outcome.ms(50.0),
+        outcome.ms(90.0),
+        outcome.ms(99.0),
+        outcome.ms(99.9),
+        outcome.latency.max() as f64 / 1000.0,
+        outcome.requests,
+    )
+}
+
+fn percentile(values: &mut [f64], p: f64) -> f64 {
+    values.sort_by(f64::total_cmp);
+    values[((values.len() - 1) as f64 * p / 100.0).round() as usize]
+}
+
+impl Bench {
+    fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    pub async fn healthz(&self) -> String {
+        let url = self.url("/healthz");
+        let outcome = load::drive(self.load, self.seed, move |client, _| client.get(&url)).await;
+        *self.healthz.lock().expect("not poisoned") = Some(outcome.throughput());
+        line(&outcome)
+    }
+
+    /// Authenticated home reads of 20 hydrated posts by random active users.
+    pub async fn home(&self) -> String {
+        let url = self.url("/api/v1/timelines/home?limit=20");
+        let readers = self.users.readers.clone();
+        let outcome = load::drive(self.load, self.seed, move |client, rng| {
+            client.get(&url).bearer_auth(&readers[rng.usize(..readers.len())])
+        })
+        .await;
+        let versus = match *self.healthz.lock().expect("not poisoned") {
+            Some(healthz) => format!(" ({:.0} % of /healthz)", 100.0 * outcome.throughput() / healthz),
+            None => String::new(),
+        };
+        format!("{}{versus}", line(&outcome))
+    }
+
+    pub async fn public(&self) -> String {
+        let url = self.url("/api/v1/timelines/public?limit=20");
+        line(&load::drive(self.load, self.seed, move |client, _| client.get(&url)).await)
+    }
+
+    /// Creating posts as random active users; each fans out to the author's followers.
+    pub async fn post(&self) -> String {
+        let url = self.url("/api/v1/posts");
+        let authors = self.users.readers.clone();
+        let outcome = load::drive(self.load, self.seed, move |client, rng| {
+            client.post(&url).bearer_auth(&authors[rng.usize(..authors.len())]).json(&json!({ "text": "bench post" }))
+        })
+        .await;
+        let drained = self.drain().await;
+        format!("{}; fan-out backlog drained {drained:.1} s after the run", line(&outcome))
+    }
+
+    /// 85 % home reads, 10 % public reads, 5 % posts.
+    pub async fn mixed(&self) -> anyhow::Result<String> {
+        let (home, public, posts) = (
+            self.url("/api/v1/timelines/home?limit=20"),
+            self.url("/api/v1/timelines/public?limit=20"),
+            self.url("/api/v1/posts"),
+        );
+        let users = self.users.readers.clone();
+        let outcome = load::drive(self.load, self.seed, move |client, rng| {
+            let user = &users[rng.usize(..users.len())];
+            match rng.u8(..100) {
+                0..85 => client.get(&home).bearer_auth(user),
+                85..95 => client.get(&public),
+                _ => client.post(&posts).bearer_auth(user).json(&json!({ "text": "mixed bench post" })),
+            }
+        })
+        .await;
+        let drained = self.drain().await;
+        Ok(format!("{}; fan-out backlog drained {drained:.1} s after the run", line(&outcome)))
+    }
+
+    /// First home reads of users back after 60 days, following 1,000 accounts each.
+    pub async fn returning(&self) -> anyhow::Result<String> {
+        let client = load::client();
+        let (mut latencies, mut smallest) = (Vec::new(), usize::MAX);
+        for token in &self.users.returning {
+            let started = Instant::now();
+            let page: Value =
+                client.get(self.url("/api/v1/timelines/home?limit=20")).bearer_auth(token).send().await?.json().await?;
+            latencies.push(started.elapsed().as_secs_f64() * 1000.0);
+            smallest = smallest.min(page["items"].as_array().map_or(0, Vec::len));
+        }
+        if latencies.is_empty() {
+            return Ok("no returning users in this network".to_owned());
+        }
+        let n = latencies.len();
+        Ok(format!(
+            "{n} users, first page: p50 {:.1} ms, max {:.1} ms; smallest page {smallest} of 20 posts",
+            percentile(&mut latencies, 50.0),
+            percentile(&mut latencies, 100.0)
+        ))
+    }
+
+    /// The account everyone follows posts; how long until sampled followers see it at home.
+    pub async fn celebrity(&self) -> anyhow::Result<String> {
+        const ROUNDS: usize = 5;
+        const SAMPLE: usize = 50;
+        let mut rng = fastrand::Rng::with_seed(self.seed);
+        let mut worst = Vec::new();
+        for round in 0..ROUNDS {
+            let followers: Vec<String> =
+                (0..SAMPLE).map(|_| self.users.readers[rng.usize(..self.users.readers.len())].clone()).collect();
+            let started = Instant::now();
+            let id = self.create(&self.users.celebrity, &format!("celebrity post {round}")).await?;
+            let seen = futures::future::join_all(followers.iter().map(|f| self.until_home_has(f, &id, 5)));
+            // Each poller finishes when its follower sees the post: the last one is the slowest.
+            seen.await;
+            worst.push(started.elapsed().as_secs_f64() * 1000.0);
+        }
+        Ok(format!(
+            "in all {SAMPLE} sampled followers' homes, per post (of {ROUNDS}): median {:.1} ms, worst {:.1} ms after the request was sent",
+            percentile(&mut worst.clone(), 50.0),
+            percentile(&mut worst, 100.0)
+        ))
+    }
+
+    /// Post latency, and delivery to a follower's home, for authors of growing follower counts.
+    pub async fn tiers(&self) -> anyhow::Result<String> {
+        const POSTS: usize = 10;
+        let mut parts = Vec::new();
+        for tier in &self.users.tiers {
+            let (mut posting, mut delivery) = (Vec::new(), Vec::new());
+            for i in 0..POSTS {
+                let started = Instant::now();
+                let id = self.create(&tier.author, &format!("tier post {i}")).await?;
+                posting.push(started.elapsed().as_secs_f64() * 1000.0);
+                self.until_home_has(&tier.follower, &id, 2).await;
+                delivery.push(started.elapsed().as_secs_f64() * 1000.0);
+            }
+            parts.push(format!(
+                "{} followers: post p50 {:.1} ms, max {:.1} ms; at a follower's home p50 {:.1} ms, max {:.1} ms",
+                tier.followers,
+                percentile(&mut posting, 50.0),
+                percentile(&mut posting, 100.0),
+                percentile(&mut delivery, 50.0),
+                percentile(&mut delivery, 100.0)
+            ));
+        }
+        Ok(parts.join("<br>"))
+    }
+
+    async fn create(&self, token: &str, text: &str) -> anyhow::Result<String> {
+        let response = load::client()
+            .post(self.url("/api/v1/posts"))
+            .bearer_auth(token)
+            .json(&json!({ "text": text }))
+            .send()
+            .await?;
+        anyhow::ensure!(response.status().is_success(), "creating a post: {}", response.status());
+        let post: Value = response.json().await?;
+        Ok(post["id"].as_str().unwrap_or_default().to_owned())
+    }
+
+    /// Polls `token`'s home every `every_ms` until its newest posts include `id` (at most 60 s).
+    async fn until_home_has(&self, token: &str, id: &str, every_ms: u64) {
+        let client = load::client();
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while Instant::now() < deadline {
+            let page = client.get(self.url("/api/v1/timelines/home?limit=5")).bearer_auth(token).send().await;
+            if let Ok(response) = page {
+                let page: Value = response.json().await.unwrap_or_default();
+                if page["items"].as_array().is_some_and(|items| items.iter().any(|p| p["id"] == id)) {
+                    return;
+                }
+            }
+            tokio::time::sleep(Duration::from_millis(every_ms)).await;
+        }
+        eprintln!("riffle-bench: post {id} did not reach a home within 60 s");
+    }
+
+    /// Waits until the feed has caught up with every post made so far (events are handled in
+    /// order, so a new post reaching its author's home means all earlier ones were handled).
+    async fn drain(&self) -> f64 {
+        let started = Instant::now();
+        let author = &self.users.readers[0];
+        if let Ok(id) = self.create(author, "drain marker").await {
+            self.until_home_has(author, &id, 50).await;
+        }
+        started.elapsed().as_secs_f64()
+    }
+}
