@@ -3,8 +3,8 @@
 //! reader follows are merged at read time.
 //!
 //! Every entry is a copy of the read model that may go stale when another replica handles the
-//! event that changes it; each therefore lives at most [`FRESH_FOR`]. This process's own event
-//! handling drops what it changes at once. Deleted and hidden posts never rely on this: they
+//! event that changes it; each therefore lives a bounded time ([`POSTS_FRESH_FOR`],
+//! [`PULLED_FRESH_FOR`]). This process's own event handling drops what it changes at once. Deleted and hidden posts never rely on this: they
 //! leave the timelines, and database reads skip them.
 
 use std::{
@@ -16,8 +16,12 @@ use quick_cache::sync::Cache;
 
 use crate::streams::StreamPost;
 
-/// How long a cached copy is served before it is read again.
-pub const FRESH_FOR: Duration = Duration::from_secs(10);
+/// How long a cached post is served before it is read again (an edit handled by another replica
+/// shows here within this time).
+pub const POSTS_FRESH_FOR: Duration = Duration::from_secs(10);
+/// How long a reader's pulled follows are trusted (a follow handled by another replica shows
+/// here within this time).
+pub const PULLED_FRESH_FOR: Duration = Duration::from_secs(60);
 const READERS: usize = 100_000;
 
 #[derive(Clone)]
@@ -26,21 +30,22 @@ struct Entry<T> {
     at: Instant,
 }
 
-/// A capacity-bounded map whose entries expire after [`FRESH_FOR`].
+/// A capacity-bounded map whose entries expire.
 pub struct Fresh<K, V> {
     cache: Cache<K, Entry<V>>,
+    ttl: Duration,
 }
 
 impl<K: Eq + std::hash::Hash + Clone, V: Clone> Fresh<K, V> {
-    pub fn new(capacity: usize) -> Self {
-        Self { cache: Cache::new(capacity.max(16)) }
+    pub fn new(capacity: usize, ttl: Duration) -> Self {
+        Self { cache: Cache::new(capacity.max(16)), ttl }
     }
 
     pub fn get<Q>(&self, key: &Q) -> Option<V>
     where
         Q: std::hash::Hash + quick_cache::Equivalent<K> + ?Sized,
     {
-        self.cache.get(key).filter(|e| e.at.elapsed() < FRESH_FOR).map(|e| e.value)
+        self.cache.get(key).filter(|e| e.at.elapsed() < self.ttl).map(|e| e.value)
     }
 
     pub fn insert(&self, key: K, value: V) {
@@ -68,9 +73,9 @@ pub struct Caches {
 impl Caches {
     pub fn new(config: &platform::Config) -> Self {
         Self {
-            posts: Fresh::new(config.timelines.post_cache_entries),
+            posts: Fresh::new(config.timelines.post_cache_entries, POSTS_FRESH_FOR),
             activity: Cache::new(READERS),
-            pulled: Fresh::new(READERS),
+            pulled: Fresh::new(READERS, PULLED_FRESH_FOR),
         }
     }
 

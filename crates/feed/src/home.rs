@@ -81,11 +81,18 @@ pub async fn pulled_posts(
     while !authors.is_empty() && kept.len() < limit {
         let mut candidates = Vec::new();
         for author in authors.iter() {
-            let page = feed.timelines.page(&posts_key(author), cursor, limit).await.map_err(anyhow::Error::from)?;
-            if page.len() < limit {
-                candidates.extend(author_from_database(feed, user, author, cursor, limit).await?);
-            } else {
+            let key = posts_key(author);
+            let page = feed.timelines.page(&key, cursor, limit).await.map_err(anyhow::Error::from)?;
+            // A short page is all there is, unless the timeline was trimmed at its cap (and this
+            // page reached past it) or lost (empty): then the database knows the rest.
+            let enough = page.len() == limit || {
+                let len = feed.timelines.len(&key).await.map_err(anyhow::Error::from)?;
+                len != 0 && len < feed.config.timelines.cap
+            };
+            if enough {
                 candidates.extend(page);
+            } else {
+                candidates.extend(author_from_database(feed, user, author, cursor, limit).await?);
             }
         }
         candidates.sort_unstable_by(|a, b| b.cmp(a));
@@ -157,7 +164,7 @@ async fn visible_replies_only(feed: &Feed, user: &str, ids: &[PostId]) -> Result
 
 /// The pulled accounts `user` follows and does not hide (cached: most readers follow none, and
 /// then a home read makes no query for them).
-async fn pulled_followees(feed: &Feed, user: &str) -> anyhow::Result<std::sync::Arc<Vec<String>>> {
+pub(crate) async fn pulled_followees(feed: &Feed, user: &str) -> anyhow::Result<std::sync::Arc<Vec<String>>> {
     if let Some(authors) = feed.caches.pulled.get(user) {
         return Ok(authors);
     }

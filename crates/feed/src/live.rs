@@ -104,8 +104,13 @@ async fn live(
 /// Posts of accounts above the fan-out threshold are pushed to no home timeline: a home stream
 /// shows them when its reader follows the author (and may see the post at home).
 async fn follows_pulled(feed: &Feed, user: &str, new_post: &NewPost) -> bool {
-    if new_post.timelines.contains(&crate::home::key(user).as_str().to_owned()) {
+    if new_post.timelines.contains(crate::home::key(user).as_str()) {
         return false;
+    }
+    // Most posts are by nobody this reader follows: the cached list answers without a query.
+    match crate::home::pulled_followees(feed, user).await {
+        Ok(authors) if authors.contains(&new_post.author) => {}
+        _ => return false,
     }
     let sql = format!("SELECT 1 FROM feed_posts WHERE id = $2 AND {}", crate::home::VISIBLE_AT_HOME);
     sqlx::query(&sql)

@@ -51,7 +51,8 @@ struct Args {
     /// flushed first: give it one of its own.
     #[arg(long, default_value = "")]
     timelines: String,
-    /// Data directory (default: a fresh temporary directory, removed at the end).
+    /// Data directory (default: a fresh temporary directory, removed at the end). A directory
+    /// seeded earlier with the same network is reused without seeding again.
     #[arg(long)]
     data_dir: Option<PathBuf>,
     /// Worker threads of the server (default: one per core).
@@ -82,7 +83,8 @@ async fn main() -> anyhow::Result<()> {
     config.log.level = "warn".to_owned();
     config.timelines.url = args.timelines.clone();
     platform::telemetry::init(&config.log);
-    if !config.timelines.url.is_empty() {
+    let reusing = args.data_dir.as_ref().is_some_and(|dir| dir.join("riffle-bench.seeded").exists());
+    if !config.timelines.url.is_empty() && !reusing {
         let client = redis::Client::open(config.timelines.url.as_str())?;
         let mut connection = client.get_multiplexed_async_connection().await?;
         redis::cmd("FLUSHDB").query_async::<()>(&mut connection).await?;
@@ -112,15 +114,23 @@ async fn main() -> anyhow::Result<()> {
     );
     let config = Arc::new(config);
     let runtime = platform::Runtime::new(Arc::clone(&config), Default::default()).await?;
-    let seeded = seed::seed(&runtime, &network, now_ms).await?;
-    println!(
-        "seeded in {:.1} s; fan-out: {} home inserts in {:.2} s = {:.0} inserts/s; {} accounts above the push threshold",
-        seeded.seconds,
-        seeded.fanout_inserts,
-        seeded.fanout_seconds,
-        seeded.fanout_inserts as f64 / seeded.fanout_seconds,
-        seeded.pulled_authors,
-    );
+    // A data directory seeded with the same network before is used as it is (`--data-dir`).
+    let marker = config.data_dir.join("riffle-bench.seeded");
+    let fingerprint = format!("{spec:?} {}", config.timelines.url).replace(&format!("now_ms: {now_ms}"), "");
+    if std::fs::read_to_string(&marker).is_ok_and(|seeded| seeded == fingerprint) {
+        println!("reusing the network seeded earlier in {}", config.data_dir.display());
+    } else {
+        let seeded = seed::seed(&runtime, &network, now_ms).await?;
+        println!(
+            "seeded in {:.1} s; fan-out: {} home inserts in {:.2} s = {:.0} inserts/s; {} accounts above the push threshold",
+            seeded.seconds,
+            seeded.fanout_inserts,
+            seeded.fanout_seconds,
+            seeded.fanout_inserts as f64 / seeded.fanout_seconds,
+            seeded.pulled_authors,
+        );
+        std::fs::write(&marker, &fingerprint)?;
+    }
     let users = workloads::Users::sign(&runtime, &network, args.seed).await?;
     drop(runtime);
 

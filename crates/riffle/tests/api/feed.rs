@@ -55,6 +55,32 @@ crate::on_every_backend!(streams_show_the_right_posts_newest_first, |app: TestAp
     shows(&app, "/api/v1/timelines/tag/rust", &["one #Rust"]).await;
 });
 
+crate::on_every_backend!(cursors_neither_repeat_nor_skip_while_posts_arrive, |app: TestApp| async move {
+    let ada = member(&app, "ada").await;
+    for i in 0..5 {
+        post(&app, &ada, json!({ "text": format!("old {i}") })).await;
+    }
+    shows(&app, "/api/v1/timelines/public?limit=2", &["old 4", "old 3"]).await;
+    let first: Value = app.get("/api/v1/timelines/public?limit=2", None).await.json().await.unwrap();
+    for i in 0..3 {
+        post(&app, &ada, json!({ "text": format!("new {i}") })).await;
+    }
+    shows(&app, "/api/v1/timelines/public?limit=1", &["new 2"]).await;
+    let mut seen = texts(&first);
+    let mut cursor = first["next_cursor"].as_str().map(str::to_owned);
+    while let Some(c) = cursor {
+        let page: Value =
+            app.get(&format!("/api/v1/timelines/public?limit=2&cursor={c}"), None).await.json().await.unwrap();
+        seen.extend(texts(&page));
+        cursor = page["next_cursor"].as_str().map(str::to_owned);
+    }
+    assert_eq!(
+        seen,
+        ["old 4", "old 3", "old 2", "old 1", "old 0"],
+        "new posts are above the cursor, not in the pages after it"
+    );
+});
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn pages_continue_past_the_cap_from_the_database_and_a_lost_store_is_rebuilt() {
     let (mut config, dir) = TestApp::config(Backends::Embedded).await.unwrap();
