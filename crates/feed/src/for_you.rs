@@ -459,7 +459,7 @@ pub async fn page(
 }
 
 /// Shared by the handler: the snapshot and offset a request continues from.
-pub async fn resume(feed: &Arc<Feed>, user: &str, position: Option<String>) -> Result<(Snapshot, usize), ApiError> {
+pub async fn resume(feed: &Feed, user: &str, position: Option<String>) -> Result<(Snapshot, usize), ApiError> {
     let Some(position) = position else {
         // Reading "for you" is reading: it keeps the home timeline it draws on fresh.
         crate::home::reading(feed, user).await?;
