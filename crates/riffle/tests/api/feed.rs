@@ -319,22 +319,32 @@ async fn read_all_as(app: &TestApp, user: &Value, first: &str) -> Vec<String> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_inactive_reader_finds_a_full_home_on_return() {
+    use timeline::{TimelineKey, TimelineStore, embedded::EmbeddedTimelines};
     let (mut config, dir) = TestApp::config(Backends::Embedded).await.unwrap();
     config.timelines.inactive_after_secs = 1;
-    let app = TestApp::spawn_with(config, dir).await;
+    let app = TestApp::spawn_with(config.clone(), dir).await;
     let ada = member(&app, "ada").await;
     let bob = member(&app, "bob").await;
     relate(&app, &bob, "follow", &ada, true).await;
-    post(&app, &ada, json!({ "text": "while bob reads" })).await;
+    let read = post(&app, &ada, json!({ "text": "while bob reads" })).await;
     home_shows(&app, &bob, &["while bob reads"]).await;
 
-    // Bob goes away; ada keeps posting (fan-out now skips bob, which this test cannot see).
+    // Bob goes away; ada keeps posting, and fan-out skips bob.
     tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
     for i in 0..3 {
         post(&app, &ada, json!({ "text": format!("while bob is away {i}") })).await;
     }
-    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    shows(&app, "/api/v1/timelines/public?limit=1", &["while bob is away 2"]).await;
+    // The stopped server saved its timelines: bob's home holds only what came while he read.
+    let data_dir = app.stop().await;
+    let store = EmbeddedTimelines::load(&data_dir.path().join("timelines.snapshot")).map_err(|(_, e)| e).unwrap();
+    let bob_home = TimelineKey::new(format!("home:{}", bob["user"]["id"].as_str().unwrap()));
+    let pushed: Vec<String> =
+        store.page(&bob_home, None, 10).await.unwrap().iter().map(|id| id.get().to_string()).collect();
+    assert_eq!(pushed, [read], "nothing was pushed to the inactive reader");
+
     // His first read on return is complete at once: rebuilt from the database.
+    let app = TestApp::spawn_with(config, data_dir).await;
     let page: Value = app.get("/api/v1/timelines/home", token(&bob)).await.json().await.unwrap();
     assert_eq!(
         texts(&page),
