@@ -79,17 +79,13 @@ pub async fn pulled_posts(
     let mut kept = Vec::new();
     let mut cursor = before;
     while !authors.is_empty() && kept.len() < limit {
+        let keys: Vec<TimelineKey> = authors.iter().map(|a| posts_key(a)).collect();
+        let pages = feed.timelines.page_many(&keys, cursor, limit).await.map_err(anyhow::Error::from)?;
         let mut candidates = Vec::new();
-        for author in authors.iter() {
-            let key = posts_key(author);
-            let page = feed.timelines.page(&key, cursor, limit).await.map_err(anyhow::Error::from)?;
+        for (author, (page, len)) in authors.iter().zip(pages) {
             // A short page is all there is, unless the timeline was trimmed at its cap (and this
             // page reached past it) or lost (empty): then the database knows the rest.
-            let enough = page.len() == limit || {
-                let len = feed.timelines.len(&key).await.map_err(anyhow::Error::from)?;
-                len != 0 && len < feed.config.timelines.cap
-            };
-            if enough {
+            if page.len() == limit || (len != 0 && len < feed.config.timelines.cap) {
                 candidates.extend(page);
             } else {
                 candidates.extend(author_from_database(feed, user, author, cursor, limit).await?);

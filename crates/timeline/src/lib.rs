@@ -80,6 +80,21 @@ pub trait TimelineStore: Send + Sync {
         limit: usize,
     ) -> Result<Vec<PostId>, TimelineError>;
 
+    /// For each of `timelines`, its page (as [`TimelineStore::page`]) and its length, in one
+    /// round trip where the store allows (a home read merging many accounts' timelines).
+    async fn page_many(
+        &self,
+        timelines: &[TimelineKey],
+        before: Option<PostId>,
+        limit: usize,
+    ) -> Result<Vec<(Vec<PostId>, usize)>, TimelineError> {
+        let mut pages = Vec::with_capacity(timelines.len());
+        for timeline in timelines {
+            pages.push((self.page(timeline, before, limit).await?, self.len(timeline).await?));
+        }
+        Ok(pages)
+    }
+
     /// Removes `posts` from `timeline` (unfollow, block, mute, delete).
     async fn remove(&self, timeline: &TimelineKey, posts: &[PostId]) -> Result<(), TimelineError>;
 

@@ -57,6 +57,44 @@ impl TimelineStore for RedisTimelines {
         pipe.query_async::<()>(&mut self.connection.clone()).await.map_err(unavailable)
     }
 
+    async fn page_many(
+        &self,
+        timelines: &[TimelineKey],
+        before: Option<PostId>,
+        limit: usize,
+    ) -> Result<Vec<(Vec<PostId>, usize)>, TimelineError> {
+        if timelines.is_empty() || limit == 0 {
+            return timelines.iter().map(|_| Ok((Vec::new(), 0))).collect();
+        }
+        // Room for posts of `before`'s millisecond, as in `page_before`; a timeline whose whole
+        // fetch was such ties is read again on its own.
+        let count = limit + 32;
+        let mut pipe = redis::pipe();
+        for timeline in timelines {
+            let key = self.key(timeline);
+            match before {
+                None => pipe.zrevrange(&key, 0, limit as isize - 1),
+                Some(before) => pipe.zrevrangebyscore_limit(&key, before.score(), "-inf", 0, count as isize),
+            };
+            pipe.zcard(&key);
+        }
+        let replies: Vec<redis::Value> = pipe.query_async(&mut self.connection.clone()).await.map_err(unavailable)?;
+        let mut pages = Vec::with_capacity(timelines.len());
+        for (timeline, pair) in timelines.iter().zip(replies.chunks(2)) {
+            let corrupt = |e: redis::ParsingError| TimelineError::Corrupt(e.to_string());
+            let raw: Vec<u64> = redis::from_redis_value_ref(&pair[0]).map_err(corrupt)?;
+            let len: usize = redis::from_redis_value_ref(&pair[1]).map_err(corrupt)?;
+            let fetched = raw.len();
+            let mut page: Vec<PostId> = decode(raw)?.into_iter().filter(|p| before.is_none_or(|b| *p < b)).collect();
+            if page.len() < limit && before.is_some() && fetched == count {
+                page = self.page(timeline, before, limit).await?;
+            }
+            page.truncate(limit);
+            pages.push((page, len));
+        }
+        Ok(pages)
+    }
+
     async fn merge(&self, timeline: &TimelineKey, posts: &[PostId], cap: usize) -> Result<(), TimelineError> {
         if posts.is_empty() {
             return Ok(());

@@ -57,6 +57,26 @@ for_each_store!(pushes_are_read_newest_first_and_capped, |store: Arc<dyn Timelin
     assert_eq!(store.len(&key("home:nobody")).await.unwrap(), 0);
 });
 
+for_each_store!(many_pages_at_once_match_one_at_a_time, |store: Arc<dyn TimelineStore>| async move {
+    let all = posts(40);
+    for (i, post) in all.iter().enumerate() {
+        let keys = if i % 2 == 0 { vec![key("posts:a"), key("posts:b")] } else { vec![key("posts:a")] };
+        store.push(&keys, *post, 25).await.unwrap();
+    }
+    let keys = [key("posts:a"), key("posts:b"), key("posts:nobody")];
+    for before in [None, Some(all[30]), Some(all[20]), Some(all[0])] {
+        for limit in [1, 7, 50] {
+            let many = store.page_many(&keys, before, limit).await.unwrap();
+            let mut one_by_one = Vec::new();
+            for k in &keys {
+                one_by_one.push((store.page(k, before, limit).await.unwrap(), store.len(k).await.unwrap()));
+            }
+            assert_eq!(many, one_by_one, "before {before:?}, limit {limit}");
+        }
+    }
+    assert_eq!(store.page_many(&keys, None, 3).await.unwrap()[1].1, 20);
+});
+
 for_each_store!(paging_by_cursor_has_no_gaps_and_no_duplicates, |store: Arc<dyn TimelineStore>| async move {
     let all = posts(100);
     store.merge(&key("tag:rust"), &all, 800).await.unwrap();
