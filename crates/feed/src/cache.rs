@@ -1,10 +1,10 @@
 //! What the hot read paths keep in memory, so a home or public read needs no database query:
-//! hydrated posts, when each reader's activity was last recorded, and which of the accounts a
-//! reader follows are merged at read time.
+//! hydrated posts, when each reader's activity was last recorded, which of the accounts a
+//! reader follows are merged at read time, and those accounts' newest posts.
 //!
 //! Every entry is a copy of the read model that may go stale when another replica handles the
 //! event that changes it; each therefore lives a bounded time ([`POSTS_FRESH_FOR`],
-//! [`PULLED_FRESH_FOR`]). This process's own event handling drops what it changes at once. Deleted and hidden posts never rely on this: they
+//! [`PULLED_FRESH_FOR`], [`RECENT_FRESH_FOR`]). This process's own event handling drops what it changes at once. Deleted and hidden posts never rely on this: they
 //! leave the timelines, and database reads skip them.
 
 use std::{
@@ -22,7 +22,14 @@ pub const POSTS_FRESH_FOR: Duration = Duration::from_secs(10);
 /// How long a reader's pulled follows are trusted (a follow handled by another replica shows
 /// here within this time).
 pub const PULLED_FRESH_FOR: Duration = Duration::from_secs(60);
+/// How long a pulled account's newest posts are served from memory (a post handled by another
+/// replica shows here within this time).
+pub const RECENT_FRESH_FOR: Duration = Duration::from_secs(1);
 const READERS: usize = 100_000;
+const PULLED_ACCOUNTS: usize = 10_000;
+
+/// A pulled account's newest post ids and the length of its `posts:` timeline.
+pub type Recent = Arc<(Vec<platform::ids::PostId>, usize)>;
 
 #[derive(Clone)]
 struct Entry<T> {
@@ -68,6 +75,8 @@ pub struct Caches {
     pub activity: Cache<String, i64>,
     /// The pulled (many-followers) accounts each reader follows and does not hide.
     pub pulled: Fresh<String, Arc<Vec<String>>>,
+    /// The newest posts of pulled accounts, shared by all their followers' home reads.
+    pub recent: Fresh<String, Recent>,
 }
 
 impl Caches {
@@ -76,6 +85,7 @@ impl Caches {
             posts: Fresh::new(config.timelines.post_cache_entries, POSTS_FRESH_FOR),
             activity: Cache::new(READERS),
             pulled: Fresh::new(READERS, PULLED_FRESH_FOR),
+            recent: Fresh::new(PULLED_ACCOUNTS, RECENT_FRESH_FOR),
         }
     }
 

@@ -79,8 +79,7 @@ pub async fn pulled_posts(
     let mut kept = Vec::new();
     let mut cursor = before;
     while !authors.is_empty() && kept.len() < limit {
-        let keys: Vec<TimelineKey> = authors.iter().map(|a| posts_key(a)).collect();
-        let pages = feed.timelines.page_many(&keys, cursor, limit).await.map_err(anyhow::Error::from)?;
+        let pages = author_pages(feed, &authors, cursor, limit).await?;
         let mut candidates = Vec::new();
         for (author, (page, len)) in authors.iter().zip(pages) {
             // A short page is all there is, unless the timeline was trimmed at its cap (and this
@@ -104,6 +103,55 @@ pub async fn pulled_posts(
     }
     kept.truncate(limit);
     Ok(kept)
+}
+
+/// Newest posts of each pulled account kept in the process-wide cache.
+const RECENT: usize = 100;
+
+/// For each of `authors`, the page of their `posts:` timeline below `cursor` and its length, as
+/// [`timeline::TimelineStore::page_many`]. Pages within an account's newest [`RECENT`] posts come
+/// from memory, shared by every reader of this process and read again from the store at least
+/// every second (at once when this process handles the account's new post); deeper pages come
+/// from the store, in one round trip.
+async fn author_pages(
+    feed: &Feed,
+    authors: &[String],
+    cursor: Option<PostId>,
+    limit: usize,
+) -> Result<Vec<(Vec<PostId>, usize)>, ApiError> {
+    let mut recent: Vec<Option<crate::cache::Recent>> =
+        authors.iter().map(|a| feed.caches.recent.get(a.as_str())).collect();
+    let missing: Vec<usize> = (0..authors.len()).filter(|&i| recent[i].is_none()).collect();
+    if !missing.is_empty() {
+        let keys: Vec<TimelineKey> = missing.iter().map(|&i| posts_key(&authors[i])).collect();
+        let fetched = feed.timelines.page_many(&keys, None, RECENT).await.map_err(anyhow::Error::from)?;
+        for (&i, page) in missing.iter().zip(fetched) {
+            let page = std::sync::Arc::new(page);
+            feed.caches.recent.insert(authors[i].clone(), std::sync::Arc::clone(&page));
+            recent[i] = Some(page);
+        }
+    }
+    let mut pages = Vec::with_capacity(authors.len());
+    let mut deeper = Vec::new();
+    for (i, entry) in recent.into_iter().enumerate() {
+        let (ids, len) = &*entry.expect("filled above");
+        let page: Vec<PostId> = ids.iter().copied().filter(|id| cursor.is_none_or(|c| *id < c)).take(limit).collect();
+        // Memory answers with a full page below the cursor, or when it holds the whole timeline.
+        if page.len() == limit || ids.len() == *len {
+            pages.push((page, *len));
+        } else {
+            deeper.push(i);
+            pages.push((Vec::new(), 0));
+        }
+    }
+    if !deeper.is_empty() {
+        let keys: Vec<TimelineKey> = deeper.iter().map(|&i| posts_key(&authors[i])).collect();
+        let fetched = feed.timelines.page_many(&keys, cursor, limit).await.map_err(anyhow::Error::from)?;
+        for (&i, page) in deeper.iter().zip(fetched) {
+            pages[i] = page;
+        }
+    }
+    Ok(pages)
 }
 
 /// `author`'s posts that `user` may see at home, from the database.

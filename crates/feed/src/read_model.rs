@@ -131,6 +131,7 @@ impl EventHandler for Consumer {
         let mut live = None;
         // Cached copies this event changes, dropped once it is committed.
         let mut stale_post = None;
+        let mut stale_author = None;
         let mut stale_relationships = Vec::new();
         // Timelines are written before the commit. Their writes are idempotent, so if the commit
         // fails the redelivered event writes them again harmlessly; in the moment before the
@@ -140,6 +141,7 @@ impl EventHandler for Consumer {
                 let Created { post } = event.decode()?;
                 let summary: Summary = serde_json::from_value(post.clone())?;
                 stale_post = Some(summary.id);
+                stale_author = Some(summary.author_id.clone());
                 sqlx::query(
                     "INSERT INTO feed_posts (id, author_id, visibility, summary, created_at_ms, reply_to_author_id) \
                      VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (id) DO UPDATE SET visibility = $3, summary = $4",
@@ -205,6 +207,7 @@ impl EventHandler for Consumer {
                     if let Some((column, post)) = summary.engages() {
                         count(&mut tx, column, post, -1).await?;
                     }
+                    stale_author = Some(summary.author_id.clone());
                     let id = PostId::from_u64(id)?;
                     feed.timelines.remove_everywhere(&timelines_of(&summary), id).await?;
                     let recipients = home::recipients(feed, &mut tx, &summary).await?;
@@ -338,6 +341,9 @@ impl EventHandler for Consumer {
         tx.commit().await?;
         if let Some(id) = stale_post {
             feed.caches.posts.remove(&id);
+        }
+        if let Some(author) = stale_author {
+            feed.caches.recent.remove(&author);
         }
         for user in &stale_relationships {
             feed.caches.relationships_changed(user);
