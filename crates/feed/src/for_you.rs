@@ -216,7 +216,7 @@ pub async fn rank(feed: &Feed, user: &str) -> Result<Vec<Ranked>, ApiError> {
         add(feed.timelines.page(&key, None, TAG_CANDIDATES).await.map_err(anyhow::Error::from)?, &format!("tag:{tag}"));
     }
     let liked = sqlx::query(
-        "SELECT l.post_id FROM feed_likes l JOIN feed_follows f ON f.followee_id = l.user_id \
+        "SELECT l.post_id AS id FROM feed_likes l JOIN feed_follows f ON f.followee_id = l.user_id \
          WHERE f.follower_id = $1 AND l.created_at_ms >= $2 \
          GROUP BY l.post_id ORDER BY COUNT(*) DESC, l.post_id DESC LIMIT $3",
     )
@@ -225,7 +225,7 @@ pub async fn rank(feed: &Feed, user: &str) -> Result<Vec<Ranked>, ApiError> {
     .bind(LIKED_CANDIDATES as i64)
     .fetch_all(feed.db.reader())
     .await?;
-    add(ids_in(&liked, "post_id")?, "liked_by_follows");
+    add(crate::home::ids_of(&liked)?, "liked_by_follows");
     let public = feed.timelines.page(&TimelineKey::new("public"), None, PUBLIC_CANDIDATES).await;
     add(public.map_err(anyhow::Error::from)?, "public");
 
@@ -237,14 +237,6 @@ pub async fn rank(feed: &Feed, user: &str) -> Result<Vec<Ranked>, ApiError> {
     let mut ranked = diversify(scored);
     ranked.truncate(SNAPSHOT_SIZE);
     Ok(ranked)
-}
-
-fn ids_in(rows: &[sqlx::any::AnyRow], column: &str) -> Result<Vec<PostId>, ApiError> {
-    rows.iter()
-        .map(|r| {
-            PostId::from_u64(r.try_get::<i64, _>(column)? as u64).map_err(|e| ApiError::internal(anyhow::anyhow!(e)))
-        })
-        .collect()
 }
 
 /// Gathers what the ranking knows of `user` (one query each).

@@ -392,6 +392,7 @@ pub async fn unmerge(
     Ok(())
 }
 
-fn ids_of(rows: &[sqlx::any::AnyRow]) -> anyhow::Result<Vec<PostId>> {
+/// The post ids in the `id` column of `rows`.
+pub(crate) fn ids_of(rows: &[sqlx::any::AnyRow]) -> anyhow::Result<Vec<PostId>> {
     rows.iter().map(|r| Ok(PostId::from_u64(r.try_get::<i64, _>("id")? as u64)?)).collect()
 }

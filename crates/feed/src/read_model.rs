@@ -170,18 +170,19 @@ impl EventHandler for Consumer {
                         count(&mut tx, column, post, 1).await?;
                     }
                     let id = PostId::from_u64(summary.id)?;
-                    for key in timelines_of(&summary) {
+                    let own = timelines_of(&summary);
+                    for key in &own {
                         let cap = if key.as_str() == "public" {
                             feed.config.timelines.public_cap
                         } else {
                             feed.config.timelines.cap
                         };
-                        feed.timelines.push(std::slice::from_ref(&key), id, cap).await?;
+                        feed.timelines.push(std::slice::from_ref(key), id, cap).await?;
                     }
                     let recipients = home::recipients(feed, &mut tx, &summary).await?;
                     home::fan_out(feed, &recipients, id).await?;
                     let mut timelines: std::collections::HashSet<String> =
-                        timelines_of(&summary).iter().map(|k| k.as_str().to_owned()).collect();
+                        own.iter().map(|k| k.as_str().to_owned()).collect();
                     timelines.extend(recipients.iter().map(|u| home::key(u).as_str().to_owned()));
                     live = Some(crate::live::NewPost {
                         post: id,

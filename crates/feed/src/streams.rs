@@ -140,11 +140,7 @@ pub(crate) async fn newer_than(
     let sql =
         format!("SELECT id FROM feed_posts WHERE removed = FALSE AND {filter} AND id > $2 ORDER BY id LIMIT {limit}");
     let rows = sqlx::query(&sql).bind(parameter).bind(after.get() as i64).fetch_all(feed.db.reader()).await?;
-    rows.iter()
-        .map(|row| {
-            PostId::from_u64(row.try_get::<i64, _>("id")? as u64).map_err(|e| ApiError::internal(anyhow::anyhow!(e)))
-        })
-        .collect()
+    Ok(crate::home::ids_of(&rows)?)
 }
 
 async fn from_database(
@@ -159,11 +155,7 @@ async fn from_database(
     );
     let before = before.map_or(i64::MAX, |id| id.get() as i64);
     let rows = sqlx::query(&sql).bind(parameter).bind(before).fetch_all(feed.db.reader()).await?;
-    rows.iter()
-        .map(|row| {
-            PostId::from_u64(row.try_get::<i64, _>("id")? as u64).map_err(|e| ApiError::internal(anyhow::anyhow!(e)))
-        })
-        .collect()
+    Ok(crate::home::ids_of(&rows)?)
 }
 
 /// A post as streams serve it (shared: it is cached, see `cache`).
