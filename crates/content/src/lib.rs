@@ -1,110 +1,126 @@
 //! The content service: posts, threads, reactions, moderation and media.
 //!
 //! # Layout
-//! * `text`: length rules and entity extraction (hashtags, mentions, links; Chinese too).
-//! * `views`: how posts are stored and shown; `Visibility`.
-//! * `posts`: every change to posts, each one transaction with its event.
-//! * `idempotency`: `Idempotency-Key` for creates.
-//! * `media`: streamed, sniffed, content-addressed uploads in the blob store.
-//! * `thumbnails`: image thumbnails, made in the background.
-//! * `moderation_log`: the audit trail of moderator actions.
-//! * `read_models`: users and follows, kept from identity's and graph's events.
-//! * `api`: HTTP handlers, one module per resource.
+//! * `config`: the `[content]` and `[media]` sections.
+//! * `domain`: posts and their text (hashtags, mentions, links; Chinese too), who may see a post,
+//!   media types and limits, reports; the service's error. Pure.
+//! * `store`: the only SQL, one module per table family, and the media bytes; every change one
+//!   transaction with its events (and the moderation log).
+//! * `ingest`: identity's users and graph's follows, kept from their events; a deleted user's
+//!   posts and likes are removed here, by the service that owns them.
+//! * `jobs`: thumbnails, collection of unattached media, the post id node lease.
+//! * `api`: HTTP handlers, one module per resource, and the one mapping of errors to answers.
+//!
+//! Dependencies point down: `api`, `ingest` and `jobs` → `store` → `domain`.
 //!
 //! **Invariant:** content never reads another service's tables; what it knows about users and
 //! follows comes from their events.
 
-pub mod api;
-pub mod idempotency;
-pub mod media;
-pub mod moderation_log;
-pub mod posts;
-pub mod read_models;
-pub mod text;
-pub mod thumbnails;
-pub mod views;
+mod api;
+pub mod config;
+mod domain;
+mod ingest;
+mod jobs;
+mod store;
 
-use std::sync::Arc;
+use std::{path::PathBuf, sync::Arc};
 
-use platform::{Db, Mounted, Runtime, events::outbox::RelayHandle};
+use contracts::{EventFamily, PostIdGenerator, identity::IdentityEvent};
+use platform::{Mounted, Runtime, blobs::BlobStore};
 use sqlx::migrate::Migrator;
-use utoipa_axum::router::OpenApiRouter;
+
+pub use crate::config::{ContentConfig, MediaConfig};
+use crate::store::{Store, nodes};
 
 pub const NAME: &str = "content";
 
 /// Portable SQL, applied as is on SQLite and PostgreSQL.
-static MIGRATIONS: Migrator = sqlx::migrate!();
+pub static MIGRATIONS: Migrator = sqlx::migrate!();
 
 /// Everything content's handlers share.
-pub struct Content {
-    pub db: Db,
+struct Content {
+    store: Store,
+    blobs: BlobStore,
+    posts: ContentConfig,
+    media: MediaConfig,
+    data_dir: PathBuf,
     /// Resumable uploads being written right now (one writer per upload).
-    pub busy_uploads: BusyUploads,
+    busy_uploads: BusyUploads,
     /// Wakes the thumbnail maker after an image upload.
-    pub thumbnails_wanted: tokio::sync::Notify,
-    pub blobs: platform::blobs::BlobStore,
-    pub relay: RelayHandle,
-    pub config: Arc<platform::Config>,
+    thumbnails_wanted: tokio::sync::Notify,
 }
 
-/// The routes and their OpenAPI description, without state.
-pub fn routes() -> OpenApiRouter<Arc<Content>> {
-    api::routes()
+impl Content {
+    /// Where the bytes of resumable upload `id` are received.
+    fn upload_path(&self, id: &str) -> PathBuf {
+        self.data_dir.join("uploads").join(id)
+    }
 }
 
-pub async fn migrate(runtime: &Runtime) -> anyhow::Result<()> {
-    runtime.open_database(NAME, &MIGRATIONS).await?.close().await;
-    Ok(())
+/// The OpenAPI description of content's routes.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    api::routes().split_for_parts().1
 }
 
-pub async fn mount(runtime: &Runtime) -> anyhow::Result<Mounted> {
-    let db = runtime.open_database(NAME, &MIGRATIONS).await?;
-    let blobs = platform::blobs::BlobStore::open(&runtime.config.media, &runtime.config.data_dir)?;
-    let relay = runtime.relay(NAME, &db);
+pub async fn mount(runtime: &Runtime, posts: &ContentConfig, media: &MediaConfig) -> anyhow::Result<Mounted> {
+    let opened = runtime.open(NAME, &MIGRATIONS).await?;
+    let db = opened.db().clone();
+    let blobs = BlobStore::open(&media.url, media.credentials(), &runtime.config.data_dir)?;
+    let holder = uuid::Uuid::now_v7().to_string();
+    let ids = Arc::new(PostIdGenerator::new(0));
+    let store = Store::new(opened.writer.clone(), Arc::clone(&ids));
+    let node = match posts.node_id {
+        Some(node) => node,
+        None => nodes::lease(&store, &holder).await?,
+    };
+    ids.set_node(node);
+    tracing::info!(node, leased = posts.node_id.is_none(), "post ids carry this node number");
     let content = Arc::new(Content {
-        db: db.clone(),
+        store: store.clone(),
+        blobs: blobs.clone(),
+        posts: posts.clone(),
+        media: media.clone(),
+        data_dir: runtime.config.data_dir.clone(),
         busy_uploads: BusyUploads::default(),
         thumbnails_wanted: tokio::sync::Notify::new(),
-        blobs: blobs.clone(),
-        relay: relay.handle(),
-        config: Arc::clone(&runtime.config),
     });
     let blob_probe = platform::http::Probe::new(blobs.label(), move || {
         let blobs = blobs.clone();
         async move { blobs.ping().await }
     });
+    let mut background = vec![
+        platform::service::task(jobs::thumbnails::run(Arc::clone(&content), runtime.shutdown.clone())),
+        platform::service::task(jobs::collect_media(Arc::clone(&content), runtime.shutdown.clone())),
+    ];
+    if posts.node_id.is_none() {
+        background.push(platform::service::task(jobs::keep_node(
+            Arc::clone(&content),
+            holder,
+            runtime.shutdown.clone(),
+        )));
+    }
     Ok(Mounted {
         name: NAME,
-        routes: routes().with_state(Arc::clone(&content)),
+        routes: api::routes().with_state(content),
         probes: vec![Runtime::database_probe(&db), blob_probe],
-        subscriptions: vec![read_models::subscription(&db, relay.handle())],
-        relay: Some(relay),
-        background: vec![
-            platform::service::task(thumbnails::run(Arc::clone(&content), runtime.shutdown.clone())),
-            platform::service::task(collect_media(content, runtime.shutdown.clone())),
+        subscriptions: vec![
+            platform::service::subscription(
+                ingest::identity::CONSUMER,
+                &[IdentityEvent::TOPICS],
+                Arc::new(ingest::identity::Consumer(store.clone())),
+                &db,
+            ),
+            platform::service::subscription(
+                ingest::graph::CONSUMER,
+                &[contracts::graph::FOLLOWS],
+                Arc::new(ingest::graph::Consumer(store)),
+                &db,
+            ),
         ],
+        relay: Some(opened.relay),
+        background,
         database: Some(db),
     })
-}
-
-/// Deletes uploads never attached to a post, and abandoned resumable uploads, older than
-/// `media.unattached_ttl_secs`: once at start, then hourly.
-async fn collect_media(content: Arc<Content>, shutdown: tokio_util::sync::CancellationToken) {
-    let ttl_ms = content.config.media.unattached_ttl_secs as i64 * 1000;
-    loop {
-        if let Err(err) = collect_abandoned_uploads(&content, ttl_ms).await {
-            tracing::warn!(error = format!("{err:#}"), "collecting abandoned uploads failed; will retry");
-        }
-        match media::collect_unattached(&content, ttl_ms).await {
-            Ok(0) => {}
-            Ok(n) => tracing::info!(collected = n, "unattached media collected"),
-            Err(err) => tracing::warn!(error = format!("{err:#}"), "media collection failed; will retry"),
-        }
-        tokio::select! {
-            () = shutdown.cancelled() => return,
-            () = tokio::time::sleep(std::time::Duration::from_secs(3600)) => {}
-        }
-    }
 }
 
 /// Upload ids with a `PATCH` in progress.
@@ -129,20 +145,4 @@ impl Drop for UploadClaim<'_> {
     fn drop(&mut self) {
         self.busy.0.lock().expect("not poisoned").remove(&self.id);
     }
-}
-
-/// Resumable uploads left unfinished for longer than `older_than_ms` are deleted.
-async fn collect_abandoned_uploads(content: &Content, older_than_ms: i64) -> anyhow::Result<()> {
-    use sqlx::Row;
-    let cutoff = platform::db::now_ms() - older_than_ms;
-    let rows = sqlx::query("SELECT id FROM uploads WHERE created_at_ms < $1 LIMIT 1000")
-        .bind(cutoff)
-        .fetch_all(content.db.reader())
-        .await?;
-    for row in rows {
-        let id: String = row.try_get("id")?;
-        let _ = tokio::fs::remove_file(content.config.data_dir.join("uploads").join(&id)).await;
-        sqlx::query("DELETE FROM uploads WHERE id = $1").bind(&id).execute(content.db.writer()).await?;
-    }
-    Ok(())
 }

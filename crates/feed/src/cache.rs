@@ -14,7 +14,9 @@ use std::{
 
 use quick_cache::sync::Cache;
 
-use crate::streams::StreamPost;
+use uuid::Uuid;
+
+use crate::{config::TimelinesConfig, view::Hydrated};
 
 /// How long a cached post is served before it is read again (an edit handled by another replica
 /// shows here within this time).
@@ -29,7 +31,7 @@ const READERS: usize = 100_000;
 const PULLED_ACCOUNTS: usize = 10_000;
 
 /// A pulled account's newest post ids and the length of its `posts:` timeline.
-pub type Recent = Arc<(Vec<platform::ids::PostId>, usize)>;
+pub type Recent = Arc<(Vec<contracts::PostId>, usize)>;
 
 #[derive(Clone)]
 struct Entry<T> {
@@ -70,19 +72,20 @@ impl<K: Eq + std::hash::Hash + Clone, V: Clone> Fresh<K, V> {
 /// The feed's caches.
 pub struct Caches {
     /// Hydrated posts by id.
-    pub posts: Fresh<u64, Arc<StreamPost>>,
-    /// When this process last recorded each reader's activity (unix ms); see `home::reading`.
-    pub activity: Cache<String, i64>,
+    pub posts: Fresh<u64, Hydrated>,
+    /// When this process last recorded each reader's activity (unix ms); see
+    /// `streams::home::reading`.
+    pub activity: Cache<Uuid, i64>,
     /// The pulled (many-followers) accounts each reader follows and does not hide.
-    pub pulled: Fresh<String, Arc<Vec<String>>>,
+    pub pulled: Fresh<Uuid, Arc<Vec<Uuid>>>,
     /// The newest posts of pulled accounts, shared by all their followers' home reads.
-    pub recent: Fresh<String, Recent>,
+    pub recent: Fresh<Uuid, Recent>,
 }
 
 impl Caches {
-    pub fn new(config: &platform::Config) -> Self {
+    pub fn new(config: &TimelinesConfig) -> Self {
         Self {
-            posts: Fresh::new(config.timelines.post_cache_entries, POSTS_FRESH_FOR),
+            posts: Fresh::new(config.post_cache_entries, POSTS_FRESH_FOR),
             activity: Cache::new(READERS),
             pulled: Fresh::new(READERS, PULLED_FRESH_FOR),
             recent: Fresh::new(PULLED_ACCOUNTS, RECENT_FRESH_FOR),
@@ -90,7 +93,7 @@ impl Caches {
     }
 
     /// Forgets what is cached about `user`'s relationships (a follow, block or mute changed).
-    pub fn relationships_changed(&self, user: &str) {
+    pub fn relationships_changed(&self, user: &Uuid) {
         self.pulled.remove(user);
     }
 }

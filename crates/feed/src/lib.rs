@@ -3,64 +3,78 @@
 //! and what ranks the "for you" stream, in the service's own read model.
 //!
 //! # Layout
-//! * `bulk`: bulk import into the read model, for the load generator's synthetic networks.
-//! * `cache`: hydrated posts and per-reader facts kept in memory for the hot read paths.
-//! * `for_you`: the ranked "for you" stream: candidates, the score, diversity, snapshots.
-//! * `home`: home timelines: fan-out, and the rule of what a home timeline shows.
-//! * `live`: server-sent event streams of new posts, resumable with `Last-Event-ID`.
-//! * `read_model`: posts and authors kept from content's and identity's events; timelines fed.
-//! * `streams`: reading a stream: the timeline store first, the database past its cap.
-//! * `api`: HTTP handlers.
+//! * `config`: the `[timelines]` section.
+//! * `domain`: the timelines (keys and caps), the feed's own row of a post, the home rule (in
+//!   Rust and in SQL, side by side), the "for you" score; the service's error. Pure.
+//! * `store`: the only SQL, one module per table family.
+//! * `cache`: what the hot read paths keep in memory.
+//! * `view`: the posts as streams serve them.
+//! * `fanout`: the write path of the timelines.
+//! * `streams`: the read path, one module per stream (home, listed, for you, live).
+//! * `ingest`: content's, graph's and identity's events, one consumer each.
+//! * `api`: HTTP handlers and the one mapping of errors to answers.
+//! * `bulk`: loading a synthetic network before a server starts (the load generator).
+//!
+//! Dependencies point down: `api` → `streams`; `ingest` and `bulk` → `fanout`; all of them →
+//! `store`, `cache`, `view` → `domain`. Nothing below calls anything above.
 //!
 //! **Invariant:** a read never calls another service: everything it shows is in the feed's own
 //! database and timelines.
 
-pub mod api;
+mod api;
 pub mod bulk;
-pub mod cache;
-pub mod for_you;
-pub mod home;
-pub mod live;
-pub mod read_model;
-pub mod streams;
+mod cache;
+pub mod config;
+mod domain;
+mod fanout;
+mod ingest;
+mod store;
+mod streams;
+mod view;
 
 use std::{path::PathBuf, sync::Arc, time::Duration};
 
-use platform::{Db, Mounted, Runtime, http::Probe};
+use contracts::{EventFamily, content::ContentEvent, graph::GraphEvent, identity::IdentityEvent};
+use platform::{Mounted, Runtime, http::Probe};
 use sqlx::migrate::Migrator;
 use timeline::{TimelineStore, embedded::EmbeddedTimelines, redis_store::RedisTimelines};
-use utoipa_axum::router::OpenApiRouter;
+
+pub use crate::config::TimelinesConfig;
+use crate::{store::Store, streams::live::NewPost};
 
 pub const NAME: &str = "feed";
 
 /// Portable SQL, applied as is on SQLite and PostgreSQL.
-static MIGRATIONS: Migrator = sqlx::migrate!();
+pub static MIGRATIONS: Migrator = sqlx::migrate!();
 
-/// Everything the feed's handlers share.
-pub struct Feed {
-    pub db: Db,
-    pub timelines: Arc<dyn TimelineStore>,
-    pub config: Arc<platform::Config>,
+/// Everything the feed's handlers and consumers share.
+struct Feed {
+    store: Store,
+    timelines: Arc<dyn TimelineStore>,
+    config: TimelinesConfig,
     /// New posts, as they enter timelines, for the live streams of this process.
-    pub live: tokio::sync::broadcast::Sender<live::NewPost>,
-    pub caches: cache::Caches,
+    live: tokio::sync::broadcast::Sender<NewPost>,
+    caches: cache::Caches,
 }
 
-pub fn routes() -> OpenApiRouter<Arc<Feed>> {
-    api::routes()
+/// The OpenAPI description of the feed's routes.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    api::routes().split_for_parts().1
 }
 
-pub async fn migrate(runtime: &Runtime) -> anyhow::Result<()> {
-    runtime.open_database(NAME, &MIGRATIONS).await?.close().await;
-    Ok(())
-}
-
-/// Opens the feed's database and timeline store: what [`mount`] serves, and what a bulk import
-/// writes into before a server starts. The embedded store comes with the path it is saved to.
-pub async fn open(runtime: &Runtime) -> anyhow::Result<(Arc<Feed>, Option<(EmbeddedTimelines, PathBuf)>)> {
-    let db = runtime.open_database(NAME, &MIGRATIONS).await?;
+/// Opens the feed's database and timeline store. The embedded store comes with the path it is
+/// saved to.
+async fn open(
+    runtime: &Runtime,
+    config: &TimelinesConfig,
+) -> anyhow::Result<(Arc<Feed>, Option<(EmbeddedTimelines, PathBuf)>)> {
+    let store = Store::new(runtime.open_database(NAME, &MIGRATIONS).await?);
+    let moved = store::posts::move_legacy_summaries(&store).await?;
+    if moved > 0 {
+        tracing::info!(posts = moved, "feed rows moved from content's payloads into the feed's own columns");
+    }
     let mut embedded = None;
-    let timelines: Arc<dyn TimelineStore> = if runtime.config.timelines.url.is_empty() {
+    let timelines: Arc<dyn TimelineStore> = if config.url.is_empty() {
         let path = runtime.config.data_dir.join("timelines.snapshot");
         let store = match EmbeddedTimelines::load(&path) {
             Ok(store) => store,
@@ -73,23 +87,23 @@ pub async fn open(runtime: &Runtime) -> anyhow::Result<(Arc<Feed>, Option<(Embed
         embedded = Some((store.clone(), path));
         Arc::new(store)
     } else {
-        let store = RedisTimelines::connect(&runtime.config.timelines.url, &runtime.config.timelines.key_prefix)
+        let store = RedisTimelines::connect(&config.url, &config.key_prefix)
             .await
             .map_err(|e| anyhow::anyhow!("timelines.url: {e}"))?;
         Arc::new(store)
     };
     let feed = Feed {
-        db,
+        store,
         timelines,
-        config: Arc::clone(&runtime.config),
+        config: config.clone(),
         live: tokio::sync::broadcast::channel(4096).0,
-        caches: cache::Caches::new(&runtime.config),
+        caches: cache::Caches::new(config),
     };
     Ok((Arc::new(feed), embedded))
 }
 
-pub async fn mount(runtime: &Runtime) -> anyhow::Result<Mounted> {
-    let (feed, embedded) = open(runtime).await?;
+pub async fn mount(runtime: &Runtime, config: &TimelinesConfig) -> anyhow::Result<Mounted> {
+    let (feed, embedded) = open(runtime, config).await?;
     let mut background = Vec::new();
     if let Some((store, path)) = embedded {
         background.push(platform::service::task(snapshot(store, path, runtime.shutdown.clone())));
@@ -99,14 +113,35 @@ pub async fn mount(runtime: &Runtime) -> anyhow::Result<Mounted> {
         let timelines = Arc::clone(&timelines);
         async move { timelines.ping().await.map_err(|e| e.to_string()) }
     });
+    let db = feed.store.db().clone();
+    let subscription = platform::service::subscription;
     Ok(Mounted {
         name: NAME,
-        routes: routes().with_state(Arc::clone(&feed)),
-        probes: vec![Runtime::database_probe(&feed.db), store_probe],
-        subscriptions: vec![read_model::subscription(Arc::clone(&feed))],
+        routes: api::routes().with_state(Arc::clone(&feed)),
+        probes: vec![Runtime::database_probe(&db), store_probe],
+        subscriptions: vec![
+            subscription(
+                ingest::content::CONSUMER,
+                &[ContentEvent::TOPICS],
+                Arc::new(ingest::content::Consumer(Arc::clone(&feed))),
+                &db,
+            ),
+            subscription(
+                ingest::graph::CONSUMER,
+                &[GraphEvent::TOPICS],
+                Arc::new(ingest::graph::Consumer(Arc::clone(&feed))),
+                &db,
+            ),
+            subscription(
+                ingest::identity::CONSUMER,
+                &[IdentityEvent::TOPICS],
+                Arc::new(ingest::identity::Consumer(feed)),
+                &db,
+            ),
+        ],
         relay: None,
         background,
-        database: Some(feed.db.clone()),
+        database: Some(db),
     })
 }
 

@@ -2,53 +2,61 @@
 //! mutes, followers and following lists, relationships and who-to-follow suggestions.
 //!
 //! # Layout
-//! * `edges`: every change to the graph, each one transaction with its event.
-//! * `read_models`: which users exist, from identity's events; a deleted user's edges go.
-//! * `api`: HTTP handlers.
+//! * `domain`: the kinds of edges and the events their changes emit, the tag rule, the error.
+//! * `store`: the only SQL, one module per table family; every change one transaction with its
+//!   events (a block removes follows both ways, with their events).
+//! * `ingest`: identity's events: which users exist; a deleted user's edges go.
+//! * `api`: HTTP handlers and the one mapping of errors to answers.
+//!
+//! Dependencies point down: `api` and `ingest` → `store` → `domain`.
 //!
 //! **Invariant:** the graph never reads another service's tables; other services learn about
-//! edges from its events (`graph.follow.created`, `graph.block.created`, ...).
+//! edges from its events (`contracts::graph::GraphEvent`).
 
-pub mod api;
-pub mod edges;
-pub mod read_models;
+mod api;
+mod domain;
+mod ingest;
+mod store;
 
 use std::sync::Arc;
 
-use platform::{Db, Mounted, Runtime, events::outbox::RelayHandle};
+use contracts::{EventFamily, identity::IdentityEvent};
+use platform::{Mounted, Runtime};
 use sqlx::migrate::Migrator;
-use utoipa_axum::router::OpenApiRouter;
+
+use crate::store::Store;
 
 pub const NAME: &str = "graph";
 
 /// Portable SQL, applied as is on SQLite and PostgreSQL.
-static MIGRATIONS: Migrator = sqlx::migrate!();
+pub static MIGRATIONS: Migrator = sqlx::migrate!();
 
-/// Everything graph's handlers share.
-pub struct Graph {
-    pub db: Db,
-    pub relay: RelayHandle,
+/// Everything the graph's handlers share.
+struct Graph {
+    store: Store,
 }
 
-pub fn routes() -> OpenApiRouter<Arc<Graph>> {
-    api::routes()
-}
-
-pub async fn migrate(runtime: &Runtime) -> anyhow::Result<()> {
-    runtime.open_database(NAME, &MIGRATIONS).await?.close().await;
-    Ok(())
+/// The OpenAPI description of the graph's routes.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    api::routes().split_for_parts().1
 }
 
 pub async fn mount(runtime: &Runtime) -> anyhow::Result<Mounted> {
-    let db = runtime.open_database(NAME, &MIGRATIONS).await?;
-    let relay = runtime.relay(NAME, &db);
-    let graph = Arc::new(Graph { db: db.clone(), relay: relay.handle() });
+    let opened = runtime.open(NAME, &MIGRATIONS).await?;
+    let store = Store::new(opened.writer.clone());
+    let db = opened.db().clone();
+    let users = ingest::identity::Consumer(store.clone());
     Ok(Mounted {
         name: NAME,
-        routes: routes().with_state(Arc::clone(&graph)),
+        routes: api::routes().with_state(Arc::new(Graph { store })),
         probes: vec![Runtime::database_probe(&db)],
-        subscriptions: vec![read_models::subscription(graph)],
-        relay: Some(relay),
+        subscriptions: vec![platform::service::subscription(
+            ingest::identity::CONSUMER,
+            &[IdentityEvent::TOPICS],
+            Arc::new(users),
+            &db,
+        )],
+        relay: Some(opened.relay),
         background: Vec::new(),
         database: Some(db),
     })

@@ -3,7 +3,7 @@
 //! Run: `cargo bench -p identity --bench sign_in`
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use identity::password;
+use identity::domain::password;
 
 fn bench(c: &mut Criterion) {
     let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();

@@ -2,84 +2,87 @@
 //! verify access tokens.
 //!
 //! # Layout
-//! * `domain`: account fields that validate on construction.
-//! * `password`: Argon2id hashing.
-//! * `keys`: signing keys and the JWKS.
-//! * `tokens`: access tokens (JWT) and rotating refresh tokens.
-//! * `api`: HTTP handlers, one module per resource.
+//! * `domain`: account fields that validate on construction; the rules of passwords (Argon2id),
+//!   tokens, signing keys and throttling; the service's error. Pure.
+//! * `store`: the only SQL, one module per table family; every change one transaction with its
+//!   event and audit entry.
+//! * `api`: HTTP handlers, one module per resource, and the one mapping of errors to answers.
+//!
+//! Identity consumes no events. Dependencies point down: `api` → `store` → `domain`.
 //!
 //! **Invariant:** identity is the only service that reads or writes accounts and sessions;
 //! others learn about users from its events and its API.
 
-pub mod accounts;
-pub mod api;
-pub mod audit;
+mod api;
 pub mod domain;
-pub mod keys;
-pub mod password;
-pub mod throttle;
-pub mod tokens;
+mod store;
 
 use std::sync::Arc;
 
-use platform::{Db, Mounted, Runtime, events::outbox::RelayHandle};
+use platform::{Mounted, Runtime, http::TokenVerifier};
 use sqlx::migrate::Migrator;
 use utoipa_axum::router::OpenApiRouter;
+
+use crate::{
+    domain::{
+        accounts::{Actor, NewAccount},
+        fields::{DisplayName, Email, NewPassword, Username},
+        keys::{KeyRing, Rotation, StoredKey},
+        password, tokens,
+    },
+    store::{Store, keys, users},
+};
 
 pub const NAME: &str = "identity";
 
 /// Portable SQL, applied as is on SQLite and PostgreSQL.
-static MIGRATIONS: Migrator = sqlx::migrate!();
+pub static MIGRATIONS: Migrator = sqlx::migrate!();
 
 /// Everything identity's handlers share.
-pub struct Identity {
-    pub db: Db,
-    pub keys: keys::KeyRing,
-    pub relay: RelayHandle,
-    pub config: Arc<platform::Config>,
+struct Identity {
+    store: Store,
+    keys: KeyRing,
+    config: Arc<platform::Config>,
     /// The process's verifier, told at once when an account is suspended or deleted.
-    pub verifier: Arc<platform::http::TokenVerifier>,
+    verifier: Arc<TokenVerifier>,
 }
 
 /// The routes and their OpenAPI description, without state (used for the spec too).
-pub fn routes() -> OpenApiRouter<Arc<Identity>> {
-    api::routes()
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    api::routes().split_for_parts().1
 }
 
-/// Applies identity's migrations and nothing else (`riffle migrate`).
-pub async fn migrate(runtime: &Runtime) -> anyhow::Result<()> {
-    runtime.open_database(NAME, &MIGRATIONS).await?.close().await;
-    Ok(())
-}
-
-/// Opens identity's state: database (migrated), keys, relay.
+/// Opens identity's state: database (migrated), keys (the first one made on a fresh database),
+/// relay; hands the keys to the process's verifier.
 async fn open(runtime: &Runtime) -> anyhow::Result<(Arc<Identity>, platform::events::outbox::Relay)> {
-    let db = runtime.open_database(NAME, &MIGRATIONS).await?;
-    let keys = keys::KeyRing::load_or_create(&db).await?;
+    let opened = runtime.open(NAME, &MIGRATIONS).await?;
+    let store = Store::new(opened.writer.clone());
+    let mut stored = keys::current(&store).await?;
+    if stored.is_empty() {
+        keys::insert(&store, &StoredKey::generate(platform::db::now_ms())?).await?;
+        stored = keys::current(&store).await?;
+    }
+    let keys = KeyRing::new(&stored)?;
     runtime.verifier.set_keys(&keys.jwks());
-    refuse_inactive_accounts(&db, runtime).await?;
-    let relay = runtime.relay(NAME, &db);
-    let identity = Identity {
-        db,
-        keys,
-        relay: relay.handle(),
-        config: Arc::clone(&runtime.config),
-        verifier: Arc::clone(&runtime.verifier),
-    };
-    Ok((Arc::new(identity), relay))
+    refuse_inactive_accounts(&store, runtime).await?;
+    let identity =
+        Identity { store, keys, config: Arc::clone(&runtime.config), verifier: Arc::clone(&runtime.verifier) };
+    Ok((Arc::new(identity), opened.relay))
 }
 
 /// Starts identity: opens its database, loads its keys, and hands them to the process's verifier.
 pub async fn mount(runtime: &Runtime) -> anyhow::Result<Mounted> {
     let (identity, relay) = open(runtime).await?;
+    let db = identity.store.db().clone();
+    let router: OpenApiRouter = api::routes().with_state(Arc::clone(&identity));
     Ok(Mounted {
         name: NAME,
-        routes: routes().with_state(Arc::clone(&identity)),
-        probes: vec![Runtime::database_probe(&identity.db)],
+        routes: router,
+        probes: vec![Runtime::database_probe(&db)],
         relay: Some(relay),
         subscriptions: Vec::new(),
-        background: vec![platform::service::task(maintain_keys(Arc::clone(&identity), runtime.shutdown.clone()))],
-        database: Some(identity.db.clone()),
+        background: vec![platform::service::task(maintain_keys(identity, runtime.shutdown.clone()))],
+        database: Some(db),
     })
 }
 
@@ -95,13 +98,16 @@ async fn maintain_keys(identity: Arc<Identity>, shutdown: tokio_util::sync::Canc
         }
         let step = async {
             if auth.signing_key_rotation_days > 0 {
+                let now = platform::db::now_ms();
                 let rotate_after = auth.signing_key_rotation_days as i64 * DAY_MS;
                 let ttl = auth.access_token_ttl_secs as i64 * 1000;
-                if keys::rotate(&identity.db, platform::db::now_ms(), rotate_after, ttl).await? {
+                let rotation = Rotation::plan(&keys::current(&identity.store).await?, now, rotate_after, ttl);
+                if rotation.changes_anything() {
+                    keys::rotate(&identity.store, &rotation, now).await?;
                     tracing::info!("signing keys rotated");
                 }
             }
-            identity.keys.reload(&identity.db).await?;
+            identity.keys.replace(&keys::current(&identity.store).await?)?;
             identity.verifier.set_keys(&identity.keys.jwks());
             anyhow::Ok(())
         };
@@ -121,10 +127,10 @@ pub async fn create_user(
     role: platform::Role,
 ) -> anyhow::Result<uuid::Uuid> {
     let fields = (
-        domain::Username::parse(username),
-        domain::Email::parse(email),
-        domain::DisplayName::parse(username),
-        domain::NewPassword::parse("password", password),
+        Username::parse(username),
+        Email::parse(email),
+        DisplayName::parse(username),
+        NewPassword::parse("password", password),
     );
     let (Ok(username), Ok(email), Ok(display_name), Ok(password)) = fields else {
         let errors: Vec<String> = [fields.0.err(), fields.1.err(), fields.2.err(), fields.3.err()]
@@ -136,9 +142,9 @@ pub async fn create_user(
     };
     let (identity, _relay) = open(runtime).await?;
     let password_hash = password::hash(password.expose().to_owned()).await?;
-    let account = accounts::NewAccount { username, email, display_name, password_hash, role };
-    let id = accounts::create(&identity, account, Some(accounts::Actor { id: None, ip: "cli" })).await?;
-    identity.db.close().await;
+    let account = NewAccount { username, email, display_name, password_hash, role };
+    let id = users::create(&identity.store, account, Some(Actor { id: None, ip: "cli" })).await?;
+    identity.store.db().close().await;
     Ok(id)
 }
 
@@ -153,21 +159,16 @@ pub async fn access_tokens(runtime: &Runtime, users: &[uuid::Uuid]) -> anyhow::R
             tokens::access_token(&identity.keys, &identity.config, user, session, platform::Role::User).map(|t| t.0)
         })
         .collect();
-    identity.db.close().await;
+    identity.store.db().close().await;
     tokens
 }
 
 /// Tells the verifier about accounts suspended or deleted recently enough that tokens issued
 /// before (and perhaps before a restart) could still be unexpired.
-async fn refuse_inactive_accounts(db: &Db, runtime: &Runtime) -> anyhow::Result<()> {
-    use sqlx::Row;
+async fn refuse_inactive_accounts(store: &Store, runtime: &Runtime) -> anyhow::Result<()> {
     let since = platform::db::now_ms() - (runtime.config.auth.access_token_ttl_secs as i64 + 60) * 1000;
-    let rows = sqlx::query("SELECT id FROM users WHERE status <> 'active' AND updated_at_ms > $1")
-        .bind(since)
-        .fetch_all(db.reader())
-        .await?;
-    for row in rows {
-        runtime.verifier.set_revoked(row.try_get::<String, _>("id")?.parse()?, true);
+    for user in users::inactive_since(store, since).await? {
+        runtime.verifier.set_revoked(user, true);
     }
     Ok(())
 }

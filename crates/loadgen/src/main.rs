@@ -16,7 +16,7 @@ use std::{net::SocketAddr, path::PathBuf, sync::Arc, time::Instant};
 
 use clap::Parser;
 use figment::Figment;
-use platform::Config;
+use riffle::Settings;
 
 /// Builds a synthetic social network, serves it with Riffle in this process, and measures the
 /// feed under load. Results print as Markdown, ready for docs/benchmarks.md.
@@ -76,7 +76,7 @@ async fn main() -> anyhow::Result<()> {
         anyhow::bail!("unknown workload {unknown}; choose from {}", ALL.join(", "));
     }
     let temp = tempfile::tempdir()?;
-    let mut config = Config::load(args.config.as_deref(), Figment::new())?;
+    let mut config = Settings::load(args.config.as_deref(), Figment::new())?;
     config.data_dir = args.data_dir.clone().unwrap_or_else(|| temp.path().to_owned());
     config.bind = SocketAddr::from(([127, 0, 0, 1], 0));
     config.http.rate_limit_per_second = 0;
@@ -113,7 +113,7 @@ async fn main() -> anyhow::Result<()> {
         if config.database.url.is_empty() { "sqlite" } else { "configured" },
     );
     let config = Arc::new(config);
-    let runtime = platform::Runtime::new(Arc::clone(&config), Default::default()).await?;
+    let runtime = platform::Runtime::new(Arc::new(config.process.clone()), Default::default()).await?;
     // A data directory seeded with the same network before is used as it is (`--data-dir`).
     let marker = config.data_dir.join("riffle-bench.seeded");
     let fingerprint = format!(
@@ -123,7 +123,7 @@ async fn main() -> anyhow::Result<()> {
     if std::fs::read_to_string(&marker).is_ok_and(|seeded| seeded == fingerprint) {
         println!("reusing the network seeded earlier in {}", config.data_dir.display());
     } else {
-        let seeded = seed::seed(&runtime, &network, now_ms).await?;
+        let seeded = seed::seed(&runtime, &config.timelines, &network, now_ms).await?;
         println!(
             "seeded in {:.1} s; fan-out: {} home inserts in {:.2} s = {:.0} inserts/s; {} accounts above the push threshold",
             seeded.seconds,
@@ -175,15 +175,15 @@ struct Server {
 }
 
 impl Server {
-    fn start(config: Config, threads: usize) -> anyhow::Result<Server> {
+    fn start(config: Settings, threads: usize) -> anyhow::Result<Server> {
         let (address_tx, address_rx) = std::sync::mpsc::channel();
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let threads = if threads == 0 { config.worker_threads() } else { threads };
         let thread = std::thread::spawn(move || {
             let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(threads).enable_all().build()?;
             runtime.block_on(async move {
-                let modules = riffle::modules::resolve("all")?;
-                let application = riffle::app::Application::build(config, &modules).await?;
+                let services = riffle::services::resolve("all")?;
+                let application = riffle::app::Application::build(config, &services).await?;
                 let _ = address_tx.send(application.local_addr());
                 application
                     .run_until_stopped(async {

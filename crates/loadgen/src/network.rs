@@ -4,7 +4,7 @@
 
 use std::collections::HashSet;
 
-use platform::ids::PostId;
+use contracts::PostId;
 use uuid::Uuid;
 
 /// The network's size and shape.

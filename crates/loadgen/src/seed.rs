@@ -1,12 +1,11 @@
-//! Writes a generated network into the feed service before its server starts: the read model
-//! through `feed::bulk`, the timelines through the production fan-out (`feed::home::fan_out`),
-//! which is timed: that is the fan-out throughput reported.
+//! Writes a generated network into the feed service before its server starts, through
+//! `feed::bulk`: the read model in bulk, the timelines through the production fan-out, which is
+//! timed: that is the fan-out throughput reported.
 
 use std::{collections::HashSet, time::Instant};
 
-use feed::bulk;
+use feed::{TimelinesConfig, bulk};
 use platform::Runtime;
-use timeline::TimelineKey;
 
 use crate::network::Network;
 
@@ -23,35 +22,38 @@ pub struct Seeded {
 const EDGES_PER_BATCH: usize = 200_000;
 const POSTS_PER_BATCH: usize = 50_000;
 
-pub async fn seed(runtime: &Runtime, network: &Network, now_ms: i64) -> anyhow::Result<Seeded> {
+pub async fn seed(
+    runtime: &Runtime,
+    config: &TimelinesConfig,
+    network: &Network,
+    now_ms: i64,
+) -> anyhow::Result<Seeded> {
     let started = Instant::now();
-    let (feed, embedded) = feed::open(runtime).await?;
-    let ids: Vec<String> = network.users.iter().map(ToString::to_string).collect();
-    let authors: Vec<(String, String)> =
-        ids.iter().enumerate().map(|(i, id)| (id.clone(), format!("user{i}"))).collect();
-    bulk::authors(&feed, &authors).await?;
+    let feed = bulk::Loader::open(runtime, config).await?;
+    let ids = &network.users;
+    let authors: Vec<(uuid::Uuid, String)> = ids.iter().enumerate().map(|(i, id)| (*id, format!("user{i}"))).collect();
+    feed.authors(&authors).await?;
 
     let mut edges = Vec::with_capacity(EDGES_PER_BATCH);
     for (user, followees) in network.following.iter().enumerate() {
         for &followee in followees {
-            edges.push((ids[user].clone(), ids[followee as usize].clone()));
+            edges.push((ids[user], ids[followee as usize]));
             if edges.len() == EDGES_PER_BATCH {
-                bulk::follows(&feed, &edges).await?;
+                feed.follows(&edges).await?;
                 edges.clear();
             }
         }
     }
-    bulk::follows(&feed, &edges).await?;
-    bulk::recount_followers(&feed).await?;
+    feed.follows(&edges).await?;
+    feed.recount_followers().await?;
 
     // Everyone read their home just now, but the returning users, who were last here 60 days ago.
     let returning: HashSet<u32> = network.returning.iter().copied().collect();
-    let readers: Vec<(String, i64)> = (0..ids.len() as u32)
-        .map(|u| (ids[u as usize].clone(), if returning.contains(&u) { now_ms - 60 * 86_400_000 } else { now_ms }))
+    let readers: Vec<(uuid::Uuid, i64)> = (0..ids.len() as u32)
+        .map(|u| (ids[u as usize], if returning.contains(&u) { now_ms - 60 * 86_400_000 } else { now_ms }))
         .collect();
-    bulk::readers(&feed, &readers).await?;
+    feed.readers(&readers).await?;
 
-    let config = &runtime.config.timelines;
     let (mut fanout_inserts, mut fanout_seconds) = (0u64, 0f64);
     let pulled = |author: u32| network.followers[author as usize].len() as u64 > config.fanout_threshold;
     for batch in network.posts.chunks(POSTS_PER_BATCH) {
@@ -59,7 +61,7 @@ pub async fn seed(runtime: &Runtime, network: &Network, now_ms: i64) -> anyhow::
             .iter()
             .map(|(id, author, tags)| bulk::NewPost {
                 id: *id,
-                author: ids[*author as usize].clone(),
+                author: ids[*author as usize],
                 text: format!(
                     "post {} by user{author} {}",
                     id.get(),
@@ -68,33 +70,26 @@ pub async fn seed(runtime: &Runtime, network: &Network, now_ms: i64) -> anyhow::
                 tags: tags.clone(),
             })
             .collect();
-        bulk::posts(&feed, &posts).await?;
-        for (id, author, tags) in batch {
-            let author_id = &ids[*author as usize];
-            let mut own = vec![TimelineKey::new(format!("user:{author_id}")), feed::home::posts_key(author_id)];
-            own.extend(tags.iter().map(|t| TimelineKey::new(format!("tag:{t}"))));
-            feed.timelines.push(&own, *id, config.cap).await?;
-            feed.timelines.push(&[TimelineKey::new("public")], *id, config.public_cap).await?;
-            // The same recipients as `home::recipients`: active followers of a pushed author.
-            let mut recipients = vec![ids[*author as usize].clone()];
+        feed.posts(&posts).await?;
+        for (post, (id, author, _)) in posts.iter().zip(batch) {
+            feed.push_own(post).await?;
+            // The same recipients as the feed's fan-out: active followers of a pushed author.
+            let mut recipients = vec![ids[*author as usize]];
             if !pulled(*author) {
                 recipients.extend(
                     network.followers[*author as usize]
                         .iter()
                         .filter(|f| !returning.contains(f))
-                        .map(|&f| ids[f as usize].clone()),
+                        .map(|&f| ids[f as usize]),
                 );
             }
             let timer = Instant::now();
-            feed::home::fan_out(&feed, &recipients, *id).await?;
+            feed.fan_out(&recipients, *id).await?;
             fanout_seconds += timer.elapsed().as_secs_f64();
             fanout_inserts += recipients.len() as u64;
         }
     }
-    if let Some((store, path)) = embedded {
-        tokio::task::spawn_blocking(move || store.save(&path)).await??;
-    }
-    feed.db.close().await;
+    feed.finish().await?;
     let pulled_authors = (0..ids.len() as u32).filter(|&u| pulled(u)).count();
     Ok(Seeded { fanout_inserts, fanout_seconds, pulled_authors, seconds: started.elapsed().as_secs_f64() })
 }

@@ -8,8 +8,6 @@ use std::{path::Path, sync::Arc};
 
 use object_store::{ObjectStore, aws::AmazonS3Builder, local::LocalFileSystem, path::Path as ObjectPath};
 
-use crate::config::MediaConfig;
-
 /// Where media bytes live.
 #[derive(Clone)]
 pub struct BlobStore {
@@ -31,10 +29,10 @@ impl std::fmt::Debug for BlobStore {
 pub struct BlobConfigError(String);
 
 impl BlobStore {
-    /// Opens the store `media.url` names: empty for `<data_dir>/media`, `file:///dir`, or
-    /// `s3://bucket?endpoint=…&region=…` with keys from `media.s3_*` or the `AWS_*` variables.
-    pub fn open(config: &MediaConfig, data_dir: &Path) -> Result<BlobStore, BlobConfigError> {
-        let url = config.url.as_str();
+    /// Opens the store `url` names: empty for `<data_dir>/media`, `file:///dir`, or
+    /// `s3://bucket?endpoint=…&region=…` with `credentials` (access key id and secret) or, without
+    /// them, the `AWS_*` variables.
+    pub fn open(url: &str, credentials: Option<(&str, &str)>, data_dir: &Path) -> Result<BlobStore, BlobConfigError> {
         if url.is_empty() || url.starts_with("file://") {
             let dir = url
                 .strip_prefix("file://")
@@ -64,10 +62,8 @@ impl BlobStore {
                 }
             }
         }
-        if !config.s3_access_key_id.is_empty() {
-            builder = builder
-                .with_access_key_id(&config.s3_access_key_id)
-                .with_secret_access_key(&config.s3_secret_access_key);
+        if let Some((key_id, secret)) = credentials {
+            builder = builder.with_access_key_id(key_id).with_secret_access_key(secret);
         }
         let store = builder.build().map_err(|e| BlobConfigError(e.to_string()))?;
         Ok(BlobStore { store: Arc::new(store), label: "media.s3", local_root: None })

@@ -5,8 +5,12 @@
 //! `RIFFLE_DATABASE__URL`), then command-line flags. Every embedded default derives from
 //! `data_dir`, so a fresh machine needs no configuration at all.
 //!
-//! Values are checked once, here, at startup: a bad value stops the process with a message that
-//! names the key and says what is allowed, instead of surfacing later as a confusing runtime error.
+//! Values are checked once, at startup: a bad value stops the process with a message that names
+//! the key and says what is allowed, instead of surfacing later as a confusing runtime error.
+//!
+//! This is the process-wide part that every service shares. Each service's own section
+//! (`[content]`, `[media]`, `[timelines]`) is typed in its crate, and the binary assembles the
+//! whole from the same layers ([`layers`], [`extract`], [`check_keys`]).
 
 use std::{
     collections::BTreeMap,
@@ -16,14 +20,15 @@ use std::{
 };
 
 use figment::{
-    Figment,
-    providers::{Env, Format, Serialized, Toml},
+    Figment, Provider,
+    providers::{Env, Format, Toml},
 };
 use serde::{Deserialize, Serialize};
 
-/// The whole effective configuration of one `riffle` process.
+/// The process-wide configuration of one `riffle` process. Unknown keys are refused by
+/// [`check_keys`], which knows the services' sections too.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
+#[serde(default)]
 pub struct Config {
     /// Address the HTTP server listens on.
     pub bind: SocketAddr,
@@ -38,9 +43,6 @@ pub struct Config {
     pub events: EventsConfig,
     pub http: HttpConfig,
     pub auth: AuthConfig,
-    pub content: ContentConfig,
-    pub media: MediaConfig,
-    pub timelines: TimelinesConfig,
     /// Per-service overrides, keyed by service name (`[services.identity]`).
     pub services: BTreeMap<String, ServiceOverrides>,
 }
@@ -81,6 +83,23 @@ pub struct EventsConfig {
     pub relay_batch: u32,
     /// JetStream stream that carries every Riffle event.
     pub stream: String,
+    /// Attempts a consumer makes at an event before parking it as a dead letter.
+    pub max_attempts: u32,
+    /// Pause after a consumer's first failure on an event; it doubles after each further one.
+    pub retry_first_ms: u64,
+    /// Longest pause between two attempts.
+    pub retry_max_ms: u64,
+}
+
+impl EventsConfig {
+    /// How consumers retry a failing event.
+    pub fn retry_policy(&self) -> crate::events::RetryPolicy {
+        crate::events::RetryPolicy {
+            max_attempts: self.max_attempts,
+            first_backoff: Duration::from_millis(self.retry_first_ms),
+            max_backoff: Duration::from_millis(self.retry_max_ms),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -119,94 +138,6 @@ pub struct AuthConfig {
     pub signing_key_rotation_days: u64,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct ContentConfig {
-    /// Longest post, in Unicode characters (not bytes).
-    pub max_post_chars: usize,
-    /// Most media attachments on one post.
-    pub max_media_per_post: usize,
-}
-
-impl Default for ContentConfig {
-    fn default() -> Self {
-        Self { max_post_chars: 500, max_media_per_post: 4 }
-    }
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct MediaConfig {
-    /// Empty: `<data_dir>/media`. `file:///DIR`, or `s3://BUCKET?endpoint=URL&region=REGION` for
-    /// any S3-compatible store.
-    pub url: String,
-    /// S3 credentials; empty means the `AWS_ACCESS_KEY_ID`/`AWS_SECRET_ACCESS_KEY` variables.
-    pub s3_access_key_id: String,
-    pub s3_secret_access_key: String,
-    pub max_image_bytes: u64,
-    pub max_video_bytes: u64,
-    pub max_audio_bytes: u64,
-    pub max_document_bytes: u64,
-    /// Images with more pixels are refused (decompression bombs).
-    pub max_image_pixels: u64,
-    /// Uploads not attached to a post within this time are deleted (checked at start and hourly).
-    pub unattached_ttl_secs: u64,
-}
-
-impl Default for MediaConfig {
-    fn default() -> Self {
-        const MIB: u64 = 1024 * 1024;
-        Self {
-            url: String::new(),
-            s3_access_key_id: String::new(),
-            s3_secret_access_key: String::new(),
-            max_image_bytes: 20 * MIB,
-            max_video_bytes: 2048 * MIB,
-            max_audio_bytes: 200 * MIB,
-            max_document_bytes: 50 * MIB,
-            max_image_pixels: 50_000_000,
-            unattached_ttl_secs: 24 * 3600,
-        }
-    }
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct TimelinesConfig {
-    /// Empty: Riffle's own engine in process, snapshotted to `<data_dir>/timelines.snapshot`.
-    /// `redis://host:port/db`: Redis.
-    pub url: String,
-    /// Entries kept per user, tag and home timeline; older pages come from the database.
-    pub cap: usize,
-    /// Entries kept in the public stream.
-    pub public_cap: usize,
-    /// Prefix of every Redis key, so deployments can share a Redis.
-    pub key_prefix: String,
-    /// Accounts with more followers than this are not pushed into their followers' home
-    /// timelines; their posts are merged in when a home timeline is read (hybrid fan-out).
-    pub fanout_threshold: u64,
-    /// Users who have not read their home timeline for this long get no fan-out; their next read
-    /// rebuilds it at once. 0 never skips.
-    pub inactive_after_secs: u64,
-    /// Posts the feed keeps ready to serve in memory (about 1 KiB each). An edit reaches a
-    /// replica's cache through its own events at once, and other replicas' within 10 seconds.
-    pub post_cache_entries: usize,
-}
-
-impl Default for TimelinesConfig {
-    fn default() -> Self {
-        Self {
-            url: String::new(),
-            cap: 800,
-            public_cap: 10_000,
-            key_prefix: "riffle:".into(),
-            fanout_threshold: 10_000,
-            inactive_after_secs: 30 * 24 * 3600,
-            post_cache_entries: 100_000,
-        }
-    }
-}
-
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct ServiceOverrides {
@@ -226,9 +157,6 @@ impl Default for Config {
             events: EventsConfig::default(),
             http: HttpConfig::default(),
             auth: AuthConfig::default(),
-            content: ContentConfig::default(),
-            media: MediaConfig::default(),
-            timelines: TimelinesConfig::default(),
             services: BTreeMap::new(),
         }
     }
@@ -248,7 +176,15 @@ impl Default for DatabaseConfig {
 
 impl Default for EventsConfig {
     fn default() -> Self {
-        Self { url: "memory".into(), relay_interval_ms: 1000, relay_batch: 256, stream: "RIFFLE_EVENTS".into() }
+        Self {
+            url: "memory".into(),
+            relay_interval_ms: 1000,
+            relay_batch: 256,
+            stream: "RIFFLE_EVENTS".into(),
+            max_attempts: 10,
+            retry_first_ms: 1000,
+            retry_max_ms: 60_000,
+        }
     }
 }
 
@@ -285,7 +221,8 @@ impl Default for AuthConfig {
 pub struct ConfigError(String);
 
 impl ConfigError {
-    fn key(key: &str, value: impl std::fmt::Debug, allowed: &str) -> Self {
+    /// A bad value: names the key and says what is allowed.
+    pub fn key(key: &str, value: impl std::fmt::Debug, allowed: &str) -> Self {
         Self(format!("`{key}` = {value:?}: {allowed}"))
     }
 }
@@ -306,35 +243,76 @@ pub enum EventsLocation {
     Nats(String),
 }
 
-impl Config {
-    /// Loads the layers. `file` is the `--config` flag; without it `riffle.toml` in the working
-    /// directory is read if present. `flags` are the command line's overrides, applied last.
-    pub fn load(file: Option<&Path>, flags: Figment) -> Result<Self, ConfigError> {
-        let mut figment = Figment::from(Serialized::defaults(Config::default()));
-        match file {
-            Some(path) if !path.exists() => {
-                return Err(ConfigError(format!("config file {} does not exist", path.display())));
-            }
-            Some(path) => figment = figment.merge(Toml::file_exact(path)),
-            None => figment = figment.merge(Toml::file("riffle.toml")),
+/// The layers every section is read from. `file` is the `--config` flag; without it
+/// `riffle.toml` in the working directory is read if present. `flags` are the command line's
+/// overrides, applied last. Defaults come from each section's type.
+pub fn layers(file: Option<&Path>, flags: Figment) -> Result<Figment, ConfigError> {
+    let mut figment = Figment::new();
+    match file {
+        Some(path) if !path.exists() => {
+            return Err(ConfigError(format!("config file {} does not exist", path.display())));
         }
-        let config: Config = figment
-            .merge(
-                Env::prefixed("RIFFLE_")
-                    // Variables that are not configuration: command-line flags' variables,
-                    // the bootstrap password, and the test suites' backend URLs.
-                    .filter(|key| {
-                        let key = key.as_str().to_ascii_lowercase();
-                        !matches!(key.as_str(), "config" | "target" | "admin_password") && !key.starts_with("test_")
-                    })
-                    .split("__"),
-            )
-            .merge(flags)
-            .extract()
-            .map_err(|err| {
-                let lines: Vec<String> = err.into_iter().map(|e| e.to_string()).collect();
-                ConfigError(lines.join("; "))
-            })?;
+        Some(path) => figment = figment.merge(Toml::file_exact(path)),
+        None => figment = figment.merge(Toml::file("riffle.toml")),
+    }
+    Ok(figment
+        .merge(
+            Env::prefixed("RIFFLE_")
+                // Variables that are not configuration: command-line flags' variables,
+                // the bootstrap password, and the test suites' backend URLs.
+                .filter(|key| {
+                    let key = key.as_str().to_ascii_lowercase();
+                    !matches!(key.as_str(), "config" | "target" | "admin_password") && !key.starts_with("test_")
+                })
+                .split("__"),
+        )
+        .merge(flags))
+}
+
+/// Reads one section from the layers (`None`: the top level), its defaults where nothing is set.
+pub fn extract<T: serde::de::DeserializeOwned + Default>(
+    figment: &Figment,
+    section: Option<&str>,
+) -> Result<T, ConfigError> {
+    let figment = match section {
+        Some(name) if !figment.contains(name) => return Ok(T::default()),
+        Some(name) => figment.focus(name),
+        None => figment.clone(),
+    };
+    figment.extract().map_err(|err| {
+        let lines: Vec<String> = err
+            .into_iter()
+            .map(|e| match section {
+                Some(name) => format!("[{name}] {e}"),
+                None => e.to_string(),
+            })
+            .collect();
+        ConfigError(lines.join("; "))
+    })
+}
+
+/// Refuses top-level keys that are neither the process's nor one of `sections`: a misspelt key
+/// must not be ignored silently.
+pub fn check_keys(figment: &Figment, sections: &[&str]) -> Result<(), ConfigError> {
+    let known = toml::Value::try_from(Config::default()).expect("config serializes");
+    let known = known.as_table().expect("config is a table");
+    let given = figment.data().map_err(|e| ConfigError(e.to_string()))?;
+    for dict in given.values() {
+        for key in dict.keys() {
+            if !known.contains_key(key) && !sections.contains(&key.as_str()) {
+                let mut all: Vec<&str> = known.keys().map(String::as_str).chain(sections.iter().copied()).collect();
+                all.sort_unstable();
+                return Err(ConfigError(format!("unknown key `{key}`; the top-level keys are {}", all.join(", "))));
+            }
+        }
+    }
+    Ok(())
+}
+
+impl Config {
+    /// The process-wide configuration from `figment`, checked.
+    pub fn from_layers(figment: &Figment) -> Result<Self, ConfigError> {
+        let config: Config = extract(figment, None)?;
         config.validate()?;
         Ok(config)
     }
@@ -367,43 +345,22 @@ impl Config {
         if self.events.relay_batch == 0 || self.events.relay_interval_ms == 0 {
             return Err(ConfigError::key("events.relay_batch/relay_interval_ms", 0, "must both be at least 1"));
         }
+        if !(1..=1000).contains(&self.events.max_attempts) {
+            return Err(ConfigError::key("events.max_attempts", self.events.max_attempts, "must be 1 to 1000"));
+        }
+        if self.events.retry_first_ms == 0 || self.events.retry_max_ms < self.events.retry_first_ms {
+            return Err(ConfigError::key(
+                "events.retry_first_ms/retry_max_ms",
+                (self.events.retry_first_ms, self.events.retry_max_ms),
+                "the first pause must be at least 1 and the longest at least the first",
+            ));
+        }
         if !(60..=86_400).contains(&self.auth.access_token_ttl_secs) {
             return Err(ConfigError::key(
                 "auth.access_token_ttl_secs",
                 self.auth.access_token_ttl_secs,
                 "must be between 60 and 86400",
             ));
-        }
-        if !(1..=100_000).contains(&self.content.max_post_chars) {
-            return Err(ConfigError::key("content.max_post_chars", self.content.max_post_chars, "must be 1 to 100000"));
-        }
-        if self.content.max_media_per_post > 16 {
-            return Err(ConfigError::key(
-                "content.max_media_per_post",
-                self.content.max_media_per_post,
-                "must be 0 to 16",
-            ));
-        }
-        if !(self.media.url.is_empty() || self.media.url.starts_with("file://") || self.media.url.starts_with("s3://"))
-        {
-            return Err(ConfigError::key(
-                "media.url",
-                &self.media.url,
-                "expected empty, file:///DIR or s3://BUCKET?endpoint=URL&region=R",
-            ));
-        }
-        if !(self.timelines.url.is_empty()
-            || self.timelines.url.starts_with("redis://")
-            || self.timelines.url.starts_with("rediss://"))
-        {
-            return Err(ConfigError::key(
-                "timelines.url",
-                redact_url(&self.timelines.url),
-                "expected empty (embedded) or redis://host:port/db",
-            ));
-        }
-        if self.timelines.cap == 0 || self.timelines.public_cap == 0 {
-            return Err(ConfigError::key("timelines.cap/public_cap", 0, "must be at least 1"));
         }
         if !self.auth.jwks_url.is_empty() && !self.auth.jwks_url.starts_with("http") {
             return Err(ConfigError::key("auth.jwks_url", &self.auth.jwks_url, "must be an http(s) URL"));
@@ -442,19 +399,15 @@ impl Config {
         Duration::from_secs(self.http.request_timeout_secs)
     }
 
-    /// The configuration as TOML, with every password in a URL replaced by `***`.
-    pub fn to_redacted_toml(&self) -> String {
+    /// The configuration with every password in a URL replaced by `***`.
+    pub fn redacted(&self) -> Config {
         let mut shown = self.clone();
         shown.database.url = redact_url(&shown.database.url);
         shown.events.url = redact_url(&shown.events.url);
-        shown.timelines.url = redact_url(&shown.timelines.url);
-        if !shown.media.s3_secret_access_key.is_empty() {
-            shown.media.s3_secret_access_key = "***".into();
-        }
         for overrides in shown.services.values_mut() {
             overrides.database_url = overrides.database_url.as_deref().map(redact_url);
         }
-        toml::to_string_pretty(&shown).expect("config serializes")
+        shown
     }
 }
 
@@ -488,6 +441,8 @@ pub fn redact_url(url: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+    use figment::providers::Serialized;
+
     use super::*;
 
     #[test]
@@ -528,7 +483,23 @@ mod tests {
             database: DatabaseConfig { url: "postgres://u:hunter2@h/db".into(), max_connections: 1 },
             ..Config::default()
         };
-        assert!(!config.to_redacted_toml().contains("hunter2"));
+        assert!(!config.redacted().database.url.contains("hunter2"));
+    }
+
+    #[test]
+    #[allow(clippy::result_large_err)] // figment::Jail's signature, not ours
+    fn unknown_top_level_keys_are_refused_and_sections_accepted() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file("riffle.toml", "workers = 1\n[content]\nmax_post_chars = 9\n")?;
+            let figment = layers(None, Figment::new()).unwrap();
+            assert!(check_keys(&figment, &["content"]).is_ok());
+            let err = check_keys(&figment, &[]).unwrap_err().to_string();
+            assert!(err.contains("unknown key `content`"), "{err}");
+            jail.create_file("riffle.toml", "wrokers = 1\n")?;
+            let err = check_keys(&layers(None, Figment::new()).unwrap(), &["content"]).unwrap_err().to_string();
+            assert!(err.contains("`wrokers`") && err.contains("workers"), "{err}");
+            Ok(())
+        });
     }
 
     #[test]
@@ -538,26 +509,13 @@ mod tests {
             jail.create_file("riffle.toml", "workers = 3\n[http]\nrate_limit_per_second = 7\n")?;
             jail.set_env("RIFFLE_HTTP__RATE_LIMIT_PER_SECOND", "9");
             let flags = Figment::from(Serialized::default("workers", 5));
-            let config = Config::load(None, flags).map_err(|e| e.to_string())?;
+            let config = Config::from_layers(&layers(None, flags).unwrap()).map_err(|e| e.to_string())?;
             assert_eq!(config.workers, 5, "flags beat the file");
             assert_eq!(config.http.rate_limit_per_second, 9, "env beats the file");
             jail.set_env("RIFFLE_WORKERS", "many");
-            let err = Config::load(None, Figment::new()).unwrap_err().to_string();
+            let err = Config::from_layers(&layers(None, Figment::new()).unwrap()).unwrap_err().to_string();
             assert!(err.to_lowercase().contains("workers") && err.contains("RIFFLE_"), "{err}");
             Ok(())
         });
-    }
-}
-
-#[cfg(test)]
-mod example_file {
-    use super::Config;
-
-    /// `riffle.toml.example` documents every key with its default; this keeps it true.
-    #[test]
-    fn the_example_file_lists_the_real_defaults() {
-        let example: Config = toml::from_str(include_str!("../../../riffle.toml.example")).expect("example parses");
-        let as_json = |c: &Config| serde_json::to_value(c).unwrap();
-        assert_eq!(as_json(&example), as_json(&Config::default()));
     }
 }

@@ -51,7 +51,13 @@ pub enum StoreError {
     #[error("record not found")]
     NotFound,
     #[error(transparent)]
-    Other(#[from] sqlx::Error),
+    Other(sqlx::Error),
+}
+
+impl From<sqlx::Error> for StoreError {
+    fn from(err: sqlx::Error) -> Self {
+        StoreError::from_sqlx(err)
+    }
 }
 
 impl StoreError {
@@ -69,14 +75,53 @@ impl StoreError {
     }
 }
 
-impl From<StoreError> for crate::http::ApiError {
-    fn from(err: StoreError) -> Self {
-        match err {
-            StoreError::NotFound => crate::http::ApiError::not_found("not found"),
-            StoreError::Conflict(what) => crate::http::ApiError::internal(anyhow::anyhow!("unmapped conflict: {what}")),
-            StoreError::Other(err) => crate::http::ApiError::internal(err),
-        }
+impl StoreError {
+    /// A stored value that does not decode into its type.
+    pub fn decode(column: &str, err: impl std::fmt::Display) -> Self {
+        StoreError::Other(sqlx::Error::ColumnDecode { index: column.to_owned(), source: err.to_string().into() })
     }
+}
+
+/// Typed reads of the portable column types: ids stored as text (UUIDs) or `BIGINT` (post ids),
+/// and JSON stored as text.
+pub trait RowExt {
+    fn uuid(&self, column: &str) -> Result<uuid::Uuid, StoreError>;
+    fn opt_uuid(&self, column: &str) -> Result<Option<uuid::Uuid>, StoreError>;
+    fn post_id(&self, column: &str) -> Result<contracts::PostId, StoreError>;
+    fn opt_post_id(&self, column: &str) -> Result<Option<contracts::PostId>, StoreError>;
+    fn json<T: serde::de::DeserializeOwned>(&self, column: &str) -> Result<T, StoreError>;
+}
+
+impl RowExt for sqlx::any::AnyRow {
+    fn uuid(&self, column: &str) -> Result<uuid::Uuid, StoreError> {
+        let text: String = sqlx::Row::try_get(self, column)?;
+        text.parse().map_err(|e| StoreError::decode(column, e))
+    }
+
+    fn opt_uuid(&self, column: &str) -> Result<Option<uuid::Uuid>, StoreError> {
+        let text: Option<String> = sqlx::Row::try_get(self, column)?;
+        text.map(|t| t.parse().map_err(|e| StoreError::decode(column, e))).transpose()
+    }
+
+    fn post_id(&self, column: &str) -> Result<contracts::PostId, StoreError> {
+        let raw: i64 = sqlx::Row::try_get(self, column)?;
+        contracts::PostId::from_u64(raw as u64).map_err(|e| StoreError::decode(column, e))
+    }
+
+    fn opt_post_id(&self, column: &str) -> Result<Option<contracts::PostId>, StoreError> {
+        let raw: Option<i64> = sqlx::Row::try_get(self, column)?;
+        raw.map(|r| contracts::PostId::from_u64(r as u64).map_err(|e| StoreError::decode(column, e))).transpose()
+    }
+
+    fn json<T: serde::de::DeserializeOwned>(&self, column: &str) -> Result<T, StoreError> {
+        let text: String = sqlx::Row::try_get(self, column)?;
+        serde_json::from_str(&text).map_err(|e| StoreError::decode(column, e))
+    }
+}
+
+/// JSON for a text column.
+pub fn to_json(value: &impl serde::Serialize) -> String {
+    serde_json::to_string(value).expect("stored values serialize")
 }
 
 /// Why a database could not be opened. The message says what to fix.
@@ -269,6 +314,11 @@ impl Conditions {
     }
 }
 
+/// `$first, $first+1, …`: `count` numbered placeholders, for `IN (…)` lists and multi-row inserts.
+pub fn placeholders(first: usize, count: usize) -> String {
+    (first..first + count).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ")
+}
+
 /// Escapes `%`, `_` and `\` for a `LIKE … ESCAPE '\'` pattern.
 pub fn like_prefix(text: &str) -> String {
     format!("{}%", text.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_"))
@@ -285,5 +335,7 @@ mod tests {
         c.add("a = ?", ["x".to_owned()]).add("(b LIKE ? OR c LIKE ?)", ["p%".to_owned(), "p%".to_owned()]);
         assert_eq!(c.sql(), "a = $1 AND (b LIKE $2 OR c LIKE $3)");
         assert_eq!(like_prefix("50%_a\\"), "50\\%\\_a\\\\%");
+        assert_eq!(placeholders(3, 2), "$3, $4");
+        assert_eq!(placeholders(1, 0), "");
     }
 }

@@ -14,9 +14,10 @@ use tokio_util::sync::CancellationToken;
 use utoipa_axum::router::OpenApiRouter;
 
 use crate::{
+    change::Writer,
     config::{Config, EventsLocation},
     db::Db,
-    events::{BusError, EventBus, EventHandler, memory::InProcessBus, nats::NatsBus, outbox},
+    events::{BusError, EventBus, EventHandler, Subscription, memory::InProcessBus, nats::NatsBus, outbox},
     http::{Probe, TokenVerifier},
 };
 
@@ -27,14 +28,6 @@ pub struct Runtime {
     pub bus: Arc<dyn EventBus>,
     pub verifier: Arc<TokenVerifier>,
     pub shutdown: CancellationToken,
-}
-
-/// A durable event subscription of a service.
-pub struct Subscription {
-    /// Durable consumer name, unique per service and purpose (e.g. `feed.posts`).
-    pub consumer: String,
-    pub topics: Vec<&'static str>,
-    pub handler: Arc<dyn EventHandler>,
 }
 
 /// What a started service contributes to the process.
@@ -49,6 +42,19 @@ pub struct Mounted {
     pub background: Vec<BoxFuture<'static, ()>>,
     /// The service's database, closed last on shutdown.
     pub database: Option<Db>,
+}
+
+/// A service's database, opened and migrated, with the relay of its outbox and the writer its
+/// store makes changes through.
+pub struct Opened {
+    pub writer: Writer,
+    pub relay: outbox::Relay,
+}
+
+impl Opened {
+    pub fn db(&self) -> &Db {
+        self.writer.db()
+    }
 }
 
 impl Runtime {
@@ -67,13 +73,20 @@ impl Runtime {
     }
 
     /// Opens the database `service` owns: connects (creating the SQLite file or PostgreSQL schema),
-    /// installs the outbox and inbox tables, then applies the service's migrations.
+    /// installs the event tables, then applies the service's migrations.
     pub async fn open_database(&self, service: &'static str, migrations: &Migrator) -> anyhow::Result<Db> {
         let location = self.config.database_for(service);
         let db = Db::connect(service, &location, self.config.database.max_connections).await?;
-        outbox::install(&db).await.map_err(|e| anyhow::anyhow!("{}: cannot create outbox tables: {e}", db.label()))?;
+        outbox::install(&db).await.map_err(|e| anyhow::anyhow!("{}: cannot create event tables: {e}", db.label()))?;
         db.migrate(migrations).await?;
         Ok(db)
+    }
+
+    /// Opens a service's database with its relay and writer.
+    pub async fn open(&self, service: &'static str, migrations: &Migrator) -> anyhow::Result<Opened> {
+        let db = self.open_database(service, migrations).await?;
+        let relay = self.relay(service, &db);
+        Ok(Opened { writer: Writer::new(db, relay.handle()), relay })
     }
 
     /// The outbox relay of a service's database.
@@ -97,13 +110,19 @@ impl Runtime {
     }
 }
 
+/// A subscription of `consumer` to `topics`, queued, deduplicated and dead-lettered in `db`.
+pub fn subscription(consumer: &str, topics: &[&'static str], handler: Arc<dyn EventHandler>, db: &Db) -> Subscription {
+    Subscription { consumer: consumer.to_owned(), topics: topics.to_vec(), handler, db: db.clone() }
+}
+
 /// Connects the bus named by `events.url`.
 pub async fn connect_bus(config: &Config) -> anyhow::Result<Arc<dyn EventBus>> {
+    let policy = config.events.retry_policy();
     Ok(match config.events_location()? {
-        EventsLocation::InProcess => Arc::new(InProcessBus::new()),
-        EventsLocation::Nats(url) => {
-            Arc::new(NatsBus::connect(&url, &config.events.stream).await.map_err(|e: BusError| anyhow::anyhow!(e))?)
-        }
+        EventsLocation::InProcess => Arc::new(InProcessBus::new(policy)),
+        EventsLocation::Nats(url) => Arc::new(
+            NatsBus::connect(&url, &config.events.stream, policy).await.map_err(|e: BusError| anyhow::anyhow!(e))?,
+        ),
     })
 }
 

@@ -11,8 +11,8 @@ use std::{net::SocketAddr, sync::Arc, time::Duration};
 use anyhow::Context;
 use futures::future::BoxFuture;
 use platform::{
-    Config, Db, Mounted, Runtime,
-    events::outbox::Relay,
+    Db, Mounted, Runtime,
+    events::{dead_letters, outbox::Relay},
     http::{self, Probe},
 };
 use tokio::net::TcpListener;
@@ -23,7 +23,10 @@ use utoipa::openapi::{
 };
 use utoipa_axum::router::OpenApiRouter;
 
-use crate::modules::Module;
+use crate::{
+    services::{self, ServiceDef},
+    settings::Settings,
+};
 
 /// A built process, bound to its port, not yet serving.
 pub struct Application {
@@ -35,18 +38,11 @@ pub struct Application {
     databases: Vec<Db>,
 }
 
-/// The OpenAPI document of `modules`, without starting anything (`riffle openapi`).
-pub fn openapi(modules: &[Module]) -> OpenApi {
+/// The OpenAPI document of `services`, without starting anything (`riffle openapi`).
+pub fn openapi(services: &[&ServiceDef]) -> OpenApi {
     let mut spec = base_spec();
-    for module in modules {
-        let part = match module {
-            Module::Identity => identity::routes().split_for_parts().1,
-            Module::Content => content::routes().split_for_parts().1,
-            Module::Graph => graph::routes().split_for_parts().1,
-            Module::Feed => feed::routes().split_for_parts().1,
-            other => unreachable!("{other} is not available"),
-        };
-        spec.merge(part);
+    for service in services {
+        spec.merge((service.openapi)());
     }
     spec
 }
@@ -73,55 +69,80 @@ fn base_spec() -> OpenApi {
 }
 
 /// Runs each chosen service's migrations and exits (`riffle migrate`).
-pub async fn migrate(config: Config, modules: &[Module]) -> anyhow::Result<()> {
-    let runtime = Runtime::new(Arc::new(config), CancellationToken::new()).await?;
-    for module in modules {
-        match module {
-            Module::Identity => identity::migrate(&runtime).await?,
-            Module::Content => content::migrate(&runtime).await?,
-            Module::Graph => graph::migrate(&runtime).await?,
-            Module::Feed => feed::migrate(&runtime).await?,
-            other => unreachable!("{other} is not available"),
-        }
-        tracing::info!(service = %module, "migrations applied");
+pub async fn migrate(settings: Settings, services: &[&ServiceDef]) -> anyhow::Result<()> {
+    let runtime = Runtime::new(Arc::new(settings.process), CancellationToken::new()).await?;
+    for service in services {
+        runtime.open_database(service.name, service.migrations).await?.close().await;
+        tracing::info!(service = service.name, "migrations applied");
     }
     Ok(())
 }
 
+/// Lists the dead letters of `services` (`riffle events dead-letters`), or with `replay`, asks
+/// for them to be retried (all, or the one event `only`): the running consumer does so within
+/// seconds. Returns the listing, one letter per line.
+pub async fn dead_letters(
+    settings: &Settings,
+    services: &[&ServiceDef],
+    replay: bool,
+    only: Option<uuid::Uuid>,
+) -> anyhow::Result<String> {
+    let mut out = String::new();
+    for service in services {
+        let location = settings.database_for(service.name);
+        let db = Db::connect(service.name, &location, 2).await?;
+        platform::events::outbox::install(&db).await?;
+        if replay {
+            let asked = dead_letters::request_replay(&db, only).await?;
+            out.push_str(&format!("{}: {asked} dead letters to replay\n", service.name));
+        } else {
+            for letter in dead_letters::list(&db).await? {
+                out.push_str(&format!(
+                    "{} {} {} {} attempts={} parked={}{}: {}\n",
+                    service.name,
+                    letter.consumer,
+                    letter.event.id,
+                    letter.event.topic,
+                    letter.attempts,
+                    platform::db::from_ms(letter.parked_at_ms)
+                        .format(&time::format_description::well_known::Rfc3339)
+                        .unwrap_or_default(),
+                    if letter.replay_requested { " (replay asked)" } else { "" },
+                    letter.last_error.lines().next().unwrap_or(""),
+                ));
+            }
+        }
+        db.close().await;
+    }
+    Ok(out)
+}
+
 impl Application {
-    /// Builds the process: every backend is reached and every migration applied before this
-    /// returns, so a misconfiguration fails here, with a message naming what to fix.
-    pub async fn build(config: Config, modules: &[Module]) -> anyhow::Result<Application> {
+    /// Builds the process: every need is checked, every backend reached and every migration
+    /// applied before this returns, so a misconfiguration fails here, with a message naming what
+    /// to fix.
+    pub async fn build(settings: Settings, services: &[&ServiceDef]) -> anyhow::Result<Application> {
+        services::check_needs(services, &settings)?;
         platform::metrics::install();
-        let config = Arc::new(config);
+        let config = Arc::new(settings.process.clone());
         let shutdown = CancellationToken::new();
         let runtime = Runtime::new(Arc::clone(&config), shutdown.clone()).await?;
         if runtime.verifier.is_remote() {
             runtime.verifier.refresh_remote().await;
         }
-        let partial = modules.len() < Module::ALL.iter().filter(|m| m.available()).count();
-        if partial && matches!(config.events_location()?, platform::config::EventsLocation::InProcess) {
-            tracing::warn!(
-                "running a subset of services with the in-process event bus: events for services in other \
-                 processes are not delivered; set events.url to a nats:// URL"
-            );
-        }
-
         let mut mounted = Vec::new();
-        for module in modules {
-            let service = match module {
-                Module::Identity => identity::mount(&runtime).await,
-                Module::Content => content::mount(&runtime).await,
-                Module::Graph => graph::mount(&runtime).await,
-                Module::Feed => feed::mount(&runtime).await,
-                other => unreachable!("{other} is not available"),
-            };
-            mounted.push(service.with_context(|| format!("cannot start the {module} service"))?);
+        for service in services {
+            let started = (service.mount)(&runtime, &settings).await;
+            mounted.push(started.with_context(|| format!("cannot start the {} service", service.name))?);
         }
         Self::assemble(config, runtime, mounted).await
     }
 
-    async fn assemble(config: Arc<Config>, runtime: Runtime, mounted: Vec<Mounted>) -> anyhow::Result<Application> {
+    async fn assemble(
+        config: Arc<platform::Config>,
+        runtime: Runtime,
+        mounted: Vec<Mounted>,
+    ) -> anyhow::Result<Application> {
         let mut routes = OpenApiRouter::new();
         let mut probes = vec![bus_probe(&runtime)];
         if runtime.verifier.is_remote() {
@@ -134,16 +155,12 @@ impl Application {
         let (mut relays, mut background, mut databases) = (Vec::new(), Vec::new(), Vec::new());
         for service in mounted {
             for subscription in service.subscriptions {
+                let consumer = subscription.consumer.clone();
                 runtime
                     .bus
-                    .subscribe(
-                        &subscription.consumer,
-                        &subscription.topics,
-                        subscription.handler,
-                        runtime.shutdown.clone(),
-                    )
+                    .subscribe(subscription, runtime.shutdown.clone())
                     .await
-                    .with_context(|| format!("{}: cannot subscribe {}", service.name, subscription.consumer))?;
+                    .with_context(|| format!("{}: cannot subscribe {consumer}", service.name))?;
             }
             routes = routes.merge(service.routes);
             probes.extend(service.probes);

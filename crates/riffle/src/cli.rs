@@ -1,4 +1,4 @@
-//! The command line: `riffle serve|config|migrate|openapi|targets`.
+//! The command line: `riffle serve|config|migrate|openapi|targets|admin|events`.
 
 use std::{net::SocketAddr, path::PathBuf};
 
@@ -50,6 +50,28 @@ pub enum Command {
     Admin {
         #[command(subcommand)]
         command: AdminCommand,
+    },
+    /// The event bus: what its consumers could not apply.
+    Events {
+        #[command(subcommand)]
+        command: EventsCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum EventsCommand {
+    /// List the events that consumers parked after failing on them (`events.max_attempts`), or
+    /// with `--replay` ask the running consumers to apply them again (within seconds).
+    DeadLetters {
+        /// The services whose consumers to look at.
+        #[arg(long, short, env = "RIFFLE_TARGET", default_value = "all")]
+        target: String,
+        /// Retry the parked events instead of listing them.
+        #[arg(long)]
+        replay: bool,
+        /// With `--replay`: only this event (its id, as listed).
+        #[arg(long, requires = "replay")]
+        event: Option<uuid::Uuid>,
     },
 }
 

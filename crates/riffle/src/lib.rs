@@ -3,9 +3,14 @@
 //!
 //! # Layout
 //! * `cli`: the command line.
-//! * `modules`: the services, what they need, and target resolution.
+//! * `settings`: the whole configuration: the process-wide part and each service's section.
+//! * `services`: the table of services (name, needs, migrations, OpenAPI, mount) and target
+//!   resolution.
 //! * `app`: building, serving and shutting down one process.
 
 pub mod app;
 pub mod cli;
-pub mod modules;
+pub mod services;
+pub mod settings;
+
+pub use settings::Settings;

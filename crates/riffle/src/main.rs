@@ -4,11 +4,11 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use figment::{Figment, providers::Serialized};
-use platform::Config;
 use riffle::{
+    Settings,
     app::{self, Application},
-    cli::{AdminCommand, Cli, Command},
-    modules,
+    cli::{AdminCommand, Cli, Command, EventsCommand},
+    services,
 };
 
 fn main() -> ExitCode {
@@ -22,7 +22,7 @@ fn main() -> ExitCode {
             flags = flags.merge(Serialized::default("data_dir", dir));
         }
     }
-    let config = match Config::load(cli.config.as_deref(), flags) {
+    let config = match Settings::load(cli.config.as_deref(), flags) {
         Ok(config) => config,
         Err(err) => return fail(&err),
     };
@@ -32,23 +32,33 @@ fn main() -> ExitCode {
             ExitCode::SUCCESS
         }
         Command::Targets => {
-            print!("{}", modules::describe());
+            print!("{}", services::describe());
             ExitCode::SUCCESS
         }
-        Command::Openapi { target } => match modules::resolve(&target) {
-            Ok(modules) => {
-                println!("{}", app::openapi(&modules).to_pretty_json().expect("spec serializes"));
+        Command::Openapi { target } => match services::resolve(&target) {
+            Ok(services) => {
+                println!("{}", app::openapi(&services).to_pretty_json().expect("spec serializes"));
                 ExitCode::SUCCESS
             }
             Err(err) => fail(&err),
         },
         Command::Migrate { target } => {
-            let modules = match modules::resolve(&target) {
-                Ok(modules) => modules,
+            let services = match services::resolve(&target) {
+                Ok(services) => services,
                 Err(err) => return fail(&err),
             };
             platform::telemetry::init(&config.log);
-            run(config.worker_threads(), app::migrate(config, &modules))
+            run(config.worker_threads(), app::migrate(config, &services))
+        }
+        Command::Events { command: EventsCommand::DeadLetters { target, replay, event } } => {
+            let services = match services::resolve(&target) {
+                Ok(services) => services,
+                Err(err) => return fail(&err),
+            };
+            run(config.worker_threads(), async move {
+                print!("{}", app::dead_letters(&config, &services, replay, event).await?);
+                Ok(())
+            })
         }
         Command::Admin { command: AdminCommand::CreateUser { username, email, role } } => {
             let password = match std::env::var("RIFFLE_ADMIN_PASSWORD") {
@@ -64,20 +74,20 @@ fn main() -> ExitCode {
             let role = platform::Role::parse(&role).expect("clap checked the role");
             platform::telemetry::init(&config.log);
             run(config.worker_threads(), async move {
-                let runtime = platform::Runtime::new(std::sync::Arc::new(config), Default::default()).await?;
+                let runtime = platform::Runtime::new(std::sync::Arc::new(config.process), Default::default()).await?;
                 let id = identity::create_user(&runtime, &username, &email, &password, role).await?;
                 println!("created {} {username} ({id})", role.as_str());
                 Ok(())
             })
         }
         Command::Serve { target, .. } => {
-            let modules = match modules::resolve(&target) {
-                Ok(modules) => modules,
+            let services = match services::resolve(&target) {
+                Ok(services) => services,
                 Err(err) => return fail(&err),
             };
             platform::telemetry::init(&config.log);
             run(config.worker_threads(), async move {
-                let application = Application::build(config, &modules).await?;
+                let application = Application::build(config, &services).await?;
                 application.run_until_stopped(shutdown_signal()).await
             })
         }

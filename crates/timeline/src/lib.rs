@@ -5,13 +5,16 @@
 //! process (the embedded default) and Redis.
 //!
 //! Entries are [`PostId`]s, whose design makes the order exact in both stores (see
-//! `platform::ids`).
+//! `contracts::ids`).
 
 pub mod embedded;
 pub mod redis_store;
 
 use async_trait::async_trait;
-pub use platform::ids::{EPOCH_MS, InvalidPostId, PostId};
+pub use contracts::{
+    PostId,
+    ids::{EPOCH_MS, InvalidPostId},
+};
 
 /// Names a timeline: `home:<user>`, `user:<user>`, `tag:<tag>`, `public`, ...
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]

@@ -12,13 +12,81 @@ use futures::{StreamExt, TryStreamExt};
 use object_store::{GetOptions, GetRange, ObjectStore as _};
 use platform::{
     ApiError, Principal,
+    db::from_ms,
     http::{Json, Path, Problem},
 };
+use serde::Serialize;
+use utoipa::ToSchema;
 
 use crate::{
     Content,
-    media::{self, Claims, Kind, MediaView},
+    domain::{
+        ContentError,
+        media::{Claims, Kind, Media, largest_allowed},
+    },
+    store::media::{self, blob_path},
 };
+
+/// A media item as the API shows it.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct MediaView {
+    pub id: String,
+    pub kind: Kind,
+    /// The type sniffed from the bytes.
+    pub mime: String,
+    pub size: i64,
+    pub width: Option<i64>,
+    pub height: Option<i64>,
+    pub filename: String,
+    /// Hex SHA-256 of the bytes, also the download's `ETag`.
+    pub sha256: String,
+    /// Where to download the bytes.
+    pub url: String,
+    pub post_id: Option<String>,
+    /// A scaled-down copy (images only), once the background task has made it.
+    pub thumbnail_url: Option<String>,
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: time::OffsetDateTime,
+}
+
+impl MediaView {
+    pub fn of(media: &Media) -> Self {
+        MediaView {
+            id: media.id.clone(),
+            kind: media.kind,
+            mime: media.mime.clone(),
+            size: media.size,
+            width: media.width,
+            height: media.height,
+            filename: media.filename.clone(),
+            sha256: media.sha256.clone(),
+            url: format!("/api/v1/media/{}/content", media.id),
+            post_id: media.post_id.map(|id| id.to_string()),
+            thumbnail_url: media.thumbnail.as_ref().map(|_| format!("/api/v1/media/{}/thumbnail", media.id)),
+            created_at: from_ms(media.created_at_ms),
+        }
+    }
+}
+
+/// Records a received upload as `owner`'s media and asks for its thumbnail.
+pub(super) async fn record(
+    content: &Content,
+    owner: &Principal,
+    received: media::Received,
+    claims: &Claims,
+) -> Result<Media, ContentError> {
+    let media =
+        media::record(&content.store, &content.blobs, &content.media, &owner.user_id.to_string(), received, claims)
+            .await?;
+    if media.kind == Kind::Image {
+        content.thumbnails_wanted.notify_one();
+    }
+    Ok(media)
+}
+
+async fn existing(content: &Content, id: &str) -> Result<Media, ContentError> {
+    media::get(&content.store, id).await?.ok_or(ContentError::NoSuchMedia)
+}
 
 /// Uploads a file (multipart form, field `file`). The type is sniffed from the bytes and must be
 /// an image, video, audio file or PDF; each kind has a size limit (`media.max_*_bytes`).
@@ -34,9 +102,9 @@ pub(super) async fn upload(
 ) -> Result<(StatusCode, Json<MediaView>), ApiError> {
     let declared =
         headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok());
-    let ceiling = media::largest_allowed(&content);
+    let ceiling = largest_allowed(&content.media);
     if declared.is_some_and(|length| length > ceiling + 64 * 1024) {
-        return Err(ApiError::payload_too_large(format!("uploads may be at most {ceiling} bytes")));
+        return Err(ContentError::TooLarge(format!("uploads may be at most {ceiling} bytes")).into());
     }
     let bad_form = |e: axum::extract::multipart::MultipartError| {
         ApiError::bad_request(format!("malformed form: {}", e.body_text()))
@@ -49,10 +117,11 @@ pub(super) async fn upload(
             filename: field.file_name().unwrap_or_default().to_owned(),
             content_type: field.content_type().map(str::to_owned),
         };
-        let row = media::ingest(&content, &owner.user_id.to_string(), field, claims).await?;
-        return Ok((StatusCode::CREATED, Json(row.view())));
+        let received = media::receive(&content.data_dir, &content.media, field, &claims).await?;
+        let media = record(&content, &owner, received, &claims).await?;
+        return Ok((StatusCode::CREATED, Json(MediaView::of(&media))));
     }
-    Err(ApiError::invalid_field("file", "the form has no `file` field"))
+    Err(ContentError::field("file", "the form has no `file` field").into())
 }
 
 /// A media item's description.
@@ -63,8 +132,7 @@ pub(super) async fn show(
     State(content): State<Arc<Content>>,
     Path(id): Path<String>,
 ) -> Result<Json<MediaView>, ApiError> {
-    let row = media::load(&content, &id).await?.ok_or_else(|| ApiError::not_found("no such media"))?;
-    Ok(Json(row.view()))
+    Ok(Json(MediaView::of(&existing(&content, &id).await?)))
 }
 
 /// Several ranges are answered as `multipart/byteranges` up to this many bytes in all; a larger
@@ -83,7 +151,7 @@ pub(super) async fn download(
     Path(id): Path<String>,
     request: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let row = media::load(&content, &id).await?.ok_or_else(|| ApiError::not_found("no such media"))?;
+    let row = existing(&content, &id).await?;
     let blob = Blob {
         sha256: row.sha256.clone(),
         mime: row.mime.clone(),
@@ -103,9 +171,9 @@ pub(super) async fn thumbnail(
     Path(id): Path<String>,
     request: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let row = media::load(&content, &id).await?.ok_or_else(|| ApiError::not_found("no such media"))?;
+    let row = existing(&content, &id).await?;
     let (sha256, mime) = row.thumbnail.ok_or_else(|| ApiError::not_found("this media has no thumbnail (yet)"))?;
-    let size = content.blobs.store().head(&media::blob_path(&sha256)).await.map_err(anyhow::Error::from)?.size;
+    let size = content.blobs.store().head(&blob_path(&sha256)).await.map_err(anyhow::Error::from)?.size;
     serve(&content, Blob { sha256, mime, size, disposition: HeaderValue::from_static("inline") }, &request).await
 }
 
@@ -161,7 +229,7 @@ async fn serve(content: &Content, blob: Blob, request: &HeaderMap) -> Result<Res
         }
     };
     let store = content.blobs.store();
-    let path = media::blob_path(&blob.sha256);
+    let path = blob_path(&blob.sha256);
     let mime = HeaderValue::from_str(&blob.mime).expect("allowlisted type");
     match ranges {
         Some(ranges) if ranges.len() == 1 => {
@@ -229,7 +297,7 @@ async fn body_of(result: object_store::GetResult) -> Result<Body, ApiError> {
 
 /// Inline for what browsers display safely, a download for documents; the name is encoded per
 /// RFC 6266 so no client-supplied byte can break the header.
-fn disposition(row: &media::MediaRow) -> HeaderValue {
+fn disposition(row: &Media) -> HeaderValue {
     let kind = if row.kind == Kind::Document { "attachment" } else { "inline" };
     if row.filename.is_empty() {
         return HeaderValue::from_static(if row.kind == Kind::Document { "attachment" } else { "inline" });

@@ -1,17 +1,21 @@
-//! Content's HTTP API: one module per resource.
+//! Content's HTTP API: one module per resource; `views` renders posts, `error` maps the
+//! service's errors to answers.
 
+mod error;
+mod idempotency;
 mod media;
 mod moderation;
 mod posts;
 mod reactions;
 mod uploads;
+mod views;
 
 use std::sync::Arc;
 
-use platform::{ApiError, ids::PostId};
+use contracts::PostId;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
-use crate::Content;
+use crate::{Content, domain::ContentError};
 
 pub(crate) fn routes() -> OpenApiRouter<Arc<Content>> {
     // Uploads stream to disk, so the JSON body limit does not apply; the media limits do.
@@ -37,7 +41,7 @@ pub(crate) fn routes() -> OpenApiRouter<Arc<Content>> {
         .routes(routes!(moderation::log))
 }
 
-/// Parses a post id from a path.
-fn post_id(raw: &str) -> Result<PostId, ApiError> {
-    raw.parse().map_err(|_| ApiError::not_found("no such post"))
+/// Parses a post id from a path; what is no post id is no such post.
+fn post_id(raw: &str) -> Result<PostId, ContentError> {
+    raw.parse().map_err(|_| ContentError::NoSuchPost)
 }

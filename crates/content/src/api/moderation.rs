@@ -8,43 +8,25 @@ use axum::{
     http::{StatusCode, Uri},
 };
 use platform::{
-    ApiError, Principal, Role, StoreError,
-    db::{Conditions, from_ms, now_ms},
-    events::outbox,
+    ApiError, Principal, Role,
+    db::from_ms,
     http::{
-        FieldError, Json, Path, Problem, Query,
+        Json, Path, Problem, Query,
         pagination::{Page, PageParams},
     },
 };
 use serde::{Deserialize, Serialize};
-use sqlx::Row;
 use utoipa::{IntoParams, ToSchema};
 
 use super::post_id;
-use crate::{Content, moderation_log, posts};
-
-/// Why a post is reported.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub(super) enum Reason {
-    Spam,
-    Harassment,
-    Illegal,
-    Violence,
-    Other,
-}
-
-impl Reason {
-    fn as_str(self) -> &'static str {
-        match self {
-            Reason::Spam => "spam",
-            Reason::Harassment => "harassment",
-            Reason::Illegal => "illegal",
-            Reason::Violence => "violence",
-            Reason::Other => "other",
-        }
-    }
-}
+use crate::{
+    Content,
+    domain::{
+        ContentError,
+        moderation::{MAX_COMMENT_CHARS, Reason, Resolution},
+    },
+    store::{posts, reports},
+};
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -79,26 +61,12 @@ pub(super) async fn report(
     Path(id): Path<String>,
     Json(request): Json<NewReport>,
 ) -> Result<StatusCode, ApiError> {
-    let post = posts::visible(&content, Some(&reporter), post_id(&id)?).await?;
-    if request.comment.chars().count() > 1000 {
-        return Err(ApiError::validation(vec![FieldError::new("comment", "must be at most 1000 characters")]));
+    let post = posts::visible(&content.store, Some(&reporter), post_id(&id)?).await?;
+    if request.comment.chars().count() > MAX_COMMENT_CHARS {
+        return Err(ContentError::field("comment", "must be at most 1000 characters").into());
     }
-    let inserted = sqlx::query(
-        "INSERT INTO reports (id, post_id, reporter_id, reason, comment, status, created_at_ms) \
-         VALUES ($1, $2, $3, $4, $5, 'open', $6)",
-    )
-    .bind(uuid::Uuid::now_v7().to_string())
-    .bind(post.id.get() as i64)
-    .bind(reporter.user_id.to_string())
-    .bind(request.reason.as_str())
-    .bind(&request.comment)
-    .bind(now_ms())
-    .execute(content.db.writer())
-    .await;
-    match inserted.map_err(StoreError::from_sqlx) {
-        Ok(_) | Err(StoreError::Conflict(_)) => Ok(StatusCode::ACCEPTED),
-        Err(other) => Err(other.into()),
-    }
+    reports::open(&content.store, post.id, &reporter, request.reason, &request.comment).await?;
+    Ok(StatusCode::ACCEPTED)
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -123,48 +91,23 @@ pub(super) async fn reports(
     let limit = page.limit()?;
     let status = filter.status.unwrap_or_else(|| "open".into());
     if !matches!(status.as_str(), "open" | "resolved") {
-        return Err(ApiError::invalid_field("status", "must be `open` or `resolved`"));
+        return Err(ContentError::field("status", "must be `open` or `resolved`").into());
     }
-    let mut conditions = Conditions::default();
-    conditions.add("status = ?", [status]);
-    if let Some(position) = page.position()? {
-        conditions.add("id > ?", [position]);
-    }
-    let sql = format!(
-        "SELECT id, post_id, reporter_id, reason, comment, status, resolution, created_at_ms FROM reports \
-         WHERE {} ORDER BY id LIMIT {}",
-        conditions.sql(),
-        limit + 1
-    );
-    let rows = conditions.bind(sqlx::query(&sql)).fetch_all(content.db.reader()).await?;
-    let reports = rows
-        .iter()
-        .map(|row| {
-            Ok(ReportView {
-                id: row.try_get("id")?,
-                post_id: (row.try_get::<i64, _>("post_id")? as u64).to_string(),
-                reporter_id: row.try_get("reporter_id")?,
-                reason: row.try_get("reason")?,
-                comment: row.try_get("comment")?,
-                status: row.try_get("status")?,
-                resolution: row.try_get("resolution")?,
-                created_at: from_ms(row.try_get("created_at_ms")?),
-            })
+    let reports = reports::queue(&content.store, &status, page.position()?, limit + 1)
+        .await?
+        .into_iter()
+        .map(|r| ReportView {
+            id: r.id,
+            post_id: r.post_id.to_string(),
+            reporter_id: r.reporter_id,
+            reason: r.reason,
+            comment: r.comment,
+            status: r.status,
+            resolution: r.resolution,
+            created_at: from_ms(r.created_at_ms),
         })
-        .collect::<Result<Vec<_>, sqlx::Error>>()?;
+        .collect();
     Ok(Page::from_overfetch(reports, limit, |r| r.id.clone()).with_link(uri.path(), limit))
-}
-
-/// What a moderator does about a report.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub(super) enum Resolution {
-    /// Nothing wrong: close the report.
-    Dismiss,
-    /// Hide the post from everyone but its author.
-    Hide,
-    /// Delete the post for everyone.
-    Remove,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -186,49 +129,7 @@ pub(super) async fn resolve(
     Json(request): Json<Resolve>,
 ) -> Result<StatusCode, ApiError> {
     moderator.require(Role::Moderator)?;
-    let mut tx = content.db.begin().await?;
-    let report = sqlx::query("SELECT post_id, status FROM reports WHERE id = $1")
-        .bind(&id)
-        .fetch_optional(&mut *tx)
-        .await?
-        .ok_or_else(|| ApiError::not_found("no such report"))?;
-    if report.try_get::<String, _>("status")? != "open" {
-        return Err(ApiError::conflict("this report is already resolved"));
-    }
-    let post_id = platform::ids::PostId::from_u64(report.try_get::<i64, _>("post_id")? as u64)
-        .map_err(|e| ApiError::internal(anyhow::anyhow!(e)))?;
-    let post = posts::load(&mut *tx, post_id).await?.ok_or_else(|| ApiError::not_found("no such post"))?;
-    let now = now_ms();
-    let (resolution, action) = match request.action {
-        Resolution::Dismiss => ("dismissed", "report_dismissed"),
-        Resolution::Hide => {
-            sqlx::query("UPDATE posts SET hidden_at_ms = $1 WHERE id = $2 AND hidden_at_ms IS NULL")
-                .bind(now)
-                .bind(post_id.get() as i64)
-                .execute(&mut *tx)
-                .await?;
-            let payload = serde_json::json!({ "id": post_id.get(), "author_id": post.author_id });
-            outbox::enqueue(&mut tx, "content.post.hidden", &payload).await?;
-            ("hidden", "post_hidden")
-        }
-        Resolution::Remove => {
-            posts::delete(&mut tx, &post).await?;
-            ("removed", "post_removed")
-        }
-    };
-    sqlx::query(
-        "UPDATE reports SET status = 'resolved', resolution = $1, resolved_by = $2, resolved_at_ms = $3 \
-         WHERE post_id = $4 AND status = 'open'",
-    )
-    .bind(resolution)
-    .bind(moderator.user_id.to_string())
-    .bind(now)
-    .bind(post_id.get() as i64)
-    .execute(&mut *tx)
-    .await?;
-    moderation_log::record(&mut tx, &moderator, action, post_id, Some(&id), &request.note).await?;
-    tx.commit().await?;
-    content.relay.wake();
+    reports::resolve(&content.store, &moderator, &id, request.action, &request.note).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -256,30 +157,18 @@ pub(super) async fn log(
 ) -> Result<Page<LogEntry>, ApiError> {
     moderator.require(Role::Moderator)?;
     let limit = page.limit()?;
-    let mut conditions = Conditions::default();
-    if let Some(position) = page.position()? {
-        conditions.add("id < ?", [position]);
-    }
-    let sql = format!(
-        "SELECT id, at_ms, moderator_id, action, post_id, report_id, note FROM moderation_log WHERE {} \
-         ORDER BY id DESC LIMIT {}",
-        conditions.sql(),
-        limit + 1
-    );
-    let rows = conditions.bind(sqlx::query(&sql)).fetch_all(content.db.reader()).await?;
-    let entries = rows
-        .iter()
-        .map(|row| {
-            Ok(LogEntry {
-                id: row.try_get("id")?,
-                at: from_ms(row.try_get("at_ms")?),
-                moderator_id: row.try_get("moderator_id")?,
-                action: row.try_get("action")?,
-                post_id: (row.try_get::<i64, _>("post_id")? as u64).to_string(),
-                report_id: row.try_get("report_id")?,
-                note: row.try_get("note")?,
-            })
+    let entries = reports::log_page(&content.store, page.position()?, limit + 1)
+        .await?
+        .into_iter()
+        .map(|e| LogEntry {
+            id: e.id,
+            at: from_ms(e.at_ms),
+            moderator_id: e.moderator_id,
+            action: e.action,
+            post_id: e.post_id.to_string(),
+            report_id: e.report_id,
+            note: e.note,
         })
-        .collect::<Result<Vec<_>, sqlx::Error>>()?;
+        .collect();
     Ok(Page::from_overfetch(entries, limit, |e| e.id.clone()).with_link(uri.path(), limit))
 }

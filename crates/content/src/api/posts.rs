@@ -1,27 +1,33 @@
 //! Posts: create, read, edit, delete, edit history, thread context.
 
-use std::{collections::HashMap, sync::Arc};
+use std::sync::Arc;
 
 use axum::{
     extract::State,
     http::{HeaderMap, StatusCode},
     response::{IntoResponse, Response},
 };
+use contracts::{PostId, Role, Visibility};
 use platform::{
-    ApiError, Principal, Role, StoreError,
+    ApiError, Principal,
     db::from_ms,
     http::{FieldError, Json, Path, Problem},
-    ids::PostId,
 };
 use serde::{Deserialize, Serialize};
-use sqlx::Row;
 use utoipa::ToSchema;
 
-use super::post_id;
+use super::{
+    idempotency, post_id,
+    views::{self, PostView},
+};
 use crate::{
-    Content, idempotency, moderation_log,
-    posts::{self, NewPost},
-    views::{POST_SELECT, PostRow, PostView, Visibility},
+    Content,
+    domain::{
+        ContentError,
+        posts::{self as rules, NewPost},
+    },
+    store,
+    store::{media, posts},
 };
 
 #[derive(Debug, Deserialize, Serialize, ToSchema)]
@@ -54,14 +60,15 @@ pub(super) async fn create(
 ) -> Result<Response, ApiError> {
     let key = idempotency::key(&headers)?;
     let fingerprint = idempotency::fingerprint(&request);
+    let store = &content.store;
     if let Some(key) = &key
-        && let Some((status, body)) = idempotency::replay(&content, &author, key, &fingerprint).await?
+        && let Some((status, body)) = store::idempotency::replay(store, author.user_id, key, &fingerprint).await?
     {
-        return Ok((status, axum::Json(body)).into_response());
+        return Ok(idempotency::respond(status, body));
     }
 
     let mut errors = Vec::new();
-    posts::check_text(&content, &request.text, request.language.as_deref(), &mut errors);
+    rules::check_text(content.posts.max_post_chars, &request.text, request.language.as_deref(), &mut errors);
     let reply_to = match request.reply_to_id.as_deref().map(str::parse::<PostId>) {
         Some(Ok(id)) => Some(id),
         Some(Err(_)) => {
@@ -70,27 +77,27 @@ pub(super) async fn create(
         }
         None => None,
     };
-    let max_media = content.config.content.max_media_per_post;
+    let max_media = content.posts.max_media_per_post;
     if request.media_ids.len() > max_media {
         errors.push(FieldError::new("media_ids", format!("at most {max_media} attachments")));
     }
     if !errors.is_empty() {
-        return Err(ApiError::validation(errors));
+        return Err(ContentError::Invalid(errors).into());
     }
     let mut unique = request.media_ids.clone();
     unique.sort();
     unique.dedup();
     if unique.len() != request.media_ids.len() {
-        return Err(ApiError::invalid_field("media_ids", "lists the same media twice"));
+        return Err(ContentError::field("media_ids", "lists the same media twice").into());
     }
     for id in &request.media_ids {
-        match crate::media::load(&content, id).await? {
-            Some(media) if media.owner_id == author.user_id.to_string() => {
+        match media::get(store, id).await? {
+            Some(media) if media.is_owned_by(&author.user_id.to_string()) => {
                 if media.post_id.is_some() {
-                    return Err(ApiError::invalid_field("media_ids", format!("{id} is already attached to a post")));
+                    return Err(ContentError::field("media_ids", format!("{id} is already attached to a post")).into());
                 }
             }
-            _ => return Err(ApiError::forbidden(format!("media {id} is not one of your uploads"))),
+            _ => return Err(ContentError::Forbidden(format!("media {id} is not one of your uploads")).into()),
         }
     }
 
@@ -101,28 +108,14 @@ pub(super) async fn create(
         reply_to,
         media_ids: request.media_ids.clone(),
     };
-    let mut tx = content.db.begin().await?;
-    let row = posts::create(&mut tx, &author, new).await?;
-    // A new post has no likes and is no repost: its view needs no further reads (and must not
-    // take a second connection while the transaction holds one).
-    let body = serde_json::to_value(row.view(Some(false), None)).map_err(anyhow::Error::from)?;
-    if let Some(key) = &key {
-        match idempotency::remember(&mut tx, &author, key, &fingerprint, StatusCode::CREATED, &body).await {
-            Ok(()) => {}
-            Err(StoreError::Conflict(_)) => {
-                // A concurrent retry won: give its answer and drop this attempt.
-                tx.rollback().await?;
-                let (status, body) = idempotency::replay(&content, &author, key, &fingerprint)
-                    .await?
-                    .ok_or_else(|| ApiError::internal(anyhow::anyhow!("idempotent twin vanished")))?;
-                return Ok((status, axum::Json(body)).into_response());
-            }
-            Err(other) => return Err(other.into()),
-        }
+    // A new post has no likes and is no repost: its view needs no further reads.
+    let respond =
+        |post: &rules::Post| serde_json::to_value(PostView::of(post, Some(false), None)).expect("views serialize");
+    let key = key.as_deref().map(|k| (k, fingerprint.as_str()));
+    match posts::create(store, &author, new, key, respond).await? {
+        posts::Created::New(body) => Ok((StatusCode::CREATED, axum::Json(body)).into_response()),
+        posts::Created::Replayed(status, body) => Ok(idempotency::respond(status, body)),
     }
-    tx.commit().await?;
-    content.relay.wake();
-    Ok((StatusCode::CREATED, axum::Json(body)).into_response())
 }
 
 /// A post, if the caller may see it (followers-only posts are 404 to others).
@@ -134,9 +127,8 @@ pub(super) async fn show(
     viewer: Option<Principal>,
     Path(id): Path<String>,
 ) -> Result<Json<PostView>, ApiError> {
-    let post = posts::visible(&content, viewer.as_ref(), post_id(&id)?).await?;
-    let view = posts::render(&content, viewer.as_ref(), vec![post]).await?.pop();
-    view.map(Json).ok_or_else(|| ApiError::not_found("no such post"))
+    let post = posts::visible(&content.store, viewer.as_ref(), post_id(&id)?).await?;
+    Ok(Json(views::render_one(&content.store, viewer.as_ref(), post).await?))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -158,15 +150,14 @@ pub(super) async fn edit(
     Json(request): Json<EditPost>,
 ) -> Result<Json<PostView>, ApiError> {
     let id = post_id(&id)?;
-    posts::visible(&content, Some(&editor), id).await?;
+    posts::visible(&content.store, Some(&editor), id).await?;
     let mut errors = Vec::new();
-    posts::check_text(&content, &request.text, request.language.as_deref(), &mut errors);
+    rules::check_text(content.posts.max_post_chars, &request.text, request.language.as_deref(), &mut errors);
     if !errors.is_empty() {
-        return Err(ApiError::validation(errors));
+        return Err(ContentError::Invalid(errors).into());
     }
-    let row = posts::edit(&content, &editor, id, request.text, request.language).await?;
-    let view = posts::render(&content, Some(&editor), vec![row]).await?.pop();
-    view.map(Json).ok_or_else(|| ApiError::not_found("no such post"))
+    let post = posts::edit(&content.store, &editor, id, request.text, request.language).await?;
+    Ok(Json(views::render_one(&content.store, Some(&editor), post).await?))
 }
 
 /// Deletes a post for everyone: its author, or a moderator (which is logged).
@@ -178,18 +169,11 @@ pub(super) async fn delete(
     caller: Principal,
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
-    let post = posts::visible(&content, Some(&caller), post_id(&id)?).await?;
-    let is_author = post.author_id == caller.user_id.to_string();
-    if !is_author && caller.role < Role::Moderator {
-        return Err(ApiError::forbidden("only the author or a moderator can delete a post"));
+    let post = posts::visible(&content.store, Some(&caller), post_id(&id)?).await?;
+    if !post.is_by(caller.user_id) && caller.role < Role::Moderator {
+        return Err(ContentError::Forbidden("only the author or a moderator can delete a post".into()).into());
     }
-    let mut tx = content.db.begin().await?;
-    posts::delete(&mut tx, &post).await?;
-    if !is_author {
-        moderation_log::record(&mut tx, &caller, "post_removed", post.id, None, "").await?;
-    }
-    tx.commit().await?;
-    content.relay.wake();
+    posts::delete(&content.store, &caller, &post).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -213,23 +197,17 @@ pub(super) async fn history(
     viewer: Option<Principal>,
     Path(id): Path<String>,
 ) -> Result<Json<Vec<Version>>, ApiError> {
-    let post = posts::visible(&content, viewer.as_ref(), post_id(&id)?).await?;
-    let rows =
-        sqlx::query("SELECT version, text, language, edited_at_ms FROM post_edits WHERE post_id = $1 ORDER BY version")
-            .bind(post.id.get() as i64)
-            .fetch_all(content.db.reader())
-            .await?;
-    let versions = rows
-        .iter()
-        .map(|row| {
-            Ok(Version {
-                version: row.try_get("version")?,
-                text: row.try_get("text")?,
-                language: row.try_get("language")?,
-                replaced_at: from_ms(row.try_get("edited_at_ms")?),
-            })
+    let post = posts::visible(&content.store, viewer.as_ref(), post_id(&id)?).await?;
+    let versions = posts::history(&content.store, post.id)
+        .await?
+        .into_iter()
+        .map(|v| Version {
+            version: v.version,
+            text: v.text,
+            language: v.language,
+            replaced_at: from_ms(v.replaced_at_ms),
         })
-        .collect::<Result<_, sqlx::Error>>()?;
+        .collect();
     Ok(Json(versions))
 }
 
@@ -242,8 +220,7 @@ pub(super) struct Context {
     descendants: Vec<PostView>,
 }
 
-/// How far up a thread the ancestors are followed, and how many posts of one thread are read.
-const MAX_DEPTH: usize = 256;
+/// How many posts of one thread are read.
 const MAX_THREAD: i64 = 2_000;
 
 /// The thread around a post: what it answers and what answers it, as far as the caller may see.
@@ -255,57 +232,15 @@ pub(super) async fn context(
     viewer: Option<Principal>,
     Path(id): Path<String>,
 ) -> Result<Json<Context>, ApiError> {
-    let post = posts::visible(&content, viewer.as_ref(), post_id(&id)?).await?;
+    let store = &content.store;
+    let post = posts::visible(store, viewer.as_ref(), post_id(&id)?).await?;
     // One query for the whole thread, then walk it in memory.
-    let rows = sqlx::query(&format!("{POST_SELECT} WHERE p.root_id = $1 ORDER BY p.id LIMIT {MAX_THREAD}"))
-        .bind(post.root_id.get() as i64)
-        .fetch_all(content.db.reader())
-        .await?;
-    let thread: HashMap<PostId, PostRow> =
-        rows.iter().map(|r| PostRow::from_row(r).map(|p| (p.id, p))).collect::<Result<_, _>>()?;
-
-    let mut ancestors = Vec::new();
-    let mut cursor = post.reply_to_id;
-    while let Some(id) = cursor.filter(|_| ancestors.len() < MAX_DEPTH) {
-        let Some(parent) = thread.get(&id) else { break };
-        cursor = parent.reply_to_id;
-        ancestors.push(parent.clone());
-    }
-    ancestors.reverse();
-
-    let mut children: HashMap<PostId, Vec<&PostRow>> = HashMap::new();
-    for reply in thread.values() {
-        if let Some(parent) = reply.reply_to_id {
-            children.entry(parent).or_default().push(reply);
-        }
-    }
-    for list in children.values_mut() {
-        list.sort_by_key(|p| p.id);
-    }
-    let mut descendants = Vec::new();
-    let mut stack: Vec<&PostRow> =
-        children.get(&post.id).map(|c| c.iter().rev().copied().collect()).unwrap_or_default();
-    while let Some(reply) = stack.pop() {
-        descendants.push(reply.clone());
-        if let Some(grandchildren) = children.get(&reply.id) {
-            stack.extend(grandchildren.iter().rev());
-        }
-    }
-
-    let mut visible_ancestors = Vec::new();
-    for row in ancestors {
-        if posts::can_see(content.db.reader(), viewer.as_ref(), &row).await? {
-            visible_ancestors.push(row);
-        }
-    }
-    let mut visible_descendants = Vec::new();
-    for row in descendants {
-        if posts::can_see(content.db.reader(), viewer.as_ref(), &row).await? {
-            visible_descendants.push(row);
-        }
-    }
+    let thread = posts::thread(store, post.root_id, MAX_THREAD).await?;
+    let (ancestors, descendants) = rules::around(&post, &thread);
+    let ancestors = posts::visible_among(store, viewer.as_ref(), ancestors.into_iter().cloned().collect()).await?;
+    let descendants = posts::visible_among(store, viewer.as_ref(), descendants.into_iter().cloned().collect()).await?;
     Ok(Json(Context {
-        ancestors: posts::render(&content, viewer.as_ref(), visible_ancestors).await?,
-        descendants: posts::render(&content, viewer.as_ref(), visible_descendants).await?,
+        ancestors: views::render(store, viewer.as_ref(), ancestors).await?,
+        descendants: views::render(store, viewer.as_ref(), descendants).await?,
     }))
 }

@@ -8,12 +8,36 @@ use platform::{
     http::{Json, Path, Problem},
 };
 
-use super::post_id;
-use crate::{Content, posts, views::PostView};
+use super::{
+    post_id,
+    views::{self, PostView},
+};
+use crate::{
+    Content,
+    domain::{ContentError, posts::Post},
+    store::posts,
+};
 
-async fn render(content: &Content, user: &Principal, row: crate::views::PostRow) -> Result<Json<PostView>, ApiError> {
-    let view = posts::render(content, Some(user), vec![row]).await?.pop();
-    view.map(Json).ok_or_else(|| ApiError::not_found("no such post"))
+async fn render(content: &Content, user: &Principal, post: Post) -> Result<Json<PostView>, ApiError> {
+    Ok(Json(views::render_one(&content.store, Some(user), post).await?))
+}
+
+async fn like_it(content: &Content, user: &Principal, id: &str, like: bool) -> Result<Json<PostView>, ApiError> {
+    let post = posts::visible(&content.store, Some(user), post_id(id)?).await?;
+    let after = posts::like(&content.store, user, &post, like).await?;
+    render(content, user, after).await
+}
+
+async fn repost_it(content: &Content, user: &Principal, id: &str, repost: bool) -> Result<Json<PostView>, ApiError> {
+    let original = posts::visible(&content.store, Some(user), post_id(id)?).await?;
+    if original.repost_of_id.is_some() {
+        return Err(ContentError::field("id", "repost the original post, not a repost").into());
+    }
+    if original.visibility == contracts::Visibility::Followers {
+        return Err(ContentError::Forbidden("followers-only posts cannot be reposted".into()).into());
+    }
+    let after = posts::repost(&content.store, user, &original, repost).await?;
+    render(content, user, after).await
 }
 
 /// Likes a post. Returns the post with its new count.
@@ -25,8 +49,7 @@ pub(super) async fn like(
     user: Principal,
     Path(id): Path<String>,
 ) -> Result<Json<PostView>, ApiError> {
-    let row = posts::like(&content, &user, post_id(&id)?, true).await?;
-    render(&content, &user, row).await
+    like_it(&content, &user, &id, true).await
 }
 
 /// Takes a like back.
@@ -38,8 +61,7 @@ pub(super) async fn unlike(
     user: Principal,
     Path(id): Path<String>,
 ) -> Result<Json<PostView>, ApiError> {
-    let row = posts::like(&content, &user, post_id(&id)?, false).await?;
-    render(&content, &user, row).await
+    like_it(&content, &user, &id, false).await
 }
 
 /// Reposts a post to the caller's followers (once per user; followers-only posts cannot be).
@@ -52,8 +74,7 @@ pub(super) async fn repost(
     user: Principal,
     Path(id): Path<String>,
 ) -> Result<Json<PostView>, ApiError> {
-    let row = posts::repost(&content, &user, post_id(&id)?, true).await?;
-    render(&content, &user, row).await
+    repost_it(&content, &user, &id, true).await
 }
 
 /// Takes a repost back.
@@ -65,6 +86,5 @@ pub(super) async fn unrepost(
     user: Principal,
     Path(id): Path<String>,
 ) -> Result<Json<PostView>, ApiError> {
-    let row = posts::repost(&content, &user, post_id(&id)?, false).await?;
-    render(&content, &user, row).await
+    repost_it(&content, &user, &id, false).await
 }

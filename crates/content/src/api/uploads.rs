@@ -18,15 +18,17 @@ use base64::{Engine, engine::general_purpose::STANDARD};
 use futures::StreamExt;
 use platform::{
     ApiError, Principal,
-    db::now_ms,
     http::{Path, Problem},
 };
-use sqlx::Row;
 use tokio::io::AsyncWriteExt;
 
 use crate::{
     Content,
-    media::{self, Claims},
+    domain::{
+        ContentError,
+        media::{Claims, largest_allowed, sanitize_filename},
+    },
+    store::{media, uploads},
 };
 
 const TUS_VERSION: &str = "1.0.0";
@@ -65,20 +67,20 @@ pub(super) async fn capabilities(State(content): State<Arc<Content>>) -> Respons
     let headers = response.headers_mut();
     headers.insert("tus-version", HeaderValue::from_static(TUS_VERSION));
     headers.insert("tus-extension", HeaderValue::from_static("creation,termination"));
-    headers.insert("tus-max-size", HeaderValue::from(media::largest_allowed(&content)));
+    headers.insert("tus-max-size", HeaderValue::from(largest_allowed(&content.media)));
     tus(response)
 }
 
 /// Parses `Upload-Metadata`: comma-separated `key base64value` pairs.
-fn metadata(headers: &HeaderMap) -> Result<Claims, ApiError> {
+fn metadata(headers: &HeaderMap) -> Result<Claims, ContentError> {
     let mut claims = Claims::default();
     let Some(raw) = headers.get("upload-metadata") else { return Ok(claims) };
-    let raw = raw.to_str().map_err(|_| ApiError::bad_request("Upload-Metadata must be ASCII"))?;
+    let raw = raw.to_str().map_err(|_| ContentError::BadRequest("Upload-Metadata must be ASCII".into()))?;
     for pair in raw.split(',').map(str::trim).filter(|p| !p.is_empty()) {
         let (key, value) = pair.split_once(' ').unwrap_or((pair, ""));
         let value =
             STANDARD.decode(value.trim()).ok().and_then(|v| String::from_utf8(v).ok()).ok_or_else(|| {
-                ApiError::bad_request(format!("Upload-Metadata value of `{key}` is not base64 UTF-8"))
+                ContentError::BadRequest(format!("Upload-Metadata value of `{key}` is not base64 UTF-8"))
             })?;
         match key {
             "filename" | "name" => claims.filename = value,
@@ -105,34 +107,24 @@ pub(super) async fn create(State(content): State<Arc<Content>>, owner: Principal
         Some(Ok(length)) => length,
         _ => return error(ApiError::bad_request("Upload-Length must be the upload's size in bytes")),
     };
-    let max = media::largest_allowed(&content);
+    let max = largest_allowed(&content.media);
     if length > max {
         return error(ApiError::payload_too_large(format!("uploads may be at most {max} bytes")));
     }
-    let claims = match metadata(&headers) {
+    let mut claims = match metadata(&headers) {
         Ok(claims) => claims,
-        Err(err) => return error(err),
+        Err(err) => return error(err.into()),
     };
+    claims.filename = sanitize_filename(&claims.filename);
     let id = uuid::Uuid::now_v7().simple().to_string();
     let created = async {
-        let dir = content.config.data_dir.join("uploads");
-        tokio::fs::create_dir_all(&dir).await.map_err(anyhow::Error::from)?;
-        tokio::fs::File::create(dir.join(&id)).await.map_err(anyhow::Error::from)?;
-        sqlx::query(
-            "INSERT INTO uploads (id, owner_id, length, filename, filetype, created_at_ms) VALUES ($1, $2, $3, $4, $5, $6)",
-        )
-        .bind(&id)
-        .bind(owner.user_id.to_string())
-        .bind(length as i64)
-        .bind(media::sanitize_filename(&claims.filename))
-        .bind(&claims.content_type)
-        .bind(now_ms())
-        .execute(content.db.writer())
-        .await?;
-        Ok::<_, ApiError>(())
+        let path = content.upload_path(&id);
+        tokio::fs::create_dir_all(path.parent().expect("uploads have a directory")).await?;
+        tokio::fs::File::create(&path).await?;
+        uploads::create(&content.store, &id, &owner.user_id.to_string(), length, &claims).await
     };
     if let Err(err) = created.await {
-        return error(err);
+        return error(err.into());
     }
     let mut response = StatusCode::CREATED.into_response();
     let location = HeaderValue::from_str(&format!("/api/v1/media/uploads/{id}")).expect("ascii");
@@ -149,22 +141,17 @@ struct Upload {
     path: std::path::PathBuf,
 }
 
-async fn load(content: &Content, owner: &Principal, id: &str) -> Result<Upload, ApiError> {
-    let row = sqlx::query("SELECT owner_id, length, filename, filetype, media_id FROM uploads WHERE id = $1")
-        .bind(id)
-        .fetch_optional(content.db.reader())
+async fn load(content: &Content, owner: &Principal, id: &str) -> Result<Upload, ContentError> {
+    let upload = uploads::get(&content.store, id)
         .await?
-        .filter(|row| row.try_get::<String, _>("owner_id").is_ok_and(|o| o == owner.user_id.to_string()))
-        .ok_or_else(|| ApiError::not_found("no such upload"))?;
-    let path = content.config.data_dir.join("uploads").join(id);
-    let length = row.try_get::<i64, _>("length")? as u64;
-    let media_id: Option<String> = row.try_get("media_id")?;
-    let offset = match &media_id {
-        Some(_) => length,
+        .filter(|u| u.owner_id == owner.user_id.to_string())
+        .ok_or(ContentError::NoSuchUpload)?;
+    let path = content.upload_path(id);
+    let offset = match &upload.media_id {
+        Some(_) => upload.length,
         None => tokio::fs::metadata(&path).await.map(|m| m.len()).unwrap_or(0),
     };
-    let claims = Claims { filename: row.try_get("filename")?, content_type: row.try_get("filetype")? };
-    Ok(Upload { length, offset, claims, media_id, path })
+    Ok(Upload { length: upload.length, offset, claims: upload.claims, media_id: upload.media_id, path })
 }
 
 fn progress(upload: &Upload, status: StatusCode) -> Response {
@@ -195,7 +182,7 @@ pub(super) async fn status(
     }
     match load(&content, &owner, &id).await {
         Ok(upload) => progress(&upload, StatusCode::OK),
-        Err(err) => error(err),
+        Err(err) => error(err.into()),
     }
 }
 
@@ -225,7 +212,7 @@ pub(super) async fn append(
             if let Some(body) = body {
                 let _ = axum::body::to_bytes(body, DRAIN_LIMIT).await;
             }
-            error(err)
+            error(err.into())
         }
     }
 }
@@ -239,58 +226,57 @@ async fn append_bytes(
     id: &str,
     headers: &HeaderMap,
     body: &mut Option<Body>,
-) -> Result<Upload, ApiError> {
+) -> Result<Upload, ContentError> {
     if headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()) != Some("application/offset+octet-stream") {
-        return Err(ApiError::unsupported_media_type("PATCH bodies must be `application/offset+octet-stream`"));
+        return Err(ContentError::UnsupportedMediaType(
+            "PATCH bodies must be `application/offset+octet-stream`".into(),
+        ));
     }
     let offset: u64 = headers
         .get("upload-offset")
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse().ok())
-        .ok_or_else(|| ApiError::bad_request("Upload-Offset must be a byte offset"))?;
+        .ok_or_else(|| ContentError::BadRequest("Upload-Offset must be a byte offset".into()))?;
     // One writer per upload at a time; a second concurrent PATCH is a conflict.
-    let _busy =
-        content.busy_uploads.claim(id).ok_or_else(|| ApiError::conflict("another request is writing this upload"))?;
+    let _busy = content
+        .busy_uploads
+        .claim(id)
+        .ok_or_else(|| ContentError::Conflict("another request is writing this upload".into()))?;
     let mut upload = load(content, owner, id).await?;
     if upload.media_id.is_some() {
-        return Err(ApiError::conflict("this upload is already complete"));
+        return Err(ContentError::Conflict("this upload is already complete".into()));
     }
     if offset != upload.offset {
-        return Err(ApiError::conflict(format!("the upload is at offset {}, not {offset}", upload.offset)));
+        return Err(ContentError::Conflict(format!("the upload is at offset {}, not {offset}", upload.offset)));
     }
+    let too_many = || ContentError::TooLarge("more bytes than the Upload-Length given at creation".into());
     let announced =
         headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok());
     if announced.is_some_and(|n| offset + n > upload.length) {
-        return Err(ApiError::payload_too_large("more bytes than the Upload-Length given at creation"));
+        return Err(too_many());
     }
-    let mut file = tokio::fs::OpenOptions::new().append(true).open(&upload.path).await.map_err(anyhow::Error::from)?;
+    let mut file = tokio::fs::OpenOptions::new().append(true).open(&upload.path).await?;
     let mut stream = body.take().expect("the body is read once").into_data_stream();
     while let Some(chunk) = stream.next().await {
-        let chunk = chunk.map_err(|e| ApiError::bad_request(format!("the upload was interrupted: {e}")))?;
+        let chunk = chunk.map_err(|e| ContentError::BadRequest(format!("the upload was interrupted: {e}")))?;
         if upload.offset + chunk.len() as u64 > upload.length {
-            return Err(ApiError::payload_too_large("more bytes than the Upload-Length given at creation"));
+            return Err(too_many());
         }
-        file.write_all(&chunk).await.map_err(anyhow::Error::from)?;
+        file.write_all(&chunk).await?;
         upload.offset += chunk.len() as u64;
     }
-    file.sync_data().await.map_err(anyhow::Error::from)?;
+    file.sync_data().await?;
     drop(file);
     if upload.offset == upload.length {
-        let claims =
-            Claims { filename: upload.claims.filename.clone(), content_type: upload.claims.content_type.clone() };
-        let finished = media::ingest_file(content, &owner.user_id.to_string(), upload.path.clone(), claims).await;
-        match finished {
-            Ok(row) => {
-                sqlx::query("UPDATE uploads SET media_id = $1 WHERE id = $2")
-                    .bind(&row.id)
-                    .bind(id)
-                    .execute(content.db.writer())
-                    .await?;
-                upload.media_id = Some(row.id);
+        let received = media::received_file(upload.path.clone()).await?;
+        match super::media::record(content, owner, received, &upload.claims).await {
+            Ok(media) => {
+                uploads::completed(&content.store, id, &media.id).await?;
+                upload.media_id = Some(media.id);
             }
             Err(err) => {
                 // The bytes are not acceptable media: the upload ends here.
-                sqlx::query("DELETE FROM uploads WHERE id = $1").bind(id).execute(content.db.writer()).await?;
+                uploads::delete(&content.store, id).await?;
                 return Err(err);
             }
         }
@@ -313,12 +299,12 @@ pub(super) async fn terminate(
     }
     let result = async {
         let upload = load(&content, &owner, &id).await?;
-        sqlx::query("DELETE FROM uploads WHERE id = $1").bind(&id).execute(content.db.writer()).await?;
+        uploads::delete(&content.store, &id).await?;
         let _ = tokio::fs::remove_file(&upload.path).await;
-        Ok::<_, ApiError>(())
+        Ok::<_, ContentError>(())
     };
     match result.await {
         Ok(()) => tus(StatusCode::NO_CONTENT.into_response()),
-        Err(err) => error(err),
+        Err(err) => error(err.into()),
     }
 }

@@ -9,22 +9,25 @@ use axum::{
 };
 use platform::{
     ApiError, Principal, Role,
-    db::{Conditions, from_ms, like_prefix},
+    db::from_ms,
     http::{
         ClientIp, Json, Path, Problem, Query,
         pagination::{Page, PageParams},
     },
 };
 use serde::{Deserialize, Serialize};
-use sqlx::{Row, any::AnyRow};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use super::users::{USER_COLUMNS, UserView};
+use super::users::UserView;
 use crate::{
     Identity,
-    accounts::{self, Actor, Status},
-    audit::Action,
+    domain::{
+        IdentityError,
+        accounts::{Account, Actor, Status},
+        audit::Action,
+    },
+    store::{audit, users},
 };
 
 /// A user as admins see them.
@@ -37,13 +40,8 @@ pub(super) struct AdminUserView {
 }
 
 impl AdminUserView {
-    fn from_row(row: &AnyRow) -> Result<Self, ApiError> {
-        let status = match row.try_get::<String, _>("status")?.as_str() {
-            "active" => Status::Active,
-            "suspended" => Status::Suspended,
-            _ => Status::Deleted,
-        };
-        Ok(Self { profile: UserView::from_row(row)?, email: row.try_get("email")?, status })
+    fn of(account: &Account) -> Self {
+        Self { profile: UserView::of(account), email: account.email.clone(), status: account.status }
     }
 }
 
@@ -69,25 +67,9 @@ pub(super) async fn list_users(
 ) -> Result<Page<AdminUserView>, ApiError> {
     principal.require(Role::Admin)?;
     let limit = page.limit()?;
-    let mut conditions = Conditions::default();
-    if let Some(q) = filter.q.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
-        let pattern = like_prefix(&q.to_lowercase());
-        conditions.add("(username_key LIKE ? ESCAPE '\\' OR email_key LIKE ? ESCAPE '\\')", [pattern.clone(), pattern]);
-    }
-    if let Some(role) = filter.role {
-        conditions.add("role = ?", [role.as_str().to_owned()]);
-    }
-    if let Some(status) = filter.status {
-        conditions.add("status = ?", [status.as_str().to_owned()]);
-    }
-    if let Some(position) = page.position()? {
-        conditions.add("id < ?", [position]);
-    }
-    let sql =
-        format!("SELECT {USER_COLUMNS} FROM users WHERE {} ORDER BY id DESC LIMIT {}", conditions.sql(), limit + 1);
-    let query = conditions.bind(sqlx::query(&sql));
-    let rows = query.fetch_all(identity.db.reader()).await?;
-    let users = rows.iter().map(AdminUserView::from_row).collect::<Result<Vec<_>, _>>()?;
+    let filter = users::UserFilter { q: filter.q, role: filter.role, status: filter.status };
+    let accounts = users::list(&identity.store, &filter, page.position()?.as_deref(), limit + 1).await?;
+    let users = accounts.iter().map(AdminUserView::of).collect();
     Ok(Page::from_overfetch(users, limit, |u| u.profile.id.to_string()).with_link(uri.path(), limit))
 }
 
@@ -113,25 +95,27 @@ pub(super) async fn update_user(
 ) -> Result<Json<AdminUserView>, ApiError> {
     principal.require(Role::Admin)?;
     if id == principal.user_id {
-        return Err(ApiError::forbidden("admins cannot change their own role or status; ask another admin"));
+        return Err(
+            IdentityError::OwnAccount("admins cannot change their own role or status; ask another admin").into()
+        );
     }
     let actor = Actor { id: Some(principal.user_id), ip: &ip };
     if let Some(role) = patch.role {
-        accounts::set_role(&identity, id, role, actor).await?;
+        users::set_role(&identity.store, id, role, actor).await?;
     }
     match patch.status {
         Some(Status::Deleted) => {
-            return Err(ApiError::invalid_field("status", "use DELETE /api/v1/admin/users/{id} to delete"));
+            return Err(IdentityError::field("status", "use DELETE /api/v1/admin/users/{id} to delete").into());
         }
-        Some(status) => accounts::set_suspended(&identity, id, status == Status::Suspended, actor).await?,
+        Some(status) => {
+            let suspended = status == Status::Suspended;
+            users::set_suspended(&identity.store, id, suspended, actor).await?;
+            identity.verifier.set_revoked(id, suspended);
+        }
         None => {}
     }
-    let row = sqlx::query(&format!("SELECT {USER_COLUMNS} FROM users WHERE id = $1"))
-        .bind(id.to_string())
-        .fetch_optional(identity.db.reader())
-        .await?
-        .ok_or_else(|| ApiError::not_found("no such user"))?;
-    Ok(Json(AdminUserView::from_row(&row)?))
+    let account = users::by_id(&identity.store, id).await?.ok_or(IdentityError::NoSuchUser)?;
+    Ok(Json(AdminUserView::of(&account)))
 }
 
 /// Deletes a user (see `DELETE /api/v1/me` for what deletion does).
@@ -146,9 +130,10 @@ pub(super) async fn delete_user(
 ) -> Result<StatusCode, ApiError> {
     principal.require(Role::Admin)?;
     if id == principal.user_id {
-        return Err(ApiError::forbidden("admins cannot delete themselves here; use DELETE /api/v1/me"));
+        return Err(IdentityError::OwnAccount("admins cannot delete themselves here; use DELETE /api/v1/me").into());
     }
-    accounts::delete(&identity, id, Actor { id: Some(principal.user_id), ip: &ip }).await?;
+    users::delete(&identity.store, id, Actor { id: Some(principal.user_id), ip: &ip }).await?;
+    identity.verifier.set_revoked(id, true);
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -187,44 +172,26 @@ pub(super) async fn audit_log(
 ) -> Result<Page<AuditEntry>, ApiError> {
     principal.require(Role::Admin)?;
     let limit = page.limit()?;
-    if let Some(action) = &filter.action
-        && Action::parse(action).is_none()
-    {
-        let known: Vec<&str> = Action::ALL.iter().map(|a| a.as_str()).collect();
-        return Err(ApiError::invalid_field("action", format!("must be one of {}", known.join(", "))));
-    }
-    let mut conditions = Conditions::default();
-    for (template, value) in [
-        ("actor_id = ?", filter.actor.map(|u| u.to_string())),
-        ("target_id = ?", filter.target.map(|u| u.to_string())),
-        ("action = ?", filter.action),
-        ("id < ?", page.position()?),
-    ] {
-        if let Some(value) = value {
-            conditions.add(template, [value]);
-        }
-    }
-    let sql = format!(
-        "SELECT id, at_ms, action, actor_id, target_id, ip, detail FROM audit_log WHERE {} ORDER BY id DESC LIMIT {}",
-        conditions.sql(),
-        limit + 1
-    );
-    let query = conditions.bind(sqlx::query(&sql));
-    let rows = query.fetch_all(identity.db.reader()).await?;
-    let parse_id = |text: Option<String>| text.and_then(|t| t.parse().ok());
+    let action = match &filter.action {
+        Some(action) => Some(Action::parse(action).ok_or_else(|| {
+            let known: Vec<&str> = Action::ALL.iter().map(|a| a.as_str()).collect();
+            IdentityError::field("action", format!("must be one of {}", known.join(", ")))
+        })?),
+        None => None,
+    };
+    let filter = audit::AuditFilter { actor: filter.actor, target: filter.target, action };
+    let rows = audit::list(&identity.store, &filter, page.position()?.as_deref(), limit + 1).await?;
     let entries = rows
-        .iter()
-        .map(|row| {
-            Ok(AuditEntry {
-                id: row.try_get::<String, _>("id")?.parse().map_err(anyhow::Error::from)?,
-                at: from_ms(row.try_get("at_ms")?),
-                action: row.try_get("action")?,
-                actor_id: parse_id(row.try_get("actor_id")?),
-                target_id: parse_id(row.try_get("target_id")?),
-                ip: row.try_get("ip")?,
-                detail: serde_json::from_str(&row.try_get::<String, _>("detail")?).unwrap_or_default(),
-            })
+        .into_iter()
+        .map(|row| AuditEntry {
+            id: row.id,
+            at: from_ms(row.at_ms),
+            action: row.action,
+            actor_id: row.actor_id,
+            target_id: row.target_id,
+            ip: row.ip,
+            detail: row.detail,
         })
-        .collect::<Result<Vec<_>, ApiError>>()?;
+        .collect();
     Ok(Page::from_overfetch(entries, limit, |e| e.id.to_string()).with_link(uri.path(), limit))
 }

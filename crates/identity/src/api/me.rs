@@ -8,19 +8,19 @@ use platform::{
     http::{ClientIp, FieldError, Json, Problem},
 };
 use serde::{Deserialize, Serialize};
-use sqlx::Row;
 use utoipa::ToSchema;
 
-use super::users::{USER_COLUMNS, UserView};
+use super::users::UserView;
 use crate::{
     Identity,
-    accounts::{self, Actor, ProfileChanges},
-    domain::{DisplayName, NewPassword},
-    password::{self, Verdict},
+    domain::{
+        IdentityError,
+        accounts::{Actor, BIO_MAX_CHARS, ProfileChanges},
+        fields::{DisplayName, NewPassword},
+        password::{self, Verdict},
+    },
+    store::users,
 };
-
-/// The most characters a bio may have.
-const BIO_MAX_CHARS: usize = 500;
 
 /// The signed-in user's own account: the public profile plus private fields.
 #[derive(Debug, Serialize, ToSchema)]
@@ -31,12 +31,9 @@ pub(super) struct MeView {
 }
 
 async fn load(identity: &Identity, principal: &Principal) -> Result<MeView, ApiError> {
-    let row = sqlx::query(&format!("SELECT {USER_COLUMNS} FROM users WHERE id = $1 AND status = 'active'"))
-        .bind(principal.user_id.to_string())
-        .fetch_optional(identity.db.reader())
-        .await?
-        .ok_or_else(|| ApiError::unauthorized("this account is no longer active"))?;
-    Ok(MeView { email: row.try_get("email")?, profile: UserView::from_row(&row)? })
+    let account =
+        users::active(&identity.store, &principal.user_id.to_string()).await?.ok_or(IdentityError::Inactive)?;
+    Ok(MeView { email: account.email.clone(), profile: UserView::of(&account) })
 }
 
 /// The signed-in user's account.
@@ -89,11 +86,11 @@ pub(super) async fn update(
         errors.push(FieldError::new("avatar_media_id", "is not a media id"));
     }
     if !errors.is_empty() {
-        return Err(ApiError::validation(errors));
+        return Err(IdentityError::Invalid(errors).into());
     }
     let changes = ProfileChanges { display_name: display_name.flatten(), bio, avatar_media_id: patch.avatar_media_id };
-    accounts::update_profile(&identity, principal.user_id, changes, Actor { id: Some(principal.user_id), ip: &ip })
-        .await?;
+    let actor = Actor { id: Some(principal.user_id), ip: &ip };
+    users::update_profile(&identity.store, principal.user_id, changes, actor).await?;
     Ok(Json(load(&identity, &principal).await?))
 }
 
@@ -114,11 +111,11 @@ pub(super) async fn change_password(
     ClientIp(ip): ClientIp,
     Json(change): Json<PasswordChange>,
 ) -> Result<StatusCode, ApiError> {
-    let new = NewPassword::parse("new_password", &change.new_password).map_err(|e| ApiError::validation(vec![e]))?;
+    let new = NewPassword::parse("new_password", &change.new_password).map_err(|e| IdentityError::Invalid(vec![e]))?;
     check_password(&identity, &principal, change.current_password, "current_password").await?;
     let hash = password::hash(new.expose().to_owned()).await?;
     let actor = Actor { id: Some(principal.user_id), ip: &ip };
-    accounts::change_password(&identity, principal.user_id, hash, Some(principal.session_id), actor).await?;
+    users::change_password(&identity.store, principal.user_id, &hash, Some(principal.session_id), actor).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -140,7 +137,8 @@ pub(super) async fn delete(
     Json(confirm): Json<DeleteAccount>,
 ) -> Result<StatusCode, ApiError> {
     check_password(&identity, &principal, confirm.password, "password").await?;
-    accounts::delete(&identity, principal.user_id, Actor { id: Some(principal.user_id), ip: &ip }).await?;
+    users::delete(&identity.store, principal.user_id, Actor { id: Some(principal.user_id), ip: &ip }).await?;
+    identity.verifier.set_revoked(principal.user_id, true);
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -148,16 +146,11 @@ async fn check_password(
     identity: &Identity,
     principal: &Principal,
     given: String,
-    field: &str,
+    field: &'static str,
 ) -> Result<(), ApiError> {
-    let stored: Option<String> = sqlx::query("SELECT password_hash FROM users WHERE id = $1 AND status = 'active'")
-        .bind(principal.user_id.to_string())
-        .fetch_optional(identity.db.reader())
-        .await?
-        .map(|row| row.try_get("password_hash"))
-        .transpose()?;
+    let stored = users::password_hash(&identity.store, principal.user_id).await?;
     match password::verify(given, stored).await? {
-        Verdict::Wrong => Err(ApiError::invalid_field(field, "is not your current password")),
+        Verdict::Wrong => Err(IdentityError::WrongPassword { field }.into()),
         Verdict::Right | Verdict::RightNeedsRehash => Ok(()),
     }
 }

@@ -1,7 +1,8 @@
-//! Identity's HTTP API: one module per resource.
+//! Identity's HTTP API: one module per resource; `error` maps the service's errors to answers.
 
 mod admin;
 mod auth;
+mod error;
 mod jwks;
 mod me;
 mod sessions;
@@ -12,8 +13,6 @@ use std::sync::Arc;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::Identity;
-
-pub use users::UserView;
 
 pub(crate) fn routes() -> OpenApiRouter<Arc<Identity>> {
     OpenApiRouter::new()

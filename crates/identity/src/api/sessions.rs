@@ -5,15 +5,14 @@ use std::sync::Arc;
 use axum::{extract::State, http::StatusCode};
 use platform::{
     ApiError, Principal,
-    db::{from_ms, now_ms},
+    db::from_ms,
     http::{Json, Path, Problem},
 };
 use serde::Serialize;
-use sqlx::Row;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use crate::Identity;
+use crate::{Identity, domain::IdentityError, store::sessions};
 
 /// One signed-in device or client.
 #[derive(Debug, Serialize, ToSchema)]
@@ -35,27 +34,17 @@ pub(super) async fn list(
     State(identity): State<Arc<Identity>>,
     principal: Principal,
 ) -> Result<Json<Vec<SessionView>>, ApiError> {
-    let rows = sqlx::query(
-        "SELECT id, user_agent, created_at_ms, last_used_at_ms FROM sessions \
-         WHERE user_id = $1 AND revoked_at_ms IS NULL AND expires_at_ms > $2 ORDER BY created_at_ms DESC LIMIT 200",
-    )
-    .bind(principal.user_id.to_string())
-    .bind(now_ms())
-    .fetch_all(identity.db.reader())
-    .await?;
+    let rows = sessions::active(&identity.store, principal.user_id).await?;
     let sessions = rows
-        .iter()
-        .map(|row| {
-            let id: Uuid = row.try_get::<String, _>("id")?.parse().map_err(anyhow::Error::from)?;
-            Ok(SessionView {
-                id,
-                user_agent: row.try_get("user_agent")?,
-                created_at: from_ms(row.try_get("created_at_ms")?),
-                last_used_at: from_ms(row.try_get("last_used_at_ms")?),
-                current: id == principal.session_id,
-            })
+        .into_iter()
+        .map(|row| SessionView {
+            current: row.id == principal.session_id,
+            id: row.id,
+            user_agent: row.user_agent,
+            created_at: from_ms(row.created_at_ms),
+            last_used_at: from_ms(row.last_used_at_ms),
         })
-        .collect::<Result<_, ApiError>>()?;
+        .collect();
     Ok(Json(sessions))
 }
 
@@ -69,18 +58,10 @@ pub(super) async fn revoke(
     principal: Principal,
     Path(id): Path<Uuid>,
 ) -> Result<StatusCode, ApiError> {
-    let owner = sqlx::query("SELECT user_id FROM sessions WHERE id = $1")
-        .bind(id.to_string())
-        .fetch_optional(identity.db.reader())
-        .await?
-        .ok_or_else(|| ApiError::not_found("no such session"))?;
-    if owner.try_get::<String, _>("user_id")? != principal.user_id.to_string() {
-        return Err(ApiError::forbidden("this session belongs to another user"));
+    let owner = sessions::owner(&identity.store, id).await?.ok_or(IdentityError::NoSuchSession)?;
+    if owner != principal.user_id {
+        return Err(IdentityError::NotYourSession.into());
     }
-    sqlx::query("UPDATE sessions SET revoked_at_ms = $1 WHERE id = $2 AND revoked_at_ms IS NULL")
-        .bind(now_ms())
-        .bind(id.to_string())
-        .execute(identity.db.writer())
-        .await?;
+    sessions::revoke(&identity.store, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }

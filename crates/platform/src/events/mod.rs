@@ -2,25 +2,36 @@
 //! exactly once in effect.
 //!
 //! The path of an event:
-//! 1. A service writes its change and the event in **one transaction** ([`outbox::enqueue`]).
+//! 1. A service writes its change and the event in **one transaction** (`change::Change::emit`,
+//!    which calls [`outbox::enqueue`]).
 //! 2. The [`outbox::Relay`] publishes pending events to the [`EventBus`] and only then marks
 //!    them relayed. A crash in between publishes them again after restart: at least once.
-//! 3. A consumer applies each event inside its own transaction guarded by [`inbox::claim`], so
+//! 3. Each subscription has its own delivery task ([`delivery`]), which hands events to its
+//!    handler in order and retries a failure with backoff, alone: one failing consumer never
+//!    holds up another. An event that fails [`RetryPolicy::max_attempts`] times is parked as a
+//!    dead letter ([`dead_letters`]) and the subscription moves on.
+//! 4. The handler applies each event inside its own transaction guarded by [`inbox::claim`], so
 //!    a duplicate is recognised and skipped: exactly once in effect.
 //!
-//! Two buses implement the port: [`memory::InProcessBus`] (one process; durability comes from
-//! the outbox) and [`nats::NatsBus`] (JetStream, for services in separate processes).
+//! Two buses implement the port: [`memory::InProcessBus`] (one process; each subscription's
+//! queue is a table in the consumer's own database, so nothing is lost in a crash) and
+//! [`nats::NatsBus`] (JetStream, for services in separate processes).
 
+pub mod dead_letters;
+pub mod delivery;
 pub mod inbox;
 pub mod memory;
 pub mod nats;
 pub mod outbox;
 
-use std::sync::Arc;
+use std::{sync::Arc, time::Duration};
 
 use async_trait::async_trait;
+use contracts::EventFamily;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
+
+use crate::db::Db;
 
 /// One domain event, as it travels between services.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -29,12 +40,32 @@ pub struct Event {
     pub id: Uuid,
     /// Dotted name `service.entity.verb`, e.g. `identity.user.registered`.
     pub topic: String,
+    /// The schema version of the producer's event family (see `contracts`). Events written
+    /// before versions existed are version 1.
+    #[serde(default = "first_version")]
+    pub version: u32,
     /// When the change was committed, in unix milliseconds.
     pub occurred_at_ms: i64,
     /// W3C `traceparent` of the request that caused the event.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub traceparent: Option<String>,
     pub payload: serde_json::Value,
+}
+
+fn first_version() -> u32 {
+    1
+}
+
+/// A payload that does not match its topic's contract: a bug in a producer, or a corrupted
+/// message. The delivery retries it and then parks it as a dead letter.
+#[derive(Debug, thiserror::Error)]
+#[error("event {id} ({topic} v{version}) does not match its contract: {source}")]
+pub struct Malformed {
+    pub id: Uuid,
+    pub topic: String,
+    pub version: u32,
+    #[source]
+    pub source: serde_json::Error,
 }
 
 impl Event {
@@ -49,18 +80,81 @@ impl Event {
         context.scope(work).await
     }
 
-    /// Decodes the payload into the type the consumer expects.
-    pub fn decode<T: serde::de::DeserializeOwned>(&self) -> anyhow::Result<T> {
-        serde_json::from_value(self.payload.clone())
-            .map_err(|e| anyhow::anyhow!("event {} ({}) has an unexpected payload: {e}", self.id, self.topic))
+    /// Decodes the event into its family's type for `consumer`. An event this consumer cannot
+    /// know (a topic the family does not have, or a version newer than it understands: a newer
+    /// producer) is `Ok(None)`: skipped with a log line and `riffle_events_skipped_total`, never
+    /// an error that would be retried for ever.
+    pub fn decode<F: EventFamily>(&self, consumer: &str) -> Result<Option<F>, Malformed> {
+        if self.version > F::VERSION {
+            skipped(consumer, self, "newer_version");
+            return Ok(None);
+        }
+        match F::from_payload(&self.topic, self.payload.clone()) {
+            Ok(Some(event)) => Ok(Some(event)),
+            Ok(None) => {
+                skipped(consumer, self, "unknown_topic");
+                Ok(None)
+            }
+            Err(source) => Err(Malformed { id: self.id, topic: self.topic.clone(), version: self.version, source }),
+        }
     }
+}
+
+fn skipped(consumer: &str, event: &Event, reason: &'static str) {
+    metrics::counter!("riffle_events_skipped_total", "consumer" => consumer.to_owned(), "reason" => reason)
+        .increment(1);
+    tracing::info!(
+        consumer,
+        event = %event.id,
+        topic = %event.topic,
+        version = event.version,
+        reason,
+        "event skipped: this consumer does not know it"
+    );
 }
 
 /// Consumes events. Must be idempotent (see [`inbox`]): the bus may deliver an event twice.
 #[async_trait]
 pub trait EventHandler: Send + Sync {
-    /// An error makes the bus deliver the event again later.
+    /// An error makes the delivery try again later, and park the event after
+    /// [`RetryPolicy::max_attempts`].
     async fn handle(&self, event: &Event) -> anyhow::Result<()>;
+}
+
+/// A durable event subscription of a service.
+#[derive(Clone)]
+pub struct Subscription {
+    /// Durable consumer name, unique per service and purpose (e.g. `feed.content`).
+    pub consumer: String,
+    pub topics: Vec<&'static str>,
+    pub handler: Arc<dyn EventHandler>,
+    /// The consumer's own database: its queue (in process), its inbox and its dead letters.
+    pub db: Db,
+}
+
+/// How a subscription retries a failing event before parking it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RetryPolicy {
+    /// Attempts before an event is parked as a dead letter (at least 1).
+    pub max_attempts: u32,
+    /// The pause after the first failure; it doubles after each further one.
+    pub first_backoff: Duration,
+    /// The longest pause between two attempts.
+    pub max_backoff: Duration,
+}
+
+impl RetryPolicy {
+    /// The pause after the `failures`-th failure (1-based).
+    pub fn backoff(&self, failures: u32) -> Duration {
+        let doubled = self.first_backoff.saturating_mul(1u32 << failures.saturating_sub(1).min(16));
+        doubled.min(self.max_backoff)
+    }
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        Self { max_attempts: 10, first_backoff: Duration::from_secs(1), max_backoff: Duration::from_secs(60) }
+    }
 }
 
 /// Why the bus could not take or deliver events.
@@ -68,8 +162,6 @@ pub trait EventHandler: Send + Sync {
 pub enum BusError {
     #[error("event bus unreachable: {0}")]
     Unreachable(String),
-    #[error("a consumer failed on event {event}: {message}")]
-    Consumer { event: Uuid, message: String },
     #[error("event bus: {0}")]
     Other(String),
 }
@@ -81,13 +173,12 @@ pub trait EventBus: Send + Sync {
     /// on error some may have been published, and the caller publishes them all again.
     async fn publish(&self, events: &[Event]) -> Result<(), BusError>;
 
-    /// Delivers every event whose topic matches one of `topics` to `handler`, under a durable
-    /// consumer name: events published while the consumer was down are delivered when it returns.
+    /// Delivers every event whose topic matches one of the subscription's topics to its handler,
+    /// under its durable consumer name: events published while the consumer was down are
+    /// delivered when it returns. Runs the subscription's delivery task until `shutdown`.
     async fn subscribe(
         &self,
-        consumer: &str,
-        topics: &[&str],
-        handler: Arc<dyn EventHandler>,
+        subscription: Subscription,
         shutdown: tokio_util::sync::CancellationToken,
     ) -> Result<(), BusError>;
 
@@ -116,7 +207,9 @@ pub fn topic_matches(pattern: &str, topic: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use super::topic_matches;
+    use std::time::Duration;
+
+    use super::{RetryPolicy, topic_matches};
 
     #[test]
     fn topics_match_like_nats_subjects() {
@@ -127,5 +220,44 @@ mod tests {
         assert!(!topic_matches("identity.user.*", "identity.user.deleted.extra"));
         assert!(!topic_matches("identity.user", "identity.user.deleted"));
         assert!(!topic_matches("content.>", "identity.user.deleted"));
+    }
+
+    fn event(topic: &str, version: u32, payload: serde_json::Value) -> super::Event {
+        super::Event {
+            id: uuid::Uuid::now_v7(),
+            topic: topic.into(),
+            version,
+            occurred_at_ms: 0,
+            traceparent: None,
+            payload,
+        }
+    }
+
+    #[test]
+    fn consumers_skip_what_they_cannot_know_and_refuse_what_breaks_the_contract() {
+        use contracts::identity::{IdentityEvent, UserRef};
+        let user = serde_json::json!({ "user_id": uuid::Uuid::nil() });
+        let known = event("identity.user.deleted", 1, user.clone()).decode::<IdentityEvent>("test").unwrap();
+        assert_eq!(known, Some(IdentityEvent::UserDeleted(UserRef { user_id: uuid::Uuid::nil() })));
+        assert_eq!(event("identity.user.renamed", 1, user.clone()).decode::<IdentityEvent>("test").unwrap(), None);
+        assert_eq!(event("identity.user.deleted", 2, user).decode::<IdentityEvent>("test").unwrap(), None);
+        let broken = event("identity.user.deleted", 1, serde_json::json!({ "id": 1 }));
+        assert!(broken.decode::<IdentityEvent>("test").is_err());
+        let old: super::Event = serde_json::from_value(serde_json::json!({
+            "id": uuid::Uuid::nil(), "topic": "identity.user.deleted", "occurred_at_ms": 0, "payload": {}
+        }))
+        .unwrap();
+        assert_eq!(old.version, 1, "events from before versions are version 1");
+    }
+
+    #[test]
+    fn backoff_doubles_up_to_its_cap() {
+        let policy = RetryPolicy {
+            max_attempts: 5,
+            first_backoff: Duration::from_millis(100),
+            max_backoff: Duration::from_millis(500),
+        };
+        let pauses: Vec<u128> = (1..=5).map(|n| policy.backoff(n).as_millis()).collect();
+        assert_eq!(pauses, [100, 200, 400, 500, 500]);
     }
 }

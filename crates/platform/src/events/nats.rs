@@ -2,11 +2,14 @@
 //!
 //! All events go to one stream whose subjects are `<prefix>.<topic>`. Publishing sets
 //! `Nats-Msg-Id` to the event id, so JetStream drops a re-publish of the same event within its
-//! duplicate window (a relay that crashed after publishing). Consumers are durable pull
-//! consumers with explicit acks: an event is acknowledged only after its handler committed, and
-//! a failed handler asks for redelivery after a pause.
+//! duplicate window (a relay that crashed after publishing). Each subscription is a durable pull
+//! consumer with explicit acks, read by its own task: an event is acknowledged only after its
+//! handler committed; a failure is retried in place (with progress acks, so JetStream does not
+//! hand the event to another replica meanwhile) and parked as a dead letter after the last
+//! attempt. The ack wait is short ([`ACK_WAIT`]): what a killed process had been handed but
+//! not acknowledged is redelivered to its successor within seconds.
 
-use std::{sync::Arc, time::Duration};
+use std::time::Duration;
 
 use async_nats::jetstream::{
     self, AckKind,
@@ -17,16 +20,24 @@ use async_trait::async_trait;
 use futures::StreamExt;
 use tokio_util::sync::CancellationToken;
 
-use super::{BusError, Event, EventBus, EventHandler};
+use super::{
+    BusError, Event, EventBus, RetryPolicy, Subscription, dead_letters,
+    delivery::{self, Outcome},
+};
 
 /// Events older than this are dropped from the stream; consumers down for longer must rebuild.
 const RETENTION: Duration = Duration::from_secs(7 * 24 * 3600);
 /// Within this window JetStream discards a second publish of the same event id.
 const DUPLICATE_WINDOW: Duration = Duration::from_secs(120);
-/// How long a consumer may work on one event before JetStream redelivers it.
-const ACK_WAIT: Duration = Duration::from_secs(30);
-/// Pause before redelivering an event whose handler failed.
-const RETRY_DELAY: Duration = Duration::from_secs(1);
+/// How long an event handed to a consumer may go without an ack or a progress report before
+/// JetStream redelivers it (to this process or another replica).
+const ACK_WAIT: Duration = Duration::from_secs(3);
+/// How often a consumer still working on an event tells JetStream so.
+const PROGRESS_EVERY: Duration = Duration::from_secs(1);
+/// Messages a consumer holds at once: few, so none waits in the client past [`ACK_WAIT`].
+const PULL_BATCH: usize = 32;
+/// Pause after the stream itself failed (not a handler).
+const STREAM_RETRY: Duration = Duration::from_secs(1);
 
 /// A JetStream-backed [`EventBus`].
 pub struct NatsBus {
@@ -34,12 +45,13 @@ pub struct NatsBus {
     jetstream: jetstream::Context,
     stream: String,
     prefix: String,
+    policy: RetryPolicy,
 }
 
 impl NatsBus {
     /// Connects and makes sure the stream exists. The subject prefix is the lowercased stream name,
     /// so separate streams (e.g. one per test) never overlap.
-    pub async fn connect(url: &str, stream_name: &str) -> Result<NatsBus, BusError> {
+    pub async fn connect(url: &str, stream_name: &str, policy: RetryPolicy) -> Result<NatsBus, BusError> {
         let client = async_nats::ConnectOptions::new()
             .connection_timeout(Duration::from_secs(5))
             .connect(url)
@@ -62,7 +74,7 @@ impl NatsBus {
                     "JetStream stream {stream_name} unavailable (is JetStream enabled?): {e}"
                 ))
             })?;
-        Ok(NatsBus { client, jetstream, stream: stream_name.to_owned(), prefix })
+        Ok(NatsBus { client, jetstream, stream: stream_name.to_owned(), prefix, policy })
     }
 
     fn subject(&self, topic: &str) -> String {
@@ -95,84 +107,44 @@ impl EventBus for NatsBus {
         Ok(())
     }
 
-    async fn subscribe(
-        &self,
-        consumer: &str,
-        topics: &[&str],
-        handler: Arc<dyn EventHandler>,
-        shutdown: CancellationToken,
-    ) -> Result<(), BusError> {
+    async fn subscribe(&self, subscription: Subscription, shutdown: CancellationToken) -> Result<(), BusError> {
         let stream = self.jetstream.get_stream(&self.stream).await.map_err(|e| BusError::Unreachable(e.to_string()))?;
         // Durable names may not contain `.`, `*` or `>`; Riffle's consumer names use dots.
         let durable: String =
-            consumer.chars().map(|c| if matches!(c, '.' | '*' | '>' | ' ') { '-' } else { c }).collect();
-        let consumer_handle = stream
-            .get_or_create_consumer(
-                &durable,
-                pull::Config {
-                    durable_name: Some(durable.clone()),
-                    // One filter goes in `filter_subject`, which every JetStream server supports;
-                    // several need `filter_subjects` (server 2.10+; older ones ignore it, so
-                    // events are also matched below).
-                    filter_subject: match topics {
-                        [one] => self.subject(one),
-                        _ => String::new(),
-                    },
-                    filter_subjects: match topics {
-                        [_] => Vec::new(),
-                        many => many.iter().map(|t| self.subject(t)).collect(),
-                    },
-                    ack_policy: AckPolicy::Explicit,
-                    ack_wait: ACK_WAIT,
-                    deliver_policy: DeliverPolicy::All,
-                    ..Default::default()
-                },
-            )
+            subscription.consumer.chars().map(|c| if matches!(c, '.' | '*' | '>' | ' ') { '-' } else { c }).collect();
+        let topics = &subscription.topics;
+        let config = pull::Config {
+            durable_name: Some(durable.clone()),
+            // One filter goes in `filter_subject`, which every JetStream server supports;
+            // several need `filter_subjects` (server 2.10+; older ones ignore it, so events are
+            // also matched below).
+            filter_subject: match topics.as_slice() {
+                [one] => self.subject(one),
+                _ => String::new(),
+            },
+            filter_subjects: match topics.as_slice() {
+                [_] => Vec::new(),
+                many => many.iter().map(|t| self.subject(t)).collect(),
+            },
+            ack_policy: AckPolicy::Explicit,
+            ack_wait: ACK_WAIT,
+            deliver_policy: DeliverPolicy::All,
+            ..Default::default()
+        };
+        // Creating a durable consumer that exists updates its settings (the ack wait of an
+        // earlier version, say); a server too old to update keeps it as it is.
+        let consumer = match stream.create_consumer(config.clone()).await {
+            Err(_) => stream.get_or_create_consumer(&durable, config).await,
+            ok => ok,
+        }
+        .map_err(|e| BusError::Other(format!("cannot create consumer {}: {e}", subscription.consumer)))?;
+        let messages = consumer
+            .stream()
+            .max_messages_per_batch(PULL_BATCH)
+            .messages()
             .await
-            .map_err(|e| BusError::Other(format!("cannot create consumer {consumer}: {e}")))?;
-        let mut messages = consumer_handle.messages().await.map_err(|e| BusError::Unreachable(e.to_string()))?;
-        let name = consumer.to_owned();
-        let topics: Vec<String> = topics.iter().map(|t| (*t).to_owned()).collect();
-        tokio::spawn(async move {
-            loop {
-                let message = tokio::select! {
-                    () = shutdown.cancelled() => break,
-                    next = messages.next() => match next {
-                        Some(Ok(message)) => message,
-                        Some(Err(err)) => {
-                            tracing::warn!(consumer = %name, error = %err, "event stream error; retrying");
-                            tokio::time::sleep(RETRY_DELAY).await;
-                            continue;
-                        }
-                        None => break,
-                    },
-                };
-                let event: Event = match serde_json::from_slice(&message.payload) {
-                    Ok(event) => event,
-                    Err(err) => {
-                        // A message no consumer can ever read: acknowledge it so it does not block the rest.
-                        tracing::error!(consumer = %name, error = %err, "undecodable event dropped");
-                        let _ = message.ack_with(AckKind::Term).await;
-                        continue;
-                    }
-                };
-                if !topics.iter().any(|t| super::topic_matches(t, &event.topic)) {
-                    let _ = message.ack().await;
-                    continue;
-                }
-                match event.in_trace(handler.handle(&event)).await {
-                    Ok(()) => {
-                        if let Err(err) = message.ack().await {
-                            tracing::warn!(consumer = %name, event = %event.id, error = %err, "ack failed; event will be redelivered");
-                        }
-                    }
-                    Err(err) => {
-                        tracing::warn!(consumer = %name, event = %event.id, topic = %event.topic, error = ?err, "consumer failed; will retry");
-                        let _ = message.ack_with(AckKind::Nak(Some(RETRY_DELAY))).await;
-                    }
-                }
-            }
-        });
+            .map_err(|e| BusError::Unreachable(e.to_string()))?;
+        tokio::spawn(consume(subscription, messages, self.policy, shutdown));
         Ok(())
     }
 
@@ -185,5 +157,75 @@ impl EventBus for NatsBus {
 
     fn label(&self) -> &'static str {
         "events.nats"
+    }
+}
+
+/// One subscription's delivery task.
+async fn consume(
+    subscription: Subscription,
+    mut messages: pull::Stream,
+    policy: RetryPolicy,
+    shutdown: CancellationToken,
+) {
+    let name = subscription.consumer.clone();
+    let mut replays = tokio::time::interval(delivery::REPLAY_CHECK);
+    loop {
+        let message = tokio::select! {
+            () = shutdown.cancelled() => break,
+            _ = replays.tick() => {
+                if let Err(err) = dead_letters::replay_requested(&subscription).await {
+                    tracing::warn!(consumer = %name, error = %err, "cannot replay dead letters");
+                }
+                continue;
+            }
+            next = messages.next() => match next {
+                Some(Ok(message)) => message,
+                Some(Err(err)) => {
+                    tracing::warn!(consumer = %name, error = %err, "event stream error; retrying");
+                    tokio::time::sleep(STREAM_RETRY).await;
+                    continue;
+                }
+                None => break,
+            },
+        };
+        let event: Event = match serde_json::from_slice(&message.payload) {
+            Ok(event) => event,
+            Err(err) => {
+                // A message no consumer can ever read: terminate it so it does not block the rest.
+                tracing::error!(consumer = %name, error = %err, "undecodable event dropped");
+                let _ = message.ack_with(AckKind::Term).await;
+                continue;
+            }
+        };
+        if !subscription.topics.iter().any(|t| super::topic_matches(t, &event.topic)) {
+            let _ = message.ack().await;
+            continue;
+        }
+        // Deliveries by earlier processes that ended without an ack count as attempts.
+        let earlier = message.info().map_or(0, |info| (info.delivered - 1).clamp(0, i64::from(u32::MAX)) as u32);
+        let delivering = delivery::deliver(&subscription, &event, &policy, earlier, &shutdown, |_, _| {
+            Box::pin(async {}) as futures::future::BoxFuture<'static, ()>
+        });
+        tokio::pin!(delivering);
+        let mut progress = tokio::time::interval(PROGRESS_EVERY);
+        progress.tick().await;
+        let outcome = loop {
+            tokio::select! {
+                outcome = &mut delivering => break outcome,
+                _ = progress.tick() => { let _ = message.ack_with(AckKind::Progress).await; }
+            }
+        };
+        match outcome {
+            Outcome::Applied | Outcome::Parked => {
+                if let Err(err) = message.ack().await {
+                    tracing::warn!(consumer = %name, event = %event.id, error = %err, "ack failed; event will be redelivered");
+                }
+            }
+            Outcome::Interrupted => {
+                // Hand it back at once, so another replica need not wait out the ack.
+                let _ = message.ack_with(AckKind::Nak(None)).await;
+                break;
+            }
+        }
     }
 }

@@ -7,7 +7,7 @@
 
 use std::{sync::Arc, time::Duration};
 
-use serde::Serialize;
+use contracts::EventFamily;
 use sqlx::{Any, Row, Transaction};
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
@@ -15,15 +15,17 @@ use uuid::Uuid;
 
 use super::{Event, EventBus};
 use crate::{
-    db::{Backend, Db, StoreError, now_ms},
+    db::{Backend, Db, StoreError, now_ms, placeholders},
     trace_context::TraceContext,
 };
 
 /// Relayed events are kept this long for inspection, then deleted.
 const KEEP_RELAYED_MS: i64 = 7 * 24 * 3600 * 1000;
 
-/// Creates the outbox and inbox tables of a service's database if they do not exist. Every
-/// service calls this before its own migrations; the tables are the same everywhere.
+/// Creates the event tables of a service's database if they do not exist: the outbox (events it
+/// publishes), the inbox (events it applied), its subscriptions' queues on the in-process bus,
+/// and their dead letters. Every service calls this before its own migrations; the tables are
+/// the same everywhere.
 pub async fn install(db: &Db) -> Result<(), StoreError> {
     let seq = match db.backend() {
         Backend::Sqlite => "INTEGER PRIMARY KEY AUTOINCREMENT",
@@ -45,31 +47,60 @@ pub async fn install(db: &Db) -> Result<(), StoreError> {
             event_id TEXT NOT NULL,
             processed_at_ms BIGINT NOT NULL,
             PRIMARY KEY (consumer, event_id)
+        );
+        CREATE TABLE IF NOT EXISTS riffle_deliveries (
+            seq {seq},
+            consumer TEXT NOT NULL,
+            event_id TEXT NOT NULL,
+            event TEXT NOT NULL,
+            attempts BIGINT NOT NULL DEFAULT 0,
+            last_error TEXT,
+            enqueued_at_ms BIGINT NOT NULL,
+            UNIQUE (consumer, event_id)
+        );
+        CREATE INDEX IF NOT EXISTS riffle_deliveries_by_consumer ON riffle_deliveries (consumer, seq);
+        CREATE TABLE IF NOT EXISTS riffle_dead_letters (
+            consumer TEXT NOT NULL,
+            event_id TEXT NOT NULL,
+            topic TEXT NOT NULL,
+            event TEXT NOT NULL,
+            attempts BIGINT NOT NULL,
+            last_error TEXT NOT NULL,
+            parked_at_ms BIGINT NOT NULL,
+            replay_requested BIGINT NOT NULL DEFAULT 0,
+            PRIMARY KEY (consumer, event_id)
         );"
     );
     sqlx::raw_sql(&ddl).execute(db.writer()).await.map_err(StoreError::from_sqlx)?;
+    // Outboxes made before events carried a schema version get the column (both dialects accept
+    // this ALTER; it fails only when the column exists).
+    if sqlx::query("SELECT version FROM riffle_outbox LIMIT 1").fetch_optional(db.writer()).await.is_err() {
+        sqlx::query("ALTER TABLE riffle_outbox ADD COLUMN version BIGINT NOT NULL DEFAULT 1")
+            .execute(db.writer())
+            .await
+            .map_err(StoreError::from_sqlx)?;
+    }
     Ok(())
 }
 
-/// Writes an event into the outbox as part of `tx`. Call [`RelayHandle::wake`] after the commit
-/// so the relay publishes it at once instead of at its next poll.
-pub async fn enqueue(
-    tx: &mut Transaction<'static, Any>,
-    topic: &str,
-    payload: &impl Serialize,
-) -> Result<Event, StoreError> {
+/// Writes `event` into the outbox as part of `tx`. Use `change::Change::emit`, which also wakes
+/// the relay after the commit.
+pub async fn enqueue<F: EventFamily>(tx: &mut Transaction<'static, Any>, event: &F) -> Result<Event, StoreError> {
     let event = Event {
         id: Uuid::now_v7(),
-        topic: topic.to_owned(),
+        topic: event.topic().to_owned(),
+        version: F::VERSION,
         occurred_at_ms: now_ms(),
         traceparent: TraceContext::current().map(|c| c.child().to_string()),
-        payload: serde_json::to_value(payload).map_err(|e| StoreError::Other(sqlx::Error::Encode(e.into())))?,
+        payload: event.to_payload(),
     };
     sqlx::query(
-        "INSERT INTO riffle_outbox (id, topic, payload, traceparent, created_at_ms) VALUES ($1, $2, $3, $4, $5)",
+        "INSERT INTO riffle_outbox (id, topic, version, payload, traceparent, created_at_ms) \
+         VALUES ($1, $2, $3, $4, $5, $6)",
     )
     .bind(event.id.to_string())
     .bind(&event.topic)
+    .bind(i64::from(event.version))
     .bind(event.payload.to_string())
     .bind(event.traceparent.clone())
     .bind(event.occurred_at_ms)
@@ -80,7 +111,7 @@ pub async fn enqueue(
 }
 
 /// Wakes a relay after a commit; cheap to clone.
-#[derive(Clone, Default)]
+#[derive(Debug, Clone, Default)]
 pub struct RelayHandle(Arc<Notify>);
 
 impl RelayHandle {
@@ -119,7 +150,7 @@ impl Relay {
     /// Publishes up to one batch of pending events; returns how many were relayed.
     pub async fn relay_once(&self) -> anyhow::Result<usize> {
         let rows = sqlx::query(
-            "SELECT seq, id, topic, payload, traceparent, created_at_ms FROM riffle_outbox \
+            "SELECT seq, id, topic, version, payload, traceparent, created_at_ms FROM riffle_outbox \
              WHERE relayed_at_ms IS NULL ORDER BY seq LIMIT $1",
         )
         .bind(i64::from(self.batch))
@@ -136,6 +167,7 @@ impl Relay {
             events.push(Event {
                 id: row.try_get::<String, _>("id")?.parse()?,
                 topic: row.try_get("topic")?,
+                version: row.try_get::<i64, _>("version")? as u32,
                 occurred_at_ms: row.try_get("created_at_ms")?,
                 traceparent: row.try_get("traceparent")?,
                 payload: serde_json::from_str(&payload)?,
@@ -144,8 +176,7 @@ impl Relay {
         self.bus.publish(&events).await?;
         // Mark exactly the rows published: on PostgreSQL a lower seq can commit after a higher one,
         // so a range would also mark an event that was never read.
-        let placeholders: Vec<String> = (1..=seqs.len()).map(|i| format!("${}", i + 1)).collect();
-        let sql = format!("UPDATE riffle_outbox SET relayed_at_ms = $1 WHERE seq IN ({})", placeholders.join(", "));
+        let sql = format!("UPDATE riffle_outbox SET relayed_at_ms = $1 WHERE seq IN ({})", placeholders(2, seqs.len()));
         let mut update = sqlx::query(&sql).bind(now_ms());
         for seq in &seqs {
             update = update.bind(*seq);

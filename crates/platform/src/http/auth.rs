@@ -17,7 +17,6 @@ use axum::{
 };
 use jsonwebtoken::{Algorithm, DecodingKey, Validation, jwk::JwkSet};
 use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::problem::ApiError;
@@ -25,33 +24,7 @@ use super::problem::ApiError;
 /// The media type of access tokens (RFC 9068), carried in the JOSE `typ` header.
 pub const ACCESS_TOKEN_TYPE: &str = "at+jwt";
 
-/// What a user may do; ordered so that `role >= Role::Moderator` reads naturally.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "lowercase")]
-pub enum Role {
-    User,
-    Moderator,
-    Admin,
-}
-
-impl Role {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Role::User => "user",
-            Role::Moderator => "moderator",
-            Role::Admin => "admin",
-        }
-    }
-
-    pub fn parse(text: &str) -> Option<Role> {
-        match text {
-            "user" => Some(Role::User),
-            "moderator" => Some(Role::Moderator),
-            "admin" => Some(Role::Admin),
-            _ => None,
-        }
-    }
-}
+pub use contracts::Role;
 
 /// The claims of an access token.
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -1,11 +1,11 @@
 //! Which backends a conformance test runs against, and fresh, isolated instances of them.
 
-use std::sync::Arc;
+use std::{sync::Arc, time::Duration};
 
 use platform::{
     Db,
     config::DatabaseLocation,
-    events::{EventBus, memory::InProcessBus, nats::NatsBus, outbox},
+    events::{EventBus, RetryPolicy, memory::InProcessBus, nats::NatsBus, outbox},
 };
 use tempfile::TempDir;
 
@@ -52,15 +52,19 @@ pub async fn reopen(test: &TestDb) -> Db {
     Db::connect(&name, &test.location, 4).await.unwrap()
 }
 
+/// Retries fast, so the suites see events parked within a second.
+pub const RETRY: RetryPolicy =
+    RetryPolicy { max_attempts: 3, first_backoff: Duration::from_millis(20), max_backoff: Duration::from_millis(80) };
+
 pub fn memory_bus() -> Arc<dyn EventBus> {
-    Arc::new(InProcessBus::new())
+    Arc::new(InProcessBus::new(RETRY))
 }
 
 /// A JetStream bus on its own stream, so tests never see each other's events.
 pub async fn nats_bus() -> Option<Arc<dyn EventBus>> {
     let url = external("RIFFLE_TEST_NATS_URL")?;
     let stream = format!("T{}", uuid::Uuid::new_v4().simple());
-    Some(Arc::new(NatsBus::connect(&url, &stream).await.unwrap()))
+    Some(Arc::new(NatsBus::connect(&url, &stream, RETRY).await.unwrap()))
 }
 
 /// Runs `$body` against each relational backend available, as `async fn(TestDb)`.

@@ -38,10 +38,12 @@ crate::for_each_db!(unique_violations_are_conflicts, |t: TestDb| async move {
 
 crate::for_each_db!(a_rolled_back_transaction_leaves_nothing, |t: TestDb| async move {
     create_table(&t).await;
-    let mut tx = t.db.begin().await.unwrap();
-    sqlx::query("INSERT INTO items (id, name, n) VALUES ('a', 'a', 1)").execute(&mut *tx).await.unwrap();
-    platform::events::outbox::enqueue(&mut tx, "test.item.created", &serde_json::json!({"id": "a"})).await.unwrap();
-    tx.rollback().await.unwrap();
+    let writer = platform::Writer::new(t.db.clone(), Default::default());
+    let mut change = writer.begin().await.unwrap();
+    sqlx::query("INSERT INTO items (id, name, n) VALUES ('a', 'a', 1)").execute(change.conn()).await.unwrap();
+    let deleted = contracts::identity::UserRef { user_id: uuid::Uuid::nil() };
+    change.emit(&contracts::identity::IdentityEvent::UserDeleted(deleted)).await.unwrap();
+    change.rollback().await.unwrap();
     let items: i64 = sqlx::query("SELECT COUNT(*) AS c FROM items").fetch_one(t.db.reader()).await.unwrap().get("c");
     let events: i64 =
         sqlx::query("SELECT COUNT(*) AS c FROM riffle_outbox").fetch_one(t.db.reader()).await.unwrap().get("c");

@@ -10,15 +10,38 @@ use std::{
 };
 
 use async_trait::async_trait;
+use contracts::EventFamily;
 use platform::trace_context::TraceContext;
 use platform::{
     Db,
-    events::{BusError, Event, EventBus, EventHandler, inbox, outbox, outbox::Relay},
+    events::{BusError, Event, EventBus, EventHandler, Subscription, dead_letters, inbox, outbox, outbox::Relay},
 };
 use sqlx::Row;
 use tokio_util::sync::CancellationToken;
 
 use crate::backends::{self, TestDb};
+
+/// Test events: any topic, so the suite can exercise topic matching.
+#[derive(Debug, Clone, PartialEq)]
+struct TestEvent(&'static str);
+
+impl EventFamily for TestEvent {
+    const TOPICS: &'static str = "test.>";
+    const VERSION: u32 = 1;
+    const ALL: &'static [&'static str] = &[];
+
+    fn topic(&self) -> &'static str {
+        self.0
+    }
+
+    fn to_payload(&self) -> serde_json::Value {
+        serde_json::json!({ "n": 1 })
+    }
+
+    fn from_payload(_: &str, _: serde_json::Value) -> Result<Option<Self>, serde_json::Error> {
+        Ok(None)
+    }
+}
 
 /// A consumer that applies each event once (through the inbox) and records what it saw.
 struct Recorder {
@@ -94,11 +117,27 @@ where
     panic!("timed out waiting for: {what}");
 }
 
-async fn commit_event(db: &Db, topic: &str) -> Event {
+async fn commit_event(db: &Db, topic: &'static str) -> Event {
     let mut tx = db.begin().await.unwrap();
-    let event = outbox::enqueue(&mut tx, topic, &serde_json::json!({ "n": 1 })).await.unwrap();
+    let event = outbox::enqueue(&mut tx, &TestEvent(topic)).await.unwrap();
     tx.commit().await.unwrap();
     event
+}
+
+/// Subscribes `recorder` (queued, deduplicated and dead-lettered in its own database).
+async fn subscribe(
+    bus: &Arc<dyn EventBus>,
+    recorder: &Arc<Recorder>,
+    topics: &[&'static str],
+    stop: &CancellationToken,
+) {
+    let subscription = Subscription {
+        consumer: recorder.name.clone(),
+        topics: topics.to_vec(),
+        handler: Arc::clone(recorder) as Arc<dyn EventHandler>,
+        db: recorder.db.clone(),
+    };
+    bus.subscribe(subscription, stop.clone()).await.unwrap();
 }
 
 fn relay(db: &Db, bus: &Arc<dyn EventBus>) -> Relay {
@@ -115,14 +154,8 @@ impl EventBus for CrashAfterPublish {
         self.0.publish(events).await?;
         Err(BusError::Other("process killed".into()))
     }
-    async fn subscribe(
-        &self,
-        consumer: &str,
-        topics: &[&str],
-        handler: Arc<dyn EventHandler>,
-        shutdown: CancellationToken,
-    ) -> Result<(), BusError> {
-        self.0.subscribe(consumer, topics, handler, shutdown).await
+    async fn subscribe(&self, subscription: Subscription, shutdown: CancellationToken) -> Result<(), BusError> {
+        self.0.subscribe(subscription, shutdown).await
     }
     async fn ping(&self) -> Result<(), String> {
         self.0.ping().await
@@ -167,8 +200,8 @@ for_each_pair!(events_reach_matching_consumers_in_order, |t: TestDb, bus: Arc<dy
     let narrow = Recorder::new("narrow").await;
     let wide = Recorder::new("wide").await;
     let stop = CancellationToken::new();
-    bus.subscribe("narrow", &["test.a.*"], Arc::clone(&narrow) as Arc<dyn EventHandler>, stop.clone()).await.unwrap();
-    bus.subscribe("wide", &["test.>"], Arc::clone(&wide) as Arc<dyn EventHandler>, stop.clone()).await.unwrap();
+    subscribe(&bus, &narrow, &["test.a.*"], &stop).await;
+    subscribe(&bus, &wide, &["test.>"], &stop).await;
     for topic in ["test.a.one", "test.b.two", "test.a.three", "other.a.four"] {
         commit_event(&t.db, topic).await;
     }
@@ -193,9 +226,7 @@ for_each_pair!(
         let db = backends::reopen(&t).await;
         let consumer = Recorder::new("after-restart").await;
         let stop = CancellationToken::new();
-        bus.subscribe("after-restart", &["test.>"], Arc::clone(&consumer) as Arc<dyn EventHandler>, stop.clone())
-            .await
-            .unwrap();
+        subscribe(&bus, &consumer, &["test.>"], &stop).await;
         let relay = relay(&db, &bus);
         assert_eq!(relay.backlog().await.unwrap().pending, 1);
         assert_eq!(relay.relay_once().await.unwrap(), 1);
@@ -211,9 +242,7 @@ for_each_pair!(
 for_each_pair!(a_crash_after_publishing_redelivers_but_applies_once, |t: TestDb, bus: Arc<dyn EventBus>| async move {
     let consumer = Recorder::new("feed.once").await;
     let stop = CancellationToken::new();
-    bus.subscribe("feed.once", &["test.>"], Arc::clone(&consumer) as Arc<dyn EventHandler>, stop.clone())
-        .await
-        .unwrap();
+    subscribe(&bus, &consumer, &["test.>"], &stop).await;
     commit_event(&t.db, "test.post.created").await;
 
     let crashing: Arc<dyn EventBus> = Arc::new(CrashAfterPublish(Arc::clone(&bus)));
@@ -233,7 +262,7 @@ for_each_pair!(a_failing_consumer_gets_the_event_again, |t: TestDb, bus: Arc<dyn
     let consumer = Recorder::new("flaky").await;
     consumer.fail_first.store(1, Ordering::SeqCst);
     let stop = CancellationToken::new();
-    bus.subscribe("flaky", &["test.>"], Arc::clone(&consumer) as Arc<dyn EventHandler>, stop.clone()).await.unwrap();
+    subscribe(&bus, &consumer, &["test.>"], &stop).await;
     commit_event(&t.db, "test.post.liked").await;
     let relay = relay(&t.db, &bus);
     let backlog = tokio::spawn({
@@ -248,7 +277,7 @@ for_each_pair!(a_failing_consumer_gets_the_event_again, |t: TestDb, bus: Arc<dyn
 
 for_each_pair!(a_rolled_back_change_publishes_nothing, |t: TestDb, bus: Arc<dyn EventBus>| async move {
     let mut tx = t.db.begin().await.unwrap();
-    outbox::enqueue(&mut tx, "test.never", &serde_json::json!({})).await.unwrap();
+    outbox::enqueue(&mut tx, &TestEvent("test.never")).await.unwrap();
     tx.rollback().await.unwrap();
     assert_eq!(relay(&t.db, &bus).relay_once().await.unwrap(), 0);
 });
@@ -256,11 +285,74 @@ for_each_pair!(a_rolled_back_change_publishes_nothing, |t: TestDb, bus: Arc<dyn 
 for_each_pair!(consumers_continue_the_trace_of_the_change, |t: TestDb, bus: Arc<dyn EventBus>| async move {
     let consumer = Recorder::new("traced").await;
     let stop = CancellationToken::new();
-    bus.subscribe("traced", &["test.>"], Arc::clone(&consumer) as Arc<dyn EventHandler>, stop.clone()).await.unwrap();
+    subscribe(&bus, &consumer, &["test.>"], &stop).await;
     let request = TraceContext::new_root();
     request.scope(commit_event(&t.db, "test.post.created")).await;
     relay(&t.db, &bus).relay_once().await.unwrap();
     eventually("the event is applied", || async { consumer.effects().await == 1 }).await;
     assert_eq!(*consumer.traces.lock().unwrap(), [Some(request.trace_id_hex())]);
+    stop.cancel();
+});
+
+for_each_pair!(
+    an_event_that_always_fails_is_parked_and_the_other_consumers_go_on,
+    |t: TestDb, bus: Arc<dyn EventBus>| async move {
+        let broken = Recorder::new("broken").await;
+        broken.fail_first.store(usize::MAX, Ordering::SeqCst);
+        let healthy = Recorder::new("healthy").await;
+        let stop = CancellationToken::new();
+        subscribe(&bus, &broken, &["test.>"], &stop).await;
+        subscribe(&bus, &healthy, &["test.>"], &stop).await;
+        let first = commit_event(&t.db, "test.post.created").await;
+        let second = commit_event(&t.db, "test.post.liked").await;
+        while relay(&t.db, &bus).relay_once().await.unwrap() > 0 {}
+
+        eventually("the healthy consumer applied both", || async { healthy.effects().await == 2 }).await;
+        eventually("both events are parked for the broken one", || async {
+            dead_letters::list(&broken.db).await.unwrap().len() == 2
+        })
+        .await;
+        let letters = dead_letters::list(&broken.db).await.unwrap();
+        let parked: Vec<uuid::Uuid> = letters.iter().map(|l| l.event.id).collect();
+        assert_eq!(parked, [first.id, second.id], "parked in order, the second after the first");
+        for letter in &letters {
+            assert_eq!(letter.consumer, "broken");
+            assert_eq!(letter.attempts, backends::RETRY.max_attempts, "tried as often as the policy says");
+            assert!(letter.last_error.contains("simulated consumer failure"), "{}", letter.last_error);
+            assert!(!letter.replay_requested);
+        }
+        let attempts = broken.attempts.load(Ordering::SeqCst);
+        assert_eq!(attempts, 2 * backends::RETRY.max_attempts as usize, "no attempt after parking");
+
+        // Fixed, and replayed on request: each parked event is applied once and leaves the letters.
+        broken.fail_first.store(0, Ordering::SeqCst);
+        assert_eq!(dead_letters::request_replay(&broken.db, Some(first.id)).await.unwrap(), 1);
+        eventually("the first is replayed", || async { broken.effects().await == 1 }).await;
+        assert_eq!(dead_letters::list(&broken.db).await.unwrap().len(), 1, "only the one asked for");
+        assert_eq!(dead_letters::request_replay(&broken.db, None).await.unwrap(), 1);
+        eventually("the rest is replayed", || async { dead_letters::list(&broken.db).await.unwrap().is_empty() }).await;
+        assert_eq!(broken.effects().await, 2);
+        assert_eq!(healthy.effects().await, 2, "replays reach only the consumer that parked them");
+        stop.cancel();
+    }
+);
+
+for_each_pair!(a_replay_that_fails_again_stays_parked, |t: TestDb, bus: Arc<dyn EventBus>| async move {
+    let broken = Recorder::new("still-broken").await;
+    broken.fail_first.store(usize::MAX, Ordering::SeqCst);
+    let stop = CancellationToken::new();
+    subscribe(&bus, &broken, &["test.>"], &stop).await;
+    commit_event(&t.db, "test.post.created").await;
+    while relay(&t.db, &bus).relay_once().await.unwrap() > 0 {}
+    eventually("parked", || async { dead_letters::list(&broken.db).await.unwrap().len() == 1 }).await;
+    dead_letters::request_replay(&broken.db, None).await.unwrap();
+    let parked_attempts = backends::RETRY.max_attempts;
+    eventually("the replay was tried", || async {
+        dead_letters::list(&broken.db).await.unwrap().first().is_some_and(|l| l.attempts == parked_attempts + 1)
+    })
+    .await;
+    let letter = dead_letters::list(&broken.db).await.unwrap().remove(0);
+    assert!(!letter.replay_requested, "a failed replay waits for the next request");
+    assert_eq!(broken.effects().await, 0);
     stop.cancel();
 });

@@ -150,7 +150,7 @@ async fn repeated_failed_sign_ins_lock_the_name_for_real_and_unknown_accounts_al
     let app = TestApp::spawn(Backends::Embedded).await.unwrap();
     app.register("target").await;
     for login in ["target", "nobody_like_this"] {
-        for _ in 0..identity::throttle::ACCOUNT_LIMIT {
+        for _ in 0..identity::domain::throttle::ACCOUNT_LIMIT {
             problem(app.login(login, "wrong guess here").await, StatusCode::UNAUTHORIZED).await;
         }
         // Locked: even the right password is refused now, with a Retry-After.
@@ -177,7 +177,7 @@ async fn too_many_failures_from_one_address_lock_it() {
     let app = TestApp::spawn(Backends::Embedded).await.unwrap();
     app.register("victim").await;
     // A spray: few attempts per name, many names, one address.
-    for i in 0..identity::throttle::ADDRESS_LIMIT {
+    for i in 0..identity::domain::throttle::ADDRESS_LIMIT {
         app.login(&format!("spray_{i}"), "wrong guess here").await;
     }
     problem(app.login("victim", "correct horse battery").await, StatusCode::TOO_MANY_REQUESTS).await;

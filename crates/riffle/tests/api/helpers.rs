@@ -2,9 +2,8 @@
 
 use std::net::SocketAddr;
 
-use platform::Config;
 use reqwest::{Response, StatusCode};
-use riffle::{app::Application, modules};
+use riffle::{Settings, app::Application, services};
 use serde_json::{Value, json};
 use tempfile::TempDir;
 use tokio_util::sync::CancellationToken;
@@ -24,7 +23,7 @@ pub struct TestApp {
     pub addr: SocketAddr,
     pub client: reqwest::Client,
     data_dir: Option<TempDir>,
-    pub config: Config,
+    pub config: Settings,
     shutdown: CancellationToken,
     server: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
 }
@@ -39,10 +38,14 @@ impl Drop for TestApp {
 
 impl TestApp {
     /// A configuration for a test: port 0, a fresh data directory, no rate limit.
-    pub async fn config(backends: Backends) -> Option<(Config, TempDir)> {
+    pub async fn config(backends: Backends) -> Option<(Settings, TempDir)> {
         let data_dir = tempfile::tempdir().unwrap();
-        let mut config =
-            Config { bind: "127.0.0.1:0".parse().unwrap(), data_dir: data_dir.path().into(), ..Config::default() };
+        let process = platform::Config {
+            bind: "127.0.0.1:0".parse().unwrap(),
+            data_dir: data_dir.path().into(),
+            ..platform::Config::default()
+        };
+        let mut config = Settings { process, ..Settings::default() };
         config.http.rate_limit_per_second = 0;
         config.workers = 2;
         config.auth.refresh_reuse_grace_secs = 1;
@@ -68,14 +71,14 @@ impl TestApp {
         Some(Self::spawn_with(config, data_dir).await)
     }
 
-    pub async fn spawn_with(config: Config, data_dir: TempDir) -> TestApp {
+    pub async fn spawn_with(config: Settings, data_dir: TempDir) -> TestApp {
         Self::spawn_targets("all", config, data_dir).await
     }
 
     /// Runs only the services `targets` names, as a separately deployed process would.
-    pub async fn spawn_targets(targets: &str, config: Config, data_dir: TempDir) -> TestApp {
-        let modules = modules::resolve(targets).unwrap();
-        let application = Application::build(config.clone(), &modules).await.expect("application builds");
+    pub async fn spawn_targets(targets: &str, config: Settings, data_dir: TempDir) -> TestApp {
+        let services = services::resolve(targets).unwrap();
+        let application = Application::build(config.clone(), &services).await.expect("application builds");
         let addr = application.local_addr();
         let shutdown = application.shutdown_token();
         let server = tokio::spawn(application.run_until_stopped(std::future::pending()));
@@ -216,7 +219,9 @@ impl TestApp {
     /// Creates a user with `role` from the command line's code path and signs in.
     pub async fn privileged(&self, username: &str, role: platform::Role) -> Value {
         let runtime =
-            platform::Runtime::new(std::sync::Arc::new(self.config.clone()), CancellationToken::new()).await.unwrap();
+            platform::Runtime::new(std::sync::Arc::new(self.config.process.clone()), CancellationToken::new())
+                .await
+                .unwrap();
         identity::create_user(&runtime, username, &format!("{username}@example.org"), "correct horse battery", role)
             .await
             .unwrap();

@@ -1,0 +1,106 @@
+//! `known_users` and `known_follows`: content's copies of identity's users (for authors) and
+//! graph's follows (for followers-only posts), kept from their events.
+
+use std::collections::HashSet;
+
+use platform::{
+    Change,
+    db::{RowExt, placeholders},
+};
+use uuid::Uuid;
+
+use super::Store;
+use crate::domain::ContentError;
+
+/// Whether `follower` follows `followee`.
+pub async fn follows<'e, E: sqlx::Executor<'e, Database = sqlx::Any>>(
+    executor: E,
+    follower: Uuid,
+    followee: Uuid,
+) -> Result<bool, ContentError> {
+    let row = sqlx::query("SELECT 1 FROM known_follows WHERE followee_id = $1 AND follower_id = $2")
+        .bind(followee.to_string())
+        .bind(follower.to_string())
+        .fetch_optional(executor)
+        .await?;
+    Ok(row.is_some())
+}
+
+/// Which of `followees` `follower` follows, in one query.
+pub async fn followed_among(store: &Store, follower: Uuid, followees: &[Uuid]) -> Result<HashSet<Uuid>, ContentError> {
+    let mut followed = HashSet::new();
+    for chunk in followees.chunks(500) {
+        let sql = format!(
+            "SELECT followee_id FROM known_follows WHERE follower_id = $1 AND followee_id IN ({})",
+            placeholders(2, chunk.len())
+        );
+        let mut query = sqlx::query(&sql).bind(follower.to_string());
+        for followee in chunk {
+            query = query.bind(followee.to_string());
+        }
+        for row in query.fetch_all(store.db().reader()).await? {
+            followed.insert(row.uuid("followee_id")?);
+        }
+    }
+    Ok(followed)
+}
+
+/// Records a user (new, renamed, or with a new display name).
+pub async fn upsert_user(
+    change: &mut Change,
+    user: Uuid,
+    username: &str,
+    display_name: &str,
+) -> Result<(), ContentError> {
+    sqlx::query(
+        "INSERT INTO known_users (id, username, username_key, display_name, active) VALUES ($1, $2, $3, $4, TRUE) \
+         ON CONFLICT (id) DO UPDATE SET username = $2, username_key = $3, display_name = $4",
+    )
+    .bind(user.to_string())
+    .bind(username)
+    .bind(username.to_ascii_lowercase())
+    .bind(display_name)
+    .execute(change.conn())
+    .await?;
+    Ok(())
+}
+
+/// A user suspended (`false`) or restored.
+pub async fn set_active(change: &mut Change, user: Uuid, active: bool) -> Result<(), ContentError> {
+    sqlx::query("UPDATE known_users SET active = $1 WHERE id = $2")
+        .bind(active)
+        .bind(user.to_string())
+        .execute(change.conn())
+        .await?;
+    Ok(())
+}
+
+/// A deleted user: no longer active, no display name, no follows either way.
+pub async fn forget_user(change: &mut Change, user: Uuid) -> Result<(), ContentError> {
+    let id = user.to_string();
+    sqlx::query("UPDATE known_users SET active = FALSE, display_name = '' WHERE id = $1")
+        .bind(&id)
+        .execute(change.conn())
+        .await?;
+    sqlx::query("DELETE FROM known_follows WHERE follower_id = $1 OR followee_id = $1")
+        .bind(&id)
+        .execute(change.conn())
+        .await?;
+    Ok(())
+}
+
+/// A follow made (`true`) or removed.
+pub async fn set_follow(
+    change: &mut Change,
+    follower: Uuid,
+    followee: Uuid,
+    present: bool,
+) -> Result<(), ContentError> {
+    let sql = if present {
+        "INSERT INTO known_follows (follower_id, followee_id) VALUES ($1, $2) ON CONFLICT DO NOTHING"
+    } else {
+        "DELETE FROM known_follows WHERE follower_id = $1 AND followee_id = $2"
+    };
+    sqlx::query(sql).bind(follower.to_string()).bind(followee.to_string()).execute(change.conn()).await?;
+    Ok(())
+}

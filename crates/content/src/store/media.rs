@@ -1,0 +1,321 @@
+//! `media` and the media bytes: uploads are streamed to a temporary file while hashed, the type
+//! is sniffed from the first bytes and checked against the allowlist (`domain::media`), the size
+//! against the kind's limit as bytes arrive, image dimensions are read from the header
+//! (decompression bombs refused), and only then is the blob stored, under its hash: the same
+//! bytes uploaded twice are stored once. The temporary file is deleted when the upload fails or
+//! the client goes away, so nothing is left behind.
+
+use std::path::{Path, PathBuf};
+
+use bytes::Bytes;
+use futures::{Stream, StreamExt};
+use object_store::{ObjectStore, WriteMultipart, path::Path as ObjectPath};
+use platform::{
+    blobs::BlobStore,
+    db::{RowExt, now_ms},
+};
+use sha2::{Digest, Sha256};
+use sqlx::{Row, any::AnyRow};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+use super::Store;
+use crate::{
+    config::MediaConfig,
+    domain::{
+        ContentError,
+        media::{Claims, Kind, Media, classify, largest_allowed, max_bytes, sanitize_filename},
+    },
+};
+
+/// Bytes read before the type is decided: enough for every signature and image header we read.
+const SNIFF_BYTES: usize = 64 * 1024;
+
+const COLUMNS: &str = "id, owner_id, sha256, kind, mime, size, width, height, filename, post_id, \
+     created_at_ms, thumbnail_sha256, thumbnail_mime";
+
+fn media(row: &AnyRow) -> Result<Media, ContentError> {
+    Ok(Media {
+        id: row.try_get("id")?,
+        owner_id: row.try_get("owner_id")?,
+        sha256: row.try_get("sha256")?,
+        kind: Kind::parse(&row.try_get::<String, _>("kind")?),
+        mime: row.try_get("mime")?,
+        size: row.try_get("size")?,
+        width: row.try_get("width")?,
+        height: row.try_get("height")?,
+        filename: row.try_get("filename")?,
+        post_id: row.opt_post_id("post_id")?,
+        created_at_ms: row.try_get("created_at_ms")?,
+        thumbnail: row
+            .try_get::<Option<String>, _>("thumbnail_sha256")?
+            .zip(row.try_get::<Option<String>, _>("thumbnail_mime")?),
+    })
+}
+
+/// Where the blob with this hash lives in the blob store.
+pub fn blob_path(sha256: &str) -> ObjectPath {
+    ObjectPath::from(format!("blobs/{}/{sha256}", &sha256[..2]))
+}
+
+/// A media item.
+pub async fn get(store: &Store, id: &str) -> Result<Option<Media>, ContentError> {
+    let row = sqlx::query(&format!("SELECT {COLUMNS} FROM media WHERE id = $1"))
+        .bind(id)
+        .fetch_optional(store.db().reader())
+        .await?;
+    row.as_ref().map(media).transpose()
+}
+
+/// Deletes the temporary file on drop, including when the request future is dropped because
+/// the client went away.
+struct TempFile {
+    path: PathBuf,
+    keep: bool,
+}
+
+impl Drop for TempFile {
+    fn drop(&mut self) {
+        if !self.keep {
+            let _ = std::fs::remove_file(&self.path);
+        }
+    }
+}
+
+/// Bytes received into a temporary file, not yet stored.
+pub struct Received {
+    temp: TempFile,
+    size: u64,
+    head: Vec<u8>,
+    sha256: String,
+}
+
+fn hex(digest: impl AsRef<[u8]>) -> String {
+    digest.as_ref().iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Writes the stream to a temporary file under `data_dir`, hashing it, deciding its type from
+/// the first bytes and stopping as soon as it passes the limit for that type.
+pub async fn receive<S, E>(
+    data_dir: &Path,
+    config: &MediaConfig,
+    mut body: S,
+    claims: &Claims,
+) -> Result<Received, ContentError>
+where
+    S: Stream<Item = Result<Bytes, E>> + Unpin,
+    E: std::fmt::Display,
+{
+    let tmp_dir = data_dir.join("tmp");
+    tokio::fs::create_dir_all(&tmp_dir).await?;
+    let temp = TempFile { path: tmp_dir.join(format!("upload-{}", uuid::Uuid::new_v4().simple())), keep: false };
+    let mut file = tokio::fs::File::create(&temp.path).await?;
+
+    let mut hasher = Sha256::new();
+    let mut head: Vec<u8> = Vec::with_capacity(SNIFF_BYTES);
+    let mut size: u64 = 0;
+    let mut limit = largest_allowed(config);
+    let mut decided = false;
+    while let Some(chunk) = body.next().await {
+        let chunk = chunk.map_err(|e| ContentError::BadRequest(format!("the upload was interrupted: {e}")))?;
+        size += chunk.len() as u64;
+        if size > limit {
+            return Err(ContentError::TooLarge(format!("the file is larger than the {limit} bytes allowed")));
+        }
+        if !decided && head.len() < SNIFF_BYTES {
+            let take = chunk.len().min(SNIFF_BYTES - head.len());
+            head.extend_from_slice(&chunk[..take]);
+            if head.len() == SNIFF_BYTES {
+                let (_, kind) = classify(&head, claims)?;
+                limit = max_bytes(config, kind);
+                decided = true;
+            }
+        }
+        hasher.update(&chunk);
+        file.write_all(&chunk).await?;
+    }
+    file.flush().await?;
+    file.sync_all().await?;
+    Ok(Received { temp, size, head, sha256: hex(hasher.finalize()) })
+}
+
+/// A completely received resumable upload (the file at `path`, which is consumed), hashed.
+pub async fn received_file(path: PathBuf) -> Result<Received, ContentError> {
+    let temp = TempFile { path, keep: false };
+    let mut file = tokio::fs::File::open(&temp.path).await?;
+    let mut hasher = Sha256::new();
+    let mut head = Vec::with_capacity(SNIFF_BYTES);
+    let mut size = 0u64;
+    let mut buffer = vec![0u8; 1024 * 1024];
+    loop {
+        let n = file.read(&mut buffer).await?;
+        if n == 0 {
+            break;
+        }
+        if head.len() < SNIFF_BYTES {
+            head.extend_from_slice(&buffer[..n.min(SNIFF_BYTES - head.len())]);
+        }
+        hasher.update(&buffer[..n]);
+        size += n as u64;
+    }
+    Ok(Received { temp, size, head, sha256: hex(hasher.finalize()) })
+}
+
+/// Checks what was received (type, size, image dimensions), stores the blob and records the
+/// media for `owner`. An image is recorded as waiting for its thumbnail.
+pub async fn record(
+    store: &Store,
+    blobs: &BlobStore,
+    config: &MediaConfig,
+    owner: &str,
+    received: Received,
+    claims: &Claims,
+) -> Result<Media, ContentError> {
+    let Received { temp, size, head, sha256 } = received;
+    if size == 0 {
+        return Err(ContentError::field("file", "is empty"));
+    }
+    let (mime, kind) = classify(&head, claims)?;
+    let max = max_bytes(config, kind);
+    if size > max {
+        return Err(ContentError::TooLarge(format!("{} files may be at most {max} bytes", kind.as_str())));
+    }
+    let (width, height) = if kind == Kind::Image {
+        let dims =
+            imagesize::blob_size(&head).map_err(|_| ContentError::field("file", "the image header cannot be read"))?;
+        let pixels = dims.width as u64 * dims.height as u64;
+        if pixels > config.max_image_pixels {
+            return Err(ContentError::field(
+                "file",
+                format!("{}×{} pixels is more than the {} allowed", dims.width, dims.height, config.max_image_pixels),
+            ));
+        }
+        (Some(dims.width as i64), Some(dims.height as i64))
+    } else {
+        (None, None)
+    };
+    keep(blobs, temp, &sha256).await?;
+
+    let media = Media {
+        id: uuid::Uuid::now_v7().to_string(),
+        owner_id: owner.to_owned(),
+        sha256,
+        kind,
+        mime: mime.to_owned(),
+        size: size as i64,
+        width,
+        height,
+        filename: sanitize_filename(&claims.filename),
+        post_id: None,
+        created_at_ms: now_ms(),
+        thumbnail: None,
+    };
+    sqlx::query(
+        "INSERT INTO media (id, owner_id, sha256, kind, mime, size, width, height, filename, created_at_ms, \
+         thumbnail_state) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+    )
+    .bind(&media.id)
+    .bind(&media.owner_id)
+    .bind(&media.sha256)
+    .bind(media.kind.as_str())
+    .bind(&media.mime)
+    .bind(media.size)
+    .bind(media.width)
+    .bind(media.height)
+    .bind(&media.filename)
+    .bind(media.created_at_ms)
+    .bind(if kind == Kind::Image { "pending" } else { "none" })
+    .execute(store.db().writer())
+    .await?;
+    Ok(media)
+}
+
+/// Moves the finished temporary file to `blobs/<sha>`: a rename on the local store, a streamed
+/// multipart upload on S3. Existing bytes with the same hash are kept as they are.
+async fn keep(blobs: &BlobStore, mut temp: TempFile, sha256: &str) -> Result<(), ContentError> {
+    let path = blob_path(sha256);
+    let store = blobs.store();
+    if store.head(&path).await.is_ok() {
+        return Ok(());
+    }
+    if let Some(root) = blobs.local_root() {
+        let target = root.join(path.as_ref());
+        tokio::fs::create_dir_all(target.parent().expect("blob paths have a parent")).await?;
+        tokio::fs::rename(&temp.path, &target).await?;
+        temp.keep = true;
+        return Ok(());
+    }
+    let upload = store.put_multipart(&path).await?;
+    let mut writer = WriteMultipart::new_with_chunk_size(upload, 8 * 1024 * 1024);
+    let mut file = tokio::fs::File::open(&temp.path).await?;
+    let mut buffer = vec![0u8; 1024 * 1024];
+    loop {
+        let n = file.read(&mut buffer).await?;
+        if n == 0 {
+            break;
+        }
+        writer.wait_for_capacity(4).await?;
+        writer.write(&buffer[..n]);
+    }
+    writer.finish().await?;
+    Ok(())
+}
+
+/// Images waiting for a thumbnail: `(id, sha256)`, up to `limit`.
+pub async fn pending_thumbnails(store: &Store, limit: i64) -> Result<Vec<(String, String)>, ContentError> {
+    let rows = sqlx::query("SELECT id, sha256 FROM media WHERE thumbnail_state = 'pending' LIMIT $1")
+        .bind(limit)
+        .fetch_all(store.db().reader())
+        .await?;
+    rows.iter().map(|row| Ok((row.try_get("id")?, row.try_get("sha256")?))).collect()
+}
+
+/// Records the outcome of making a thumbnail: `ready` with its blob and type, or `failed`.
+pub async fn set_thumbnail(
+    store: &Store,
+    id: &str,
+    state: &str,
+    thumbnail: Option<(&str, &str)>,
+) -> Result<(), ContentError> {
+    sqlx::query("UPDATE media SET thumbnail_state = $1, thumbnail_sha256 = $2, thumbnail_mime = $3 WHERE id = $4")
+        .bind(state)
+        .bind(thumbnail.map(|t| t.0))
+        .bind(thumbnail.map(|t| t.1))
+        .bind(id)
+        .execute(store.db().writer())
+        .await?;
+    Ok(())
+}
+
+/// Deletes media uploaded longer than `older_than_ms` ago and never attached, and each blob no
+/// other media refers to (nor uses as its thumbnail). Returns how many media were collected.
+pub async fn collect_unattached(store: &Store, blobs: &BlobStore, older_than_ms: i64) -> Result<usize, ContentError> {
+    let cutoff = now_ms() - older_than_ms;
+    let rows = sqlx::query(
+        "SELECT id, sha256, thumbnail_sha256 FROM media WHERE post_id IS NULL AND created_at_ms < $1 LIMIT 1000",
+    )
+    .bind(cutoff)
+    .fetch_all(store.db().reader())
+    .await?;
+    for row in &rows {
+        let id: String = row.try_get("id")?;
+        sqlx::query("DELETE FROM media WHERE id = $1 AND post_id IS NULL")
+            .bind(&id)
+            .execute(store.db().writer())
+            .await?;
+        let shas = [Some(row.try_get::<String, _>("sha256")?), row.try_get::<Option<String>, _>("thumbnail_sha256")?];
+        for sha256 in shas.into_iter().flatten() {
+            let users: i64 = sqlx::query("SELECT COUNT(*) AS n FROM media WHERE sha256 = $1 OR thumbnail_sha256 = $1")
+                .bind(&sha256)
+                .fetch_one(store.db().reader())
+                .await?
+                .try_get("n")?;
+            if users == 0 {
+                match blobs.store().delete(&blob_path(&sha256)).await {
+                    Ok(()) | Err(object_store::Error::NotFound { .. }) => {}
+                    Err(err) => return Err(err.into()),
+                }
+            }
+        }
+    }
+    Ok(rows.len())
+}

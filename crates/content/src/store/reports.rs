@@ -1,0 +1,193 @@
+//! `reports` and `moderation_log`: the moderators' queue, and every moderator action, written in
+//! the transaction of the action.
+
+use contracts::PostId;
+use platform::{
+    Change, Principal, StoreError,
+    db::{Conditions, RowExt, now_ms},
+};
+use sqlx::Row;
+
+use super::{Store, posts};
+use crate::domain::{
+    ContentError,
+    moderation::{Reason, Resolution},
+    posts::Post,
+};
+
+/// Reports `post` for the moderators; reporting it again while the first report is open changes
+/// nothing.
+pub async fn open(
+    store: &Store,
+    post: PostId,
+    reporter: &Principal,
+    reason: Reason,
+    comment: &str,
+) -> Result<(), ContentError> {
+    let inserted = sqlx::query(
+        "INSERT INTO reports (id, post_id, reporter_id, reason, comment, status, created_at_ms) \
+         VALUES ($1, $2, $3, $4, $5, 'open', $6)",
+    )
+    .bind(uuid::Uuid::now_v7().to_string())
+    .bind(post.get() as i64)
+    .bind(reporter.user_id.to_string())
+    .bind(reason.as_str())
+    .bind(comment)
+    .bind(now_ms())
+    .execute(store.db().writer())
+    .await;
+    match inserted.map_err(StoreError::from_sqlx) {
+        Ok(_) | Err(StoreError::Conflict(_)) => Ok(()),
+        Err(other) => Err(other.into()),
+    }
+}
+
+/// One report.
+#[derive(Debug, Clone)]
+pub struct Report {
+    pub id: String,
+    pub post_id: PostId,
+    pub reporter_id: String,
+    pub reason: String,
+    pub comment: String,
+    pub status: String,
+    pub resolution: Option<String>,
+    pub created_at_ms: i64,
+}
+
+/// Reports with `status`, oldest first, after the report `after` when given.
+pub async fn queue(
+    store: &Store,
+    status: &str,
+    after: Option<String>,
+    limit: u32,
+) -> Result<Vec<Report>, ContentError> {
+    let mut conditions = Conditions::default();
+    conditions.add("status = ?", [status.to_owned()]);
+    if let Some(after) = after {
+        conditions.add("id > ?", [after]);
+    }
+    let sql = format!(
+        "SELECT id, post_id, reporter_id, reason, comment, status, resolution, created_at_ms FROM reports \
+         WHERE {} ORDER BY id LIMIT {limit}",
+        conditions.sql()
+    );
+    let rows = conditions.bind(sqlx::query(&sql)).fetch_all(store.db().reader()).await?;
+    rows.iter()
+        .map(|row| {
+            Ok(Report {
+                id: row.try_get("id")?,
+                post_id: row.post_id("post_id")?,
+                reporter_id: row.try_get("reporter_id")?,
+                reason: row.try_get("reason")?,
+                comment: row.try_get("comment")?,
+                status: row.try_get("status")?,
+                resolution: row.try_get("resolution")?,
+                created_at_ms: row.try_get("created_at_ms")?,
+            })
+        })
+        .collect()
+}
+
+/// Resolves report `id`, acting on its post; every open report on the same post closes with it.
+pub async fn resolve(
+    store: &Store,
+    moderator: &Principal,
+    id: &str,
+    resolution: Resolution,
+    note: &str,
+) -> Result<(), ContentError> {
+    let mut change = store.writer().begin().await?;
+    let report = sqlx::query("SELECT post_id, status FROM reports WHERE id = $1")
+        .bind(id)
+        .fetch_optional(change.conn())
+        .await?
+        .ok_or(ContentError::NoSuchReport)?;
+    if report.try_get::<String, _>("status")? != "open" {
+        return Err(ContentError::Conflict("this report is already resolved".into()));
+    }
+    let post_id = report.post_id("post_id")?;
+    let post: Post = posts::get_in(&mut change, post_id).await?.ok_or(ContentError::NoSuchPost)?;
+    match resolution {
+        Resolution::Dismiss => {}
+        Resolution::Hide => posts::hide_in(&mut change, &post).await?,
+        Resolution::Remove => posts::delete_in(&mut change, &post).await?,
+    }
+    let (closed_as, action) = resolution.recorded_as();
+    sqlx::query(
+        "UPDATE reports SET status = 'resolved', resolution = $1, resolved_by = $2, resolved_at_ms = $3 \
+         WHERE post_id = $4 AND status = 'open'",
+    )
+    .bind(closed_as)
+    .bind(moderator.user_id.to_string())
+    .bind(now_ms())
+    .bind(post_id.get() as i64)
+    .execute(change.conn())
+    .await?;
+    log(&mut change, moderator, action, post_id, Some(id), note).await?;
+    Ok(change.commit().await?)
+}
+
+/// Records a moderator action inside `change`.
+pub async fn log(
+    change: &mut Change,
+    moderator: &Principal,
+    action: &str,
+    post: PostId,
+    report: Option<&str>,
+    note: &str,
+) -> Result<(), ContentError> {
+    sqlx::query(
+        "INSERT INTO moderation_log (id, at_ms, moderator_id, action, post_id, report_id, note) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    )
+    .bind(uuid::Uuid::now_v7().to_string())
+    .bind(now_ms())
+    .bind(moderator.user_id.to_string())
+    .bind(action)
+    .bind(post.get() as i64)
+    .bind(report)
+    .bind(note)
+    .execute(change.conn())
+    .await?;
+    Ok(())
+}
+
+/// One moderator action.
+#[derive(Debug, Clone)]
+pub struct LogEntry {
+    pub id: String,
+    pub at_ms: i64,
+    pub moderator_id: String,
+    pub action: String,
+    pub post_id: PostId,
+    pub report_id: Option<String>,
+    pub note: String,
+}
+
+/// Moderator actions, newest first, before the entry `before` when given.
+pub async fn log_page(store: &Store, before: Option<String>, limit: u32) -> Result<Vec<LogEntry>, ContentError> {
+    let mut conditions = Conditions::default();
+    if let Some(before) = before {
+        conditions.add("id < ?", [before]);
+    }
+    let sql = format!(
+        "SELECT id, at_ms, moderator_id, action, post_id, report_id, note FROM moderation_log WHERE {} \
+         ORDER BY id DESC LIMIT {limit}",
+        conditions.sql()
+    );
+    let rows = conditions.bind(sqlx::query(&sql)).fetch_all(store.db().reader()).await?;
+    rows.iter()
+        .map(|row| {
+            Ok(LogEntry {
+                id: row.try_get("id")?,
+                at_ms: row.try_get("at_ms")?,
+                moderator_id: row.try_get("moderator_id")?,
+                action: row.try_get("action")?,
+                post_id: row.post_id("post_id")?,
+                report_id: row.try_get("report_id")?,
+                note: row.try_get("note")?,
+            })
+        })
+        .collect()
+}

@@ -1,0 +1,70 @@
+//! What content tells the other services about posts and reactions.
+
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::{PostId, Visibility};
+
+event_family! {
+    /// Content's events.
+    pub enum ContentEvent: "content.>", version 1 {
+        /// A new post, reply or repost.
+        PostCreated(PostSnapshot) = "content.post.created",
+        /// A post's text changed; the snapshot is the post after the edit.
+        PostEdited(PostSnapshot) = "content.post.edited",
+        /// A post is gone for everyone.
+        PostDeleted(PostRef) = "content.post.deleted",
+        /// A moderator hid a post: only its author still sees it.
+        PostHidden(PostRef) = "content.post.hidden",
+        PostLiked(Like) = "content.post.liked",
+        PostUnliked(Like) = "content.post.unliked",
+    }
+}
+
+/// A post as it is after a change.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PostSnapshot {
+    pub post: PostSummary,
+}
+
+/// What other services learn about a post: enough to keep their own read models (feed
+/// timelines, the search index) without calling back.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PostSummary {
+    pub id: PostId,
+    pub author_id: Uuid,
+    pub text: String,
+    pub visibility: Visibility,
+    pub language: Option<String>,
+    pub reply_to_id: Option<PostId>,
+    pub reply_to_author_id: Option<Uuid>,
+    /// The thread's first post (the post itself when it starts one).
+    pub root_id: PostId,
+    pub repost_of_id: Option<PostId>,
+    pub repost_of_author_id: Option<Uuid>,
+    /// Normalized hashtags, without `#`.
+    pub tags: Vec<String>,
+    /// Usernames, without `@`.
+    pub mentions: Vec<String>,
+    pub links: Vec<String>,
+    pub media_ids: Vec<String>,
+    pub created_at_ms: i64,
+}
+
+/// A post that an event removes or hides.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PostRef {
+    pub id: PostId,
+    pub author_id: Uuid,
+}
+
+/// A like given or taken back.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Like {
+    pub post_id: PostId,
+    pub user_id: Uuid,
+    /// The liked post's author.
+    pub author_id: Uuid,
+    /// The liked post's hashtags (what the liker shows interest in).
+    pub tags: Vec<String>,
+}

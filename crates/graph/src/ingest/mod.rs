@@ -1,0 +1,3 @@
+//! The events the graph consumes, one consumer per producer.
+
+pub mod identity;

@@ -1,0 +1,212 @@
+//! Account fields that validate on construction: a value of these types is always acceptable,
+//! so the rest of the service never re-checks them.
+
+use platform::http::FieldError;
+
+/// Names nobody may register: they would impersonate the instance or collide with routes.
+const RESERVED_USERNAMES: &[&str] = &[
+    "admin",
+    "administrator",
+    "root",
+    "system",
+    "riffle",
+    "api",
+    "support",
+    "help",
+    "moderator",
+    "mod",
+    "staff",
+    "security",
+    "abuse",
+    "postmaster",
+    "webmaster",
+    "me",
+    "settings",
+    "about",
+    "login",
+    "logout",
+    "register",
+    "signup",
+    "signin",
+    "auth",
+    "null",
+    "undefined",
+    "anonymous",
+    "everyone",
+    "public",
+    "official",
+];
+
+/// The 10,000 most common passwords of 8 or more characters (ASVS 2.1.7), lowercased, taken
+/// from zxcvbn's frequency list (MIT), which ranks passwords seen in public breaches.
+const COMMON_PASSWORDS: &str = include_str!("../common_passwords.txt");
+
+fn is_common(password: &str) -> bool {
+    static SET: std::sync::OnceLock<std::collections::HashSet<&'static str>> = std::sync::OnceLock::new();
+    SET.get_or_init(|| COMMON_PASSWORDS.lines().collect()).contains(password.to_lowercase().as_str())
+}
+
+/// A username: 3 to 30 ASCII letters, digits or underscores, starting with a letter. Unique
+/// without regard to case; the chosen casing is kept for display.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Username(String);
+
+impl Username {
+    pub const RULES: &'static str =
+        "3 to 30 characters: ASCII letters, digits and underscores, starting with a letter; not a reserved name";
+
+    pub fn parse(raw: &str) -> Result<Self, FieldError> {
+        let err = |m: &str| FieldError::new("username", m);
+        let len = raw.chars().count();
+        if !(3..=30).contains(&len) {
+            return Err(err("must be 3 to 30 characters"));
+        }
+        if !raw.starts_with(|c: char| c.is_ascii_alphabetic()) {
+            return Err(err("must start with a letter"));
+        }
+        if !raw.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+            return Err(err("may contain only ASCII letters, digits and underscores"));
+        }
+        if RESERVED_USERNAMES.contains(&raw.to_ascii_lowercase().as_str()) {
+            return Err(err("is reserved"));
+        }
+        Ok(Self(raw.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The case-folded form that uniqueness is checked on.
+    pub fn key(&self) -> String {
+        self.0.to_ascii_lowercase()
+    }
+}
+
+/// An email address, checked for shape only (delivery is what proves it).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Email(String);
+
+impl Email {
+    pub fn parse(raw: &str) -> Result<Self, FieldError> {
+        let err = || FieldError::new("email", "must be an address like name@example.org");
+        let raw = raw.trim();
+        if raw.len() > 254 || raw.chars().any(|c| c.is_whitespace() || c.is_control()) {
+            return Err(err());
+        }
+        let (local, domain) = raw.rsplit_once('@').ok_or_else(err)?;
+        if local.is_empty() || local.len() > 64 || local.contains('@') {
+            return Err(err());
+        }
+        let labels: Vec<&str> = domain.split('.').collect();
+        if labels.len() < 2 || labels.iter().any(|l| l.is_empty() || l.starts_with('-') || l.ends_with('-')) {
+            return Err(err());
+        }
+        Ok(Self(raw.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    pub fn key(&self) -> String {
+        self.0.to_lowercase()
+    }
+}
+
+/// A display name: 1 to 50 characters, no control characters.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DisplayName(String);
+
+impl DisplayName {
+    pub fn parse(raw: &str) -> Result<Self, FieldError> {
+        let trimmed = raw.trim();
+        let len = trimmed.chars().count();
+        if !(1..=50).contains(&len) {
+            return Err(FieldError::new("display_name", "must be 1 to 50 characters"));
+        }
+        if trimmed.chars().any(char::is_control) {
+            return Err(FieldError::new("display_name", "must not contain control characters"));
+        }
+        Ok(Self(trimmed.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// A new password, per OWASP ASVS 5: 8 to 128 characters, no composition rules, not a common
+/// password. Never logged: `Debug` is redacted.
+#[derive(Clone)]
+pub struct NewPassword(String);
+
+impl std::fmt::Debug for NewPassword {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("NewPassword(***)")
+    }
+}
+
+impl NewPassword {
+    pub fn parse(field: &str, raw: &str) -> Result<Self, FieldError> {
+        let len = raw.chars().count();
+        if len < 8 {
+            return Err(FieldError::new(field, "must be at least 8 characters"));
+        }
+        if len > 128 {
+            return Err(FieldError::new(field, "must be at most 128 characters"));
+        }
+        if is_common(raw) {
+            return Err(FieldError::new(field, "is too common; choose a less guessable password"));
+        }
+        Ok(Self(raw.to_owned()))
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn usernames_follow_the_documented_rules() {
+        for ok in ["ada", "Ada_Lovelace", "a12", &"x".repeat(30)] {
+            assert!(Username::parse(ok).is_ok(), "{ok}");
+        }
+        for bad in ["ab", "1abc", "_abc", "ab-c", "abc def", "ädam", &"x".repeat(31), "Admin", "ROOT"] {
+            assert!(Username::parse(bad).is_err(), "{bad}");
+        }
+        assert_eq!(Username::parse("Ada").unwrap().key(), "ada");
+    }
+
+    #[test]
+    fn emails_need_a_local_part_and_a_dotted_domain() {
+        assert!(Email::parse("ada@example.org").is_ok());
+        for bad in ["ada", "@example.org", "ada@", "ada@localhost", "a da@example.org", "ada@-x.org", "ada@x..org"] {
+            assert!(Email::parse(bad).is_err(), "{bad}");
+        }
+        assert_eq!(Email::parse("Ada@Example.ORG").unwrap().key(), "ada@example.org");
+    }
+
+    #[test]
+    fn passwords_are_length_checked_and_not_common() {
+        assert!(NewPassword::parse("password", "correct horse battery").is_ok());
+        assert!(NewPassword::parse("password", "密码密码密码密码").is_ok(), "8 characters, not 8 bytes");
+        assert!(NewPassword::parse("password", "short").is_err());
+        assert!(NewPassword::parse("password", &"x".repeat(129)).is_err());
+        assert!(NewPassword::parse("password", "Password1").is_err(), "common, whatever the case");
+        assert!(format!("{:?}", NewPassword::parse("p", "correct horse battery").unwrap()).contains("***"));
+    }
+
+    #[test]
+    fn display_names_are_trimmed_and_bounded() {
+        assert_eq!(DisplayName::parse("  Ada  ").unwrap().as_str(), "Ada");
+        assert!(DisplayName::parse("   ").is_err());
+        assert!(DisplayName::parse(&"é".repeat(50)).is_ok());
+        assert!(DisplayName::parse(&"é".repeat(51)).is_err());
+        assert!(DisplayName::parse("a\u{0007}b").is_err());
+    }
+}
