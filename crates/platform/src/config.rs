@@ -91,17 +91,6 @@ pub struct EventsConfig {
     pub retry_max_ms: u64,
 }
 
-impl EventsConfig {
-    /// How consumers retry a failing event.
-    pub fn retry_policy(&self) -> crate::events::RetryPolicy {
-        crate::events::RetryPolicy {
-            max_attempts: self.max_attempts,
-            first_backoff: Duration::from_millis(self.retry_first_ms),
-            max_backoff: Duration::from_millis(self.retry_max_ms),
-        }
-    }
-}
-
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct HttpConfig {

@@ -17,7 +17,9 @@ use crate::{
     change::Writer,
     config::{Config, EventsLocation},
     db::Db,
-    events::{BusError, EventBus, EventHandler, Subscription, memory::InProcessBus, nats::NatsBus, outbox},
+    events::{
+        BusError, EventBus, EventHandler, RetryPolicy, Subscription, memory::InProcessBus, nats::NatsBus, outbox,
+    },
     http::{Probe, TokenVerifier},
 };
 
@@ -117,7 +119,7 @@ pub fn subscription(consumer: &str, topics: &[&'static str], handler: Arc<dyn Ev
 
 /// Connects the bus named by `events.url`.
 pub async fn connect_bus(config: &Config) -> anyhow::Result<Arc<dyn EventBus>> {
-    let policy = config.events.retry_policy();
+    let policy = RetryPolicy::of(&config.events);
     Ok(match config.events_location()? {
         EventsLocation::InProcess => Arc::new(InProcessBus::new(policy)),
         EventsLocation::Nats(url) => Arc::new(

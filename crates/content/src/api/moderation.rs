@@ -25,7 +25,7 @@ use crate::{
         ContentError,
         moderation::{MAX_COMMENT_CHARS, Reason, Resolution},
     },
-    store::{posts, reports},
+    store::{moderation_log, posts, reports},
 };
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -157,7 +157,7 @@ pub(super) async fn log(
 ) -> Result<Page<LogEntry>, ApiError> {
     moderator.require(Role::Moderator)?;
     let limit = page.limit()?;
-    let entries = reports::log_page(&content.store, page.position()?, limit + 1)
+    let entries = moderation_log::page(&content.store, page.position()?, limit + 1)
         .await?
         .into_iter()
         .map(|e| LogEntry {

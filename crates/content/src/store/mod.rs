@@ -5,6 +5,7 @@
 pub mod idempotency;
 pub mod known;
 pub mod media;
+pub mod moderation_log;
 pub mod nodes;
 pub mod posts;
 pub mod reports;

@@ -397,7 +397,7 @@ pub async fn delete(store: &Store, caller: &Principal, post: &Post) -> Result<()
     let mut change = store.writer().begin().await?;
     delete_in(&mut change, post).await?;
     if !post.is_by(caller.user_id) {
-        super::reports::log(&mut change, caller, "post_removed", post.id, None, "").await?;
+        super::moderation_log::record(&mut change, caller, "post_removed", post.id, None, "").await?;
     }
     Ok(change.commit().await?)
 }

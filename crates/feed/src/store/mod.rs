@@ -44,3 +44,6 @@ pub(crate) fn user_ids(rows: &[sqlx::any::AnyRow]) -> Result<Vec<uuid::Uuid>, pl
     use platform::db::RowExt;
     rows.iter().map(|r| r.uuid("user_id")).collect()
 }
+
+#[cfg(test)]
+mod tests;

@@ -169,7 +169,8 @@ pub(super) async fn refresh(
     let presented = tokens::hash_refresh_token(&request.refresh_token);
     let (refresh_token, next) = tokens::refresh_token();
     let grace_ms = identity.config.auth.refresh_reuse_grace_secs as i64 * 1000;
-    let (session_id, account) = sessions::refresh(&identity.store, &presented, &next, grace_ms).await?;
+    let (session_id, user) = sessions::refresh(&identity.store, &presented, &next, grace_ms).await?;
+    let account = users::by_id(&identity.store, user).await?.ok_or(IdentityError::InvalidRefreshToken)?;
     Ok(Json(TokenResponse::new(&identity, &account, session_id, refresh_token)?))
 }
 

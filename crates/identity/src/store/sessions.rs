@@ -8,10 +8,10 @@ use serde_json::json;
 use sqlx::Row;
 use uuid::Uuid;
 
-use super::{Store, audit, users};
+use super::{Store, audit};
 use crate::domain::{
     IdentityError,
-    accounts::{Account, SESSION_TTL_MS, Status},
+    accounts::{SESSION_TTL_MS, Status},
     audit::{Action, Entry},
     tokens::Refresh,
 };
@@ -67,19 +67,20 @@ async fn insert_refresh_token(change: &mut Change, hash: &str, session: Uuid, no
 }
 
 /// Exchanges the refresh token with hash `presented` for `next` (a new token's hash), by the
-/// rule of [`tokens::Refresh`]: a token reused after the grace period revokes its session.
-/// Returns the session and its user.
+/// rule of [`Refresh`]: a token reused after the grace period revokes its session; the user must
+/// still be active. Returns the session and its user.
 pub async fn refresh(
     store: &Store,
     presented: &str,
     next: &str,
     reuse_grace_ms: i64,
-) -> Result<(Uuid, Account), IdentityError> {
+) -> Result<(Uuid, Uuid), IdentityError> {
     let now = now_ms();
     let mut change = store.writer().begin().await?;
     let row = sqlx::query(
-        "SELECT r.session_id, r.used_at_ms, s.user_id, s.expires_at_ms, s.revoked_at_ms \
-         FROM refresh_tokens r JOIN sessions s ON s.id = r.session_id WHERE r.token_hash = $1",
+        "SELECT r.session_id, r.used_at_ms, s.user_id, s.expires_at_ms, s.revoked_at_ms, u.status \
+         FROM refresh_tokens r JOIN sessions s ON s.id = r.session_id JOIN users u ON u.id = s.user_id \
+         WHERE r.token_hash = $1",
     )
     .bind(presented)
     .fetch_optional(change.conn())
@@ -99,8 +100,10 @@ pub async fn refresh(
         }
         Refresh::Rotate | Refresh::Retry => {}
     }
-    let user = users::in_change(&mut change, row.uuid("user_id")?).await?;
-    let user = user.filter(|u| u.status == Status::Active).ok_or(IdentityError::InvalidRefreshToken)?;
+    if Status::parse(&row.try_get::<String, _>("status")?) != Status::Active {
+        return Err(IdentityError::InvalidRefreshToken);
+    }
+    let user = row.uuid("user_id")?;
     if used_at.is_none() {
         sqlx::query("UPDATE refresh_tokens SET used_at_ms = $1 WHERE token_hash = $2")
             .bind(now)

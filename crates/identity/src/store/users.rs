@@ -177,7 +177,7 @@ pub async fn create(store: &Store, account: NewAccount, created_by: Option<Actor
 }
 
 /// An account whatever its state, read inside `change`.
-pub(super) async fn in_change(change: &mut Change, id: Uuid) -> Result<Option<Account>, IdentityError> {
+async fn in_change(change: &mut Change, id: Uuid) -> Result<Option<Account>, IdentityError> {
     let row = sqlx::query(&format!("SELECT {COLUMNS} FROM users WHERE id = $1"))
         .bind(id.to_string())
         .fetch_optional(change.conn())

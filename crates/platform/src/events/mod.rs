@@ -151,6 +151,17 @@ impl RetryPolicy {
     }
 }
 
+impl RetryPolicy {
+    /// The policy `[events]` configures.
+    pub fn of(config: &crate::config::EventsConfig) -> RetryPolicy {
+        RetryPolicy {
+            max_attempts: config.max_attempts,
+            first_backoff: Duration::from_millis(config.retry_first_ms),
+            max_backoff: Duration::from_millis(config.retry_max_ms),
+        }
+    }
+}
+
 impl Default for RetryPolicy {
     fn default() -> Self {
         Self { max_attempts: 10, first_backoff: Duration::from_secs(1), max_backoff: Duration::from_secs(60) }

@@ -175,3 +175,57 @@ fn the_first_admin_is_created_from_the_command_line() {
     assert!(!weak.status.success());
     assert!(String::from_utf8_lossy(&weak.stderr).contains("password"));
 }
+
+#[test]
+fn a_target_whose_needs_are_not_met_stops_start_up() {
+    let dir = tempfile::tempdir().unwrap();
+    let (ok, stderr) = run(riffle().args(["serve", "--target", "feed", "--data-dir"]).arg(dir.path()));
+    assert!(!ok);
+    assert_one_clear_line(&stderr, &["feed", "events.url", "nats://"]);
+    let (ok, stderr) = run(riffle()
+        .args(["serve", "--target", "content,graph", "--data-dir"])
+        .arg(dir.path())
+        .env("RIFFLE_EVENTS__URL", "nats://127.0.0.1:4222"));
+    assert!(!ok);
+    assert_one_clear_line(&stderr, &["content", "auth.jwks_url"]);
+}
+
+#[tokio::test]
+async fn dead_letters_are_listed_and_replayed_from_the_command_line() {
+    use platform::events::{Event, dead_letters, outbox};
+    let dir = tempfile::tempdir().unwrap();
+    let location = platform::config::DatabaseLocation::Sqlite(dir.path().join("feed.db"));
+    let db = platform::Db::connect("feed", &location, 2).await.unwrap();
+    outbox::install(&db).await.unwrap();
+    let event = Event {
+        id: uuid::Uuid::now_v7(),
+        topic: "content.post.created".into(),
+        version: 1,
+        occurred_at_ms: 0,
+        traceparent: None,
+        payload: serde_json::json!({}),
+    };
+    dead_letters::park(&db, "feed.content", &event, 10, "the timeline store is down").await.unwrap();
+
+    let listing = riffle()
+        .args(["events", "dead-letters", "--target", "feed"])
+        .env("RIFFLE_DATA_DIR", dir.path())
+        .output()
+        .unwrap();
+    assert!(listing.status.success(), "{}", String::from_utf8_lossy(&listing.stderr));
+    let text = String::from_utf8(listing.stdout).unwrap();
+    for needle in
+        ["feed.content", &event.id.to_string(), "content.post.created", "attempts=10", "the timeline store is down"]
+    {
+        assert!(text.contains(needle), "{needle:?} in {text}");
+    }
+    let replay = riffle()
+        .args(["events", "dead-letters", "--target", "feed", "--replay"])
+        .env("RIFFLE_DATA_DIR", dir.path())
+        .output()
+        .unwrap();
+    assert!(replay.status.success());
+    assert!(String::from_utf8_lossy(&replay.stdout).contains("feed: 1 dead letters to replay"));
+    let letters = dead_letters::list(&db).await.unwrap();
+    assert!(letters[0].replay_requested, "the running consumer will apply it again");
+}

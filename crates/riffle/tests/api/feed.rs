@@ -409,3 +409,29 @@ crate::on_every_backend!(live_streams_deliver_new_posts_and_resume_without_gaps,
         .unwrap();
     assert_eq!(sse_texts(resumed, 2).await, ["live two", "live three"]);
 });
+
+crate::on_every_backend!(posts_made_as_fast_as_possible_read_back_in_creation_order, |app: TestApp| async move {
+    let ada = member(&app, "ada").await;
+    // Back to back: many land in the same millisecond, where only the id's sequence orders them.
+    let mut ids = Vec::new();
+    for i in 0..50 {
+        ids.push(post(&app, &ada, json!({ "text": format!("quick {i}") })).await);
+    }
+    let mut ordered = ids.clone();
+    ordered.sort_by_key(|id| id.parse::<u64>().unwrap());
+    assert_eq!(ordered, ids, "ids increase in the order the posts were made");
+    let expected: Vec<String> = (0..50).rev().map(|i| format!("quick {i}")).collect();
+    let ada_id = ada["user"]["id"].as_str().unwrap();
+    for path in [format!("/api/v1/users/{ada_id}/posts?limit=50"), "/api/v1/timelines/public?limit=50".to_owned()] {
+        eventually(&format!("{path} lists the 50 posts newest first"), || async {
+            let page: Value = app.get(&path, None).await.json().await.unwrap();
+            texts(&page) == expected
+        })
+        .await;
+    }
+    eventually("ada's home lists them newest first", || async {
+        let page: Value = app.get("/api/v1/timelines/home?limit=50", token(&ada)).await.json().await.unwrap();
+        texts(&page) == expected
+    })
+    .await;
+});
