@@ -26,7 +26,7 @@ mod store;
 use std::{path::PathBuf, sync::Arc};
 
 use contracts::{EventFamily, PostIdGenerator, identity::IdentityEvent};
-use platform::{Mounted, Runtime, blobs::BlobStore};
+use platform::{Mounted, Runtime, blobs::BlobStore, ingest::handler};
 use sqlx::migrate::Migrator;
 
 pub use crate::config::{ContentConfig, MediaConfig};
@@ -107,13 +107,13 @@ pub async fn mount(runtime: &Runtime, posts: &ContentConfig, media: &MediaConfig
             platform::service::subscription(
                 ingest::identity::CONSUMER,
                 &[IdentityEvent::TOPICS],
-                Arc::new(ingest::identity::Consumer(store.clone())),
+                handler(ingest::identity::CONSUMER, ingest::identity::Users(store.clone())),
                 &db,
             ),
             platform::service::subscription(
                 ingest::graph::CONSUMER,
                 &[contracts::graph::FOLLOWS],
-                Arc::new(ingest::graph::Consumer(store)),
+                handler(ingest::graph::CONSUMER, ingest::graph::Follows(store)),
                 &db,
             ),
         ],

@@ -68,7 +68,7 @@ async fn open(
     runtime: &Runtime,
     config: &TimelinesConfig,
 ) -> anyhow::Result<(Arc<Feed>, Option<(EmbeddedTimelines, PathBuf)>)> {
-    let store = Store::new(runtime.open_database(NAME, &MIGRATIONS).await?);
+    let store = store::over(runtime.open_database(NAME, &MIGRATIONS).await?);
     let moved = store::posts::move_legacy_summaries(&store).await?;
     if moved > 0 {
         tracing::info!(posts = moved, "feed rows moved from content's payloads into the feed's own columns");
@@ -114,7 +114,7 @@ pub async fn mount(runtime: &Runtime, config: &TimelinesConfig) -> anyhow::Resul
         async move { timelines.ping().await.map_err(|e| e.to_string()) }
     });
     let db = feed.store.db().clone();
-    let subscription = platform::service::subscription;
+    use platform::{ingest::handler, service::subscription};
     Ok(Mounted {
         name: NAME,
         routes: api::routes().with_state(Arc::clone(&feed)),
@@ -123,19 +123,19 @@ pub async fn mount(runtime: &Runtime, config: &TimelinesConfig) -> anyhow::Resul
             subscription(
                 ingest::content::CONSUMER,
                 &[ContentEvent::TOPICS],
-                Arc::new(ingest::content::Consumer(Arc::clone(&feed))),
+                handler(ingest::content::CONSUMER, ingest::content::Posts(Arc::clone(&feed))),
                 &db,
             ),
             subscription(
                 ingest::graph::CONSUMER,
                 &[GraphEvent::TOPICS],
-                Arc::new(ingest::graph::Consumer(Arc::clone(&feed))),
+                handler(ingest::graph::CONSUMER, ingest::graph::Edges(Arc::clone(&feed))),
                 &db,
             ),
             subscription(
                 ingest::identity::CONSUMER,
                 &[IdentityEvent::TOPICS],
-                Arc::new(ingest::identity::Consumer(feed)),
+                handler(ingest::identity::CONSUMER, ingest::identity::Authors(feed)),
                 &db,
             ),
         ],

@@ -24,8 +24,6 @@ use contracts::{EventFamily, identity::IdentityEvent};
 use platform::{Mounted, Runtime};
 use sqlx::migrate::Migrator;
 
-use crate::store::Store;
-
 pub const NAME: &str = "graph";
 
 /// Portable SQL, applied as is on SQLite and PostgreSQL.
@@ -33,7 +31,7 @@ pub static MIGRATIONS: Migrator = sqlx::migrate!();
 
 /// Everything the graph's handlers share.
 struct Graph {
-    store: Store,
+    store: store::Store,
 }
 
 /// The OpenAPI description of the graph's routes.
@@ -43,9 +41,9 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
 
 pub async fn mount(runtime: &Runtime) -> anyhow::Result<Mounted> {
     let opened = runtime.open(NAME, &MIGRATIONS).await?;
-    let store = Store::new(opened.writer.clone());
+    let store = opened.writer.clone();
     let db = opened.db().clone();
-    let users = ingest::identity::Consumer(store.clone());
+    let users = platform::ingest::handler(ingest::identity::CONSUMER, ingest::identity::Users(store.clone()));
     Ok(Mounted {
         name: NAME,
         routes: api::routes().with_state(Arc::new(Graph { store })),
@@ -53,7 +51,7 @@ pub async fn mount(runtime: &Runtime) -> anyhow::Result<Mounted> {
         subscriptions: vec![platform::service::subscription(
             ingest::identity::CONSUMER,
             &[IdentityEvent::TOPICS],
-            Arc::new(users),
+            users,
             &db,
         )],
         relay: Some(opened.relay),

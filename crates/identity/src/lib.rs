@@ -56,7 +56,7 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
 /// relay; hands the keys to the process's verifier.
 async fn open(runtime: &Runtime) -> anyhow::Result<(Arc<Identity>, platform::events::outbox::Relay)> {
     let opened = runtime.open(NAME, &MIGRATIONS).await?;
-    let store = Store::new(opened.writer.clone());
+    let store = opened.writer.clone();
     let mut stored = keys::current(&store).await?;
     if stored.is_empty() {
         keys::insert(&store, &StoredKey::generate(platform::db::now_ms())?).await?;

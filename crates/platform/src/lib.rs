@@ -8,6 +8,7 @@
 //! * `db`: the relational port (SQLite or PostgreSQL), one database per service.
 //! * `events`: the event port (in-process or NATS JetStream), outbox relay and inbox dedupe.
 //! * `http`: problem+json errors, extractors, auth, rate limits, and the shared router stack.
+//! * `ingest`: the one shape of an event consumer (decode, claim, apply, commit).
 //! * `service`: the contract between a service crate and the process that runs it.
 //! * `metrics`, `telemetry`, `trace_context`: observability.
 //!
@@ -21,6 +22,7 @@ pub mod config;
 pub mod db;
 pub mod events;
 pub mod http;
+pub mod ingest;
 pub mod metrics;
 pub mod service;
 pub mod telemetry;

@@ -1,30 +1,31 @@
-//! Graph's events: who follows whom, for followers-only posts.
+//! Graph's follow events: who follows whom, for followers-only posts.
 
 use async_trait::async_trait;
 use contracts::graph::GraphEvent;
-use platform::events::{Event, EventHandler};
+use platform::{Change, Writer, events::Event, ingest::Ingest};
 
 use crate::store::{Store, known};
 
 pub const CONSUMER: &str = "content.follows";
 
-pub struct Consumer(pub Store);
+pub struct Follows(pub Store);
 
 #[async_trait]
-impl EventHandler for Consumer {
-    async fn handle(&self, event: &Event) -> anyhow::Result<()> {
-        let Some(decoded) = event.decode::<GraphEvent>(CONSUMER)? else { return Ok(()) };
-        let (follow, present) = match decoded {
-            GraphEvent::FollowCreated(follow) => (follow, true),
-            GraphEvent::FollowDeleted(follow) => (follow, false),
-            _ => return Ok(()),
-        };
-        let mut change = self.0.writer().begin().await?;
-        if !change.claim(CONSUMER, event).await? {
-            return Ok(());
+impl Ingest for Follows {
+    type Family = GraphEvent;
+    type Committed = ();
+
+    fn writer(&self) -> &Writer {
+        self.0.writer()
+    }
+
+    async fn apply(&self, change: &mut Change, event: GraphEvent, _: &Event) -> anyhow::Result<()> {
+        match event {
+            GraphEvent::FollowCreated(f) => known::set_follow(change, f.follower_id, f.followee_id, true).await?,
+            GraphEvent::FollowDeleted(f) => known::set_follow(change, f.follower_id, f.followee_id, false).await?,
+            // Subscribed to follows only (`contracts::graph::FOLLOWS`).
+            _ => {}
         }
-        known::set_follow(&mut change, follow.follower_id, follow.followee_id, present).await?;
-        change.commit().await?;
         Ok(())
     }
 }

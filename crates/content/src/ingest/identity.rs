@@ -3,38 +3,39 @@
 
 use async_trait::async_trait;
 use contracts::identity::IdentityEvent;
-use platform::events::{Event, EventHandler};
+use platform::{Change, Writer, events::Event, ingest::Ingest};
 
 use crate::store::{Store, known, posts};
 
 pub const CONSUMER: &str = "content.users";
 
-pub struct Consumer(pub Store);
+pub struct Users(pub Store);
 
 #[async_trait]
-impl EventHandler for Consumer {
-    async fn handle(&self, event: &Event) -> anyhow::Result<()> {
-        let Some(decoded) = event.decode::<IdentityEvent>(CONSUMER)? else { return Ok(()) };
-        let mut change = self.0.writer().begin().await?;
-        if !change.claim(CONSUMER, event).await? {
-            return Ok(());
-        }
-        match decoded {
+impl Ingest for Users {
+    type Family = IdentityEvent;
+    type Committed = ();
+
+    fn writer(&self) -> &Writer {
+        self.0.writer()
+    }
+
+    async fn apply(&self, change: &mut Change, event: IdentityEvent, _: &Event) -> anyhow::Result<()> {
+        match event {
             IdentityEvent::UserRegistered(user) => {
-                known::upsert_user(&mut change, user.user_id, &user.username, &user.display_name).await?;
+                known::upsert_user(change, user.user_id, &user.username, &user.display_name).await?;
             }
             IdentityEvent::UserUpdated(user) => {
-                known::upsert_user(&mut change, user.user_id, &user.username, &user.display_name).await?;
+                known::upsert_user(change, user.user_id, &user.username, &user.display_name).await?;
             }
-            IdentityEvent::UserSuspended(user) => known::set_active(&mut change, user.user_id, false).await?,
-            IdentityEvent::UserRestored(user) => known::set_active(&mut change, user.user_id, true).await?,
+            IdentityEvent::UserSuspended(user) => known::set_active(change, user.user_id, false).await?,
+            IdentityEvent::UserRestored(user) => known::set_active(change, user.user_id, true).await?,
             IdentityEvent::UserDeleted(user) => {
-                known::forget_user(&mut change, user.user_id).await?;
-                posts::forget_author(&mut change, user.user_id).await?;
+                known::forget_user(change, user.user_id).await?;
+                posts::forget_author(change, user.user_id).await?;
             }
             IdentityEvent::RoleChanged(_) => {}
         }
-        change.commit().await?;
         Ok(())
     }
 }

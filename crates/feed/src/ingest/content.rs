@@ -9,11 +9,12 @@
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use contracts::content::{ContentEvent, Like};
-use platform::{
-    Change,
-    events::{Event, EventHandler},
+use contracts::{
+    PostId,
+    content::{ContentEvent, Like},
 };
+use platform::{Change, Writer, events::Event, ingest::Ingest};
+use uuid::Uuid;
 
 use crate::{
     Feed,
@@ -28,62 +29,74 @@ use crate::{
 
 pub const CONSUMER: &str = "feed.content";
 
-pub struct Consumer(pub Arc<Feed>);
+pub struct Posts(pub Arc<Feed>);
+
+/// What a committed event leaves to do: the cached post and author it changed, and the new post
+/// for the live streams.
+#[derive(Default)]
+pub struct Committed {
+    stale_post: Option<PostId>,
+    stale_author: Option<Uuid>,
+    live: Option<NewPost>,
+}
 
 #[async_trait]
-impl EventHandler for Consumer {
-    async fn handle(&self, event: &Event) -> anyhow::Result<()> {
+impl Ingest for Posts {
+    type Family = ContentEvent;
+    type Committed = Committed;
+
+    fn writer(&self) -> &Writer {
+        &self.0.store
+    }
+
+    async fn apply(&self, change: &mut Change, event: ContentEvent, envelope: &Event) -> anyhow::Result<Committed> {
         let feed = &self.0;
-        let Some(decoded) = event.decode::<ContentEvent>(CONSUMER)? else { return Ok(()) };
-        let mut change = feed.store.writer().begin().await?;
-        if !change.claim(CONSUMER, event).await? {
-            return Ok(());
-        }
-        let mut live = None;
-        // Cached copies this event changes, dropped once it is committed.
-        let (mut stale_post, mut stale_author) = (None, None);
-        match decoded {
+        let mut after = Committed::default();
+        match event {
             ContentEvent::PostCreated(created) => {
                 let post = FeedPost::from(&created.post);
-                (stale_post, stale_author) = (Some(post.id), Some(post.author_id));
-                if posts::upsert(&mut change, &post).await?
+                (after.stale_post, after.stale_author) = (Some(post.id), Some(post.author_id));
+                if posts::upsert(change, &post).await?
                     && let Some((counter, of)) = post.engages()
                 {
-                    posts::count(&mut change, counter, of, 1).await?;
+                    posts::count(change, counter, of, 1).await?;
                 }
-                let entered = fanout::publish(feed, &mut change, &post).await?;
-                live = Some(NewPost { post: post.id, author: post.author_id, timelines: Arc::new(entered) });
+                let entered = fanout::publish(feed, change, &post).await?;
+                after.live = Some(NewPost { post: post.id, author: post.author_id, timelines: Arc::new(entered) });
             }
             ContentEvent::PostEdited(edited) => {
                 let post = FeedPost::from(&edited.post);
-                (stale_post, stale_author) = (Some(post.id), Some(post.author_id));
-                posts::upsert(&mut change, &post).await?;
+                (after.stale_post, after.stale_author) = (Some(post.id), Some(post.author_id));
+                posts::upsert(change, &post).await?;
             }
             ContentEvent::PostDeleted(removed) | ContentEvent::PostHidden(removed) => {
-                stale_post = Some(removed.id);
-                if let Some(post) = posts::remove(&mut change, removed.id).await? {
+                after.stale_post = Some(removed.id);
+                if let Some(post) = posts::remove(change, removed.id).await? {
                     if let Some((counter, of)) = post.engages() {
-                        posts::count(&mut change, counter, of, -1).await?;
+                        posts::count(change, counter, of, -1).await?;
                     }
-                    stale_author = Some(post.author_id);
-                    fanout::retract(feed, &mut change, &post).await?;
+                    after.stale_author = Some(post.author_id);
+                    fanout::retract(feed, change, &post).await?;
                 }
             }
-            ContentEvent::PostLiked(like) => liked(&mut change, &like, event.occurred_at_ms, true).await?,
-            ContentEvent::PostUnliked(like) => liked(&mut change, &like, event.occurred_at_ms, false).await?,
+            ContentEvent::PostLiked(like) => liked(change, &like, envelope.occurred_at_ms, true).await?,
+            ContentEvent::PostUnliked(like) => liked(change, &like, envelope.occurred_at_ms, false).await?,
         }
-        change.commit().await?;
-        if let Some(id) = stale_post {
+        Ok(after)
+    }
+
+    fn committed(&self, after: Committed) {
+        let feed = &self.0;
+        if let Some(id) = after.stale_post {
             feed.caches.posts.remove(&id.get());
         }
-        if let Some(author) = stale_author {
+        if let Some(author) = after.stale_author {
             feed.caches.recent.remove(&author);
         }
-        if let Some(new_post) = live {
+        if let Some(new_post) = after.live {
             // Nobody listening is not an error.
             let _ = feed.live.send(new_post);
         }
-        Ok(())
     }
 }
 

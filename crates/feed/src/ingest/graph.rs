@@ -6,10 +6,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use contracts::graph::{Block, Follow, GraphEvent, Mute, TagFollow};
-use platform::{
-    Change,
-    events::{Event, EventHandler},
-};
+use platform::{Change, Writer, events::Event, ingest::Ingest};
 use uuid::Uuid;
 
 use crate::{
@@ -24,33 +21,36 @@ use crate::{
 
 pub const CONSUMER: &str = "feed.graph";
 
-pub struct Consumer(pub Arc<Feed>);
+pub struct Edges(pub Arc<Feed>);
 
 #[async_trait]
-impl EventHandler for Consumer {
-    async fn handle(&self, event: &Event) -> anyhow::Result<()> {
+impl Ingest for Edges {
+    type Family = GraphEvent;
+    /// The users whose cached relationships the event changed.
+    type Committed = Vec<Uuid>;
+
+    fn writer(&self) -> &Writer {
+        &self.0.store
+    }
+
+    async fn apply(&self, change: &mut Change, event: GraphEvent, _: &Event) -> anyhow::Result<Vec<Uuid>> {
         let feed = &self.0;
-        let Some(decoded) = event.decode::<GraphEvent>(CONSUMER)? else { return Ok(()) };
-        let mut change = feed.store.writer().begin().await?;
-        if !change.claim(CONSUMER, event).await? {
-            return Ok(());
-        }
-        let changed = match decoded {
-            GraphEvent::FollowCreated(f) => follow(feed, &mut change, f, true).await?,
-            GraphEvent::FollowDeleted(f) => follow(feed, &mut change, f, false).await?,
-            GraphEvent::BlockCreated(b) => block(feed, &mut change, b, true).await?,
-            GraphEvent::BlockDeleted(b) => block(feed, &mut change, b, false).await?,
-            GraphEvent::MuteCreated(m) => mute(feed, &mut change, m, true).await?,
-            GraphEvent::MuteDeleted(m) => mute(feed, &mut change, m, false).await?,
-            GraphEvent::TagFollowCreated(t) => follow_tag(feed, &mut change, t, true).await?,
-            GraphEvent::TagFollowDeleted(t) => follow_tag(feed, &mut change, t, false).await?,
-        };
-        change.commit().await?;
-        // Cached relationships of these users changed.
+        Ok(match event {
+            GraphEvent::FollowCreated(f) => follow(feed, change, f, true).await?,
+            GraphEvent::FollowDeleted(f) => follow(feed, change, f, false).await?,
+            GraphEvent::BlockCreated(b) => block(feed, change, b, true).await?,
+            GraphEvent::BlockDeleted(b) => block(feed, change, b, false).await?,
+            GraphEvent::MuteCreated(m) => mute(feed, change, m, true).await?,
+            GraphEvent::MuteDeleted(m) => mute(feed, change, m, false).await?,
+            GraphEvent::TagFollowCreated(t) => follow_tag(feed, change, t, true).await?,
+            GraphEvent::TagFollowDeleted(t) => follow_tag(feed, change, t, false).await?,
+        })
+    }
+
+    fn committed(&self, changed: Vec<Uuid>) {
         for user in &changed {
-            feed.caches.relationships_changed(user);
+            self.0.caches.relationships_changed(user);
         }
-        Ok(())
     }
 }
 

@@ -4,30 +4,31 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use contracts::identity::IdentityEvent;
-use platform::events::{Event, EventHandler};
+use platform::{Change, Writer, events::Event, ingest::Ingest};
 
 use crate::{Feed, store::authors};
 
 pub const CONSUMER: &str = "feed.users";
 
-pub struct Consumer(pub Arc<Feed>);
+pub struct Authors(pub Arc<Feed>);
 
 #[async_trait]
-impl EventHandler for Consumer {
-    async fn handle(&self, event: &Event) -> anyhow::Result<()> {
-        let feed = &self.0;
-        let Some(decoded) = event.decode::<IdentityEvent>(CONSUMER)? else { return Ok(()) };
-        let (user, username, display_name) = match decoded {
-            IdentityEvent::UserRegistered(u) => (u.user_id, u.username, u.display_name),
-            IdentityEvent::UserUpdated(u) => (u.user_id, u.username, u.display_name),
-            _ => return Ok(()),
-        };
-        let mut change = feed.store.writer().begin().await?;
-        if !change.claim(CONSUMER, event).await? {
-            return Ok(());
+impl Ingest for Authors {
+    type Family = IdentityEvent;
+    type Committed = ();
+
+    fn writer(&self) -> &Writer {
+        &self.0.store
+    }
+
+    async fn apply(&self, change: &mut Change, event: IdentityEvent, _: &Event) -> anyhow::Result<()> {
+        match event {
+            IdentityEvent::UserRegistered(u) => {
+                authors::upsert(change, u.user_id, &u.username, &u.display_name).await?
+            }
+            IdentityEvent::UserUpdated(u) => authors::upsert(change, u.user_id, &u.username, &u.display_name).await?,
+            _ => {}
         }
-        authors::upsert(&mut change, user, &username, &display_name).await?;
-        change.commit().await?;
         Ok(())
     }
 }

@@ -24,7 +24,7 @@ const ROWS_PER_TRANSACTION: usize = 20_000;
 /// Inserts `rows` into `table (columns)`, skipping rows that exist.
 async fn insert(store: &Store, table: &str, columns: &[&str], rows: &[Vec<Value>]) -> Result<(), StoreError> {
     for batch in rows.chunks(ROWS_PER_TRANSACTION) {
-        let mut change = store.writer().begin().await?;
+        let mut change = store.begin().await?;
         for statement in batch.chunks(ROWS_PER_STATEMENT) {
             let values: Vec<String> = (0..statement.len())
                 .map(|i| format!("({})", platform::db::placeholders(1 + i * columns.len(), columns.len())))
@@ -71,7 +71,7 @@ pub async fn follows(store: &Store, follows: &[(Uuid, Uuid)]) -> Result<(), Stor
 
 /// Recomputes every follower count from the follows (what decides push or pull).
 pub async fn recount_followers(store: &Store) -> Result<(), StoreError> {
-    let mut change = store.writer().begin().await?;
+    let mut change = store.begin().await?;
     sqlx::query("DELETE FROM feed_follower_counts").execute(change.conn()).await?;
     sqlx::query(
         "INSERT INTO feed_follower_counts (author_id, followers) \

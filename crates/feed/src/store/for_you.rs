@@ -96,7 +96,7 @@ pub async fn likes_by_follows(store: &Store, user: Uuid, posts: &[u64]) -> Resul
 pub async fn save_snapshot(store: &Store, user: Uuid, items: &[Ranked]) -> Result<String, FeedError> {
     let id = uuid::Uuid::new_v4().simple().to_string();
     let now = now_ms();
-    let mut change = store.writer().begin().await?;
+    let mut change = store.begin().await?;
     sqlx::query("DELETE FROM feed_for_you_snapshots WHERE created_at_ms < $1")
         .bind(now - SNAPSHOT_TTL_MS)
         .execute(change.conn())

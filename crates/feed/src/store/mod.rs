@@ -10,27 +10,12 @@ pub mod likes;
 pub mod posts;
 pub mod readers;
 
-use platform::{Db, Writer, events::outbox::RelayHandle};
+/// The feed's database and the way to change it.
+pub type Store = platform::Writer;
 
-/// The feed's database.
-#[derive(Clone, Debug)]
-pub struct Store {
-    writer: Writer,
-}
-
-impl Store {
-    pub fn new(db: Db) -> Self {
-        // Nothing is published, so the relay woken after a change is nobody's.
-        Self { writer: Writer::new(db, RelayHandle::default()) }
-    }
-
-    pub fn db(&self) -> &Db {
-        self.writer.db()
-    }
-
-    pub(crate) fn writer(&self) -> &Writer {
-        &self.writer
-    }
+/// The feed's store over `db`. Nothing is published, so the relay a change wakes is nobody's.
+pub fn over(db: platform::Db) -> Store {
+    platform::Writer::new(db, platform::events::outbox::RelayHandle::default())
 }
 
 /// Ids in the `id` column of `rows`.

@@ -264,7 +264,7 @@ pub async fn move_legacy_summaries(store: &Store) -> Result<usize, FeedError> {
         if rows.is_empty() {
             return Ok(moved);
         }
-        let mut change = store.writer().begin().await?;
+        let mut change = store.begin().await?;
         for row in &rows {
             let id: i64 = row.try_get("id")?;
             let legacy: Legacy = row.json("summary")?;

@@ -8,7 +8,7 @@ use platform::db::now_ms;
 use proptest::prelude::*;
 use uuid::Uuid;
 
-use super::{Store, graph, posts};
+use super::{graph, posts};
 use crate::domain::{
     home::{Reader, shows},
     posts::FeedPost,
@@ -67,8 +67,8 @@ async fn check(world: World) -> Result<(), TestCaseError> {
     let db = platform::Db::connect("feed", &location, 2).await.unwrap();
     platform::events::outbox::install(&db).await.unwrap();
     db.migrate(&crate::MIGRATIONS).await.unwrap();
-    let store = Store::new(db);
-    let mut change = store.writer().begin().await.unwrap();
+    let store = super::over(db);
+    let mut change = store.begin().await.unwrap();
     let mut readers: Vec<Reader> = (0..USERS).map(|n| Reader { id: user(n), ..Reader::default() }).collect();
     for &(a, b) in &world.follows {
         graph::follow(&mut change, user(a), user(b), true).await.unwrap();

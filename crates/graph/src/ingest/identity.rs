@@ -2,34 +2,35 @@
 
 use async_trait::async_trait;
 use contracts::identity::IdentityEvent;
-use platform::events::{Event, EventHandler};
+use platform::{Change, Writer, events::Event, ingest::Ingest};
 
-use crate::store::{Store, edges, users};
+use crate::store::{edges, users};
 
 pub const CONSUMER: &str = "graph.users";
 
-pub struct Consumer(pub Store);
+pub struct Users(pub Writer);
 
 #[async_trait]
-impl EventHandler for Consumer {
-    async fn handle(&self, event: &Event) -> anyhow::Result<()> {
-        let Some(decoded) = event.decode::<IdentityEvent>(CONSUMER)? else { return Ok(()) };
-        let mut change = self.0.writer().begin().await?;
-        if !change.claim(CONSUMER, event).await? {
-            return Ok(());
-        }
-        match decoded {
-            IdentityEvent::UserRegistered(user) => users::upsert(&mut change, user.user_id, &user.username).await?,
-            IdentityEvent::UserUpdated(user) => users::upsert(&mut change, user.user_id, &user.username).await?,
-            IdentityEvent::UserSuspended(user) => users::set_active(&mut change, user.user_id, false).await?,
-            IdentityEvent::UserRestored(user) => users::set_active(&mut change, user.user_id, true).await?,
+impl Ingest for Users {
+    type Family = IdentityEvent;
+    type Committed = ();
+
+    fn writer(&self) -> &Writer {
+        &self.0
+    }
+
+    async fn apply(&self, change: &mut Change, event: IdentityEvent, _: &Event) -> anyhow::Result<()> {
+        match event {
+            IdentityEvent::UserRegistered(user) => users::upsert(change, user.user_id, &user.username).await?,
+            IdentityEvent::UserUpdated(user) => users::upsert(change, user.user_id, &user.username).await?,
+            IdentityEvent::UserSuspended(user) => users::set_active(change, user.user_id, false).await?,
+            IdentityEvent::UserRestored(user) => users::set_active(change, user.user_id, true).await?,
             IdentityEvent::UserDeleted(user) => {
-                users::set_active(&mut change, user.user_id, false).await?;
-                edges::forget_user(&mut change, user.user_id).await?;
+                users::set_active(change, user.user_id, false).await?;
+                edges::forget_user(change, user.user_id).await?;
             }
             IdentityEvent::RoleChanged(_) => {}
         }
-        change.commit().await?;
         Ok(())
     }
 }

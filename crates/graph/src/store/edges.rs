@@ -58,7 +58,7 @@ async fn set_in(change: &mut Change, edge: Edge, from: Uuid, to: Uuid, present: 
 
 /// Follows or unfollows `to`. A follow is refused when either side blocks the other.
 pub async fn follow(store: &Store, from: Uuid, to: Uuid, follow: bool) -> Result<(), GraphError> {
-    let mut change = store.writer().begin().await?;
+    let mut change = store.begin().await?;
     if follow {
         if has_in(change.conn(), Edge::Block, to, from).await? {
             return Err(GraphError::BlockedByThem);
@@ -73,7 +73,7 @@ pub async fn follow(store: &Store, from: Uuid, to: Uuid, follow: bool) -> Result
 
 /// Blocks or unblocks `to`. A block also removes the follows in both directions.
 pub async fn block(store: &Store, from: Uuid, to: Uuid, block: bool) -> Result<(), GraphError> {
-    let mut change = store.writer().begin().await?;
+    let mut change = store.begin().await?;
     if set_in(&mut change, Edge::Block, from, to, block).await? && block {
         set_in(&mut change, Edge::Follow, from, to, false).await?;
         set_in(&mut change, Edge::Follow, to, from, false).await?;
@@ -83,7 +83,7 @@ pub async fn block(store: &Store, from: Uuid, to: Uuid, block: bool) -> Result<(
 
 /// Mutes or unmutes `to`: their posts leave your feeds, nothing else changes.
 pub async fn mute(store: &Store, from: Uuid, to: Uuid, mute: bool) -> Result<(), GraphError> {
-    let mut change = store.writer().begin().await?;
+    let mut change = store.begin().await?;
     set_in(&mut change, Edge::Mute, from, to, mute).await?;
     Ok(change.commit().await?)
 }

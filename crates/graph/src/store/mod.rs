@@ -7,24 +7,5 @@ pub mod suggestions;
 pub mod tags;
 pub mod users;
 
-use platform::{Db, Writer};
-
-/// The graph's database and the way to change it.
-#[derive(Clone, Debug)]
-pub struct Store {
-    writer: Writer,
-}
-
-impl Store {
-    pub fn new(writer: Writer) -> Self {
-        Self { writer }
-    }
-
-    pub fn db(&self) -> &Db {
-        self.writer.db()
-    }
-
-    pub(crate) fn writer(&self) -> &Writer {
-        &self.writer
-    }
-}
+/// The service's database and the way to change it.
+pub type Store = platform::Writer;

@@ -9,7 +9,7 @@ use crate::domain::GraphError;
 
 /// Follows or unfollows a hashtag (already normalized).
 pub async fn follow(store: &Store, user: Uuid, tag: &str, follow: bool) -> Result<(), GraphError> {
-    let mut change = store.writer().begin().await?;
+    let mut change = store.begin().await?;
     let query = if follow {
         sqlx::query("INSERT INTO tag_follows (user_id, tag, created_at_ms) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING")
             .bind(user.to_string())

@@ -36,7 +36,7 @@ pub async fn open(
 ) -> Result<Uuid, IdentityError> {
     let session_id = Uuid::now_v7();
     let now = now_ms();
-    let mut change = store.writer().begin().await?;
+    let mut change = store.begin().await?;
     sqlx::query(
         "INSERT INTO sessions (id, user_id, user_agent, created_at_ms, last_used_at_ms, expires_at_ms) \
          VALUES ($1, $2, $3, $4, $4, $5)",
@@ -76,7 +76,7 @@ pub async fn refresh(
     reuse_grace_ms: i64,
 ) -> Result<(Uuid, Uuid), IdentityError> {
     let now = now_ms();
-    let mut change = store.writer().begin().await?;
+    let mut change = store.begin().await?;
     let row = sqlx::query(
         "SELECT r.session_id, r.used_at_ms, s.user_id, s.expires_at_ms, s.revoked_at_ms, u.status \
          FROM refresh_tokens r JOIN sessions s ON s.id = r.session_id JOIN users u ON u.id = s.user_id \
@@ -133,7 +133,7 @@ async fn revoke_in(change: &mut Change, session: Uuid, now: i64) -> Result<(), I
 
 /// Ends one session: its refresh token stops working.
 pub async fn revoke(store: &Store, session: Uuid) -> Result<(), IdentityError> {
-    let mut change = store.writer().begin().await?;
+    let mut change = store.begin().await?;
     revoke_in(&mut change, session, now_ms()).await?;
     Ok(change.commit().await?)
 }

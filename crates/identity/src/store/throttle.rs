@@ -39,7 +39,7 @@ pub async fn locked_for(store: &super::Store, keys: &[String]) -> Result<Option<
 pub async fn record_failure(store: &super::Store, keys: &[(String, i64)]) -> Result<bool, IdentityError> {
     let now = now_ms();
     let mut locked = false;
-    let mut change = store.writer().begin().await?;
+    let mut change = store.begin().await?;
     for (key, limit) in keys {
         let previous = counter(change.conn(), key).await?;
         let next = Counter::after_failure(previous, now, *limit);

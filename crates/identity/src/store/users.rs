@@ -138,7 +138,7 @@ pub async fn inactive_since(store: &Store, since: i64) -> Result<Vec<Uuid>, Iden
 pub async fn create(store: &Store, account: NewAccount, created_by: Option<Actor<'_>>) -> Result<Uuid, IdentityError> {
     let id = Uuid::now_v7();
     let now = now_ms();
-    let mut change = store.writer().begin().await?;
+    let mut change = store.begin().await?;
     sqlx::query(
         "INSERT INTO users (id, username, username_key, email, email_key, display_name, password_hash, role, status, \
          created_at_ms, updated_at_ms) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'active', $9, $9)",
@@ -201,7 +201,7 @@ pub async fn update_profile(
     changes: ProfileChanges,
     actor: Actor<'_>,
 ) -> Result<(), IdentityError> {
-    let mut change = store.writer().begin().await?;
+    let mut change = store.begin().await?;
     let current = existing(&mut change, user, true).await?;
     let display_name = changes.display_name.map_or(current.display_name, |d| d.as_str().to_owned());
     let bio = changes.bio.unwrap_or(current.bio);
@@ -239,7 +239,7 @@ pub async fn change_password(
     actor: Actor<'_>,
 ) -> Result<u64, IdentityError> {
     let now = now_ms();
-    let mut change = store.writer().begin().await?;
+    let mut change = store.begin().await?;
     existing(&mut change, user, true).await?;
     sqlx::query("UPDATE users SET password_hash = $1, updated_at_ms = $2 WHERE id = $3")
         .bind(password_hash)
@@ -256,7 +256,7 @@ pub async fn change_password(
 }
 
 pub async fn set_role(store: &Store, user: Uuid, role: Role, actor: Actor<'_>) -> Result<(), IdentityError> {
-    let mut change = store.writer().begin().await?;
+    let mut change = store.begin().await?;
     let before = existing(&mut change, user, false).await?.role;
     sqlx::query("UPDATE users SET role = $1, updated_at_ms = $2 WHERE id = $3")
         .bind(role.as_str())
@@ -275,7 +275,7 @@ pub async fn set_role(store: &Store, user: Uuid, role: Role, actor: Actor<'_>) -
 /// Suspends (ending every session) or restores an account.
 pub async fn set_suspended(store: &Store, user: Uuid, suspended: bool, actor: Actor<'_>) -> Result<(), IdentityError> {
     let now = now_ms();
-    let mut change = store.writer().begin().await?;
+    let mut change = store.begin().await?;
     existing(&mut change, user, false).await?;
     let status = if suspended { Status::Suspended } else { Status::Active };
     sqlx::query("UPDATE users SET status = $1, updated_at_ms = $2 WHERE id = $3")
@@ -304,7 +304,7 @@ pub async fn set_suspended(store: &Store, user: Uuid, suspended: bool, actor: Ac
 /// nobody can take over a deleted account's name and links.
 pub async fn delete(store: &Store, user: Uuid, actor: Actor<'_>) -> Result<(), IdentityError> {
     let now = now_ms();
-    let mut change = store.writer().begin().await?;
+    let mut change = store.begin().await?;
     existing(&mut change, user, false).await?;
     sqlx::query(
         "UPDATE users SET status = 'deleted', email = '', email_key = $1, display_name = '', bio = '', \

@@ -11,7 +11,8 @@
 //!    holds up another. An event that fails [`RetryPolicy::max_attempts`] times is parked as a
 //!    dead letter ([`dead_letters`]) and the subscription moves on.
 //! 4. The handler applies each event inside its own transaction guarded by [`inbox::claim`], so
-//!    a duplicate is recognised and skipped: exactly once in effect.
+//!    a duplicate is recognised and skipped: exactly once in effect. Services write consumers
+//!    as `ingest::Ingest`, which does that part the same way for all of them.
 //!
 //! Two buses implement the port: [`memory::InProcessBus`] (one process; each subscription's
 //! queue is a table in the consumer's own database, so nothing is lost in a crash) and
