@@ -3,4 +3,4 @@
 INSERT INTO riffle_inbox (consumer, event_id, processed_at_ms)
     SELECT 'content.users', event_id, processed_at_ms FROM riffle_inbox WHERE consumer = 'content.read-models';
 INSERT INTO riffle_inbox (consumer, event_id, processed_at_ms)
-    SELECT 'content.follows', event_id, processed_at_ms FROM riffle_inbox WHERE consumer = 'content.read-models';
+    SELECT 'content.graph', event_id, processed_at_ms FROM riffle_inbox WHERE consumer = 'content.read-models';

@@ -112,8 +112,8 @@ pub async fn mount(runtime: &Runtime, posts: &ContentConfig, media: &MediaConfig
             ),
             platform::service::subscription(
                 ingest::graph::CONSUMER,
-                &[contracts::graph::FOLLOWS],
-                handler(ingest::graph::CONSUMER, ingest::graph::Follows(store)),
+                ingest::graph::TOPICS,
+                handler(ingest::graph::CONSUMER, ingest::graph::Edges(store)),
                 &db,
             ),
         ],

@@ -18,8 +18,22 @@ event_family! {
         PostHidden(PostRef) = "content.post.hidden",
         PostLiked(Like) = "content.post.liked",
         PostUnliked(Like) = "content.post.unliked",
+        /// A file was uploaded (and may be attached to a post or used as an avatar).
+        MediaUploaded(MediaRef) = "content.media.uploaded",
     }
 }
+
+/// An uploaded file.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MediaRef {
+    pub id: String,
+    pub owner_id: Uuid,
+    /// `image`, `video`, `audio` or `document`.
+    pub kind: String,
+}
+
+/// The media events alone.
+pub const MEDIA: &str = "content.media.>";
 
 /// A post as it is after a change.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -20,6 +20,8 @@ event_family! {
 
 /// The follow events alone, for consumers that need nothing else of the graph.
 pub const FOLLOWS: &str = "graph.follow.>";
+/// The block events alone.
+pub const BLOCKS: &str = "graph.block.>";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Follow {

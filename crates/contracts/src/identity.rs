@@ -20,6 +20,9 @@ event_family! {
         UserRestored(UserRef) = "identity.user.restored",
         /// An account was deleted: every service removes what belongs to it.
         UserDeleted(UserRef) = "identity.user.deleted",
+        /// A session ended (sign-out, revoked from another device, or ended by a password
+        /// change): its access tokens stop working everywhere.
+        SessionEnded(SessionRef) = "identity.session.ended",
     }
 }
 
@@ -44,6 +47,13 @@ pub struct UserUpdated {
 pub struct RoleChanged {
     pub user_id: Uuid,
     pub role: Role,
+}
+
+/// A session of a user.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SessionRef {
+    pub user_id: Uuid,
+    pub session_id: Uuid,
 }
 
 /// An event about a user that says nothing else.

@@ -10,9 +10,9 @@ use std::{collections::BTreeSet, path::PathBuf};
 
 use contracts::{
     EventFamily, PostId, Role, Visibility,
-    content::{ContentEvent, Like, PostRef, PostSnapshot, PostSummary},
+    content::{ContentEvent, Like, MediaRef, PostRef, PostSnapshot, PostSummary},
     graph::{Block, Follow, GraphEvent, Mute, TagFollow},
-    identity::{IdentityEvent, RoleChanged, UserRef, UserRegistered, UserUpdated},
+    identity::{IdentityEvent, RoleChanged, SessionRef, UserRef, UserRegistered, UserUpdated},
 };
 use serde_json::{Value, json};
 use uuid::Uuid;
@@ -44,6 +44,7 @@ fn identity_examples() -> Vec<IdentityEvent> {
         IdentityEvent::UserSuspended(UserRef { user_id: user(1) }),
         IdentityEvent::UserRestored(UserRef { user_id: user(1) }),
         IdentityEvent::UserDeleted(UserRef { user_id: user(1) }),
+        IdentityEvent::SessionEnded(SessionRef { user_id: user(1), session_id: user(99) }),
     ]
 }
 
@@ -93,6 +94,11 @@ fn content_examples() -> Vec<ContentEvent> {
         ContentEvent::PostHidden(PostRef { id: post(2), author_id: user(1) }),
         ContentEvent::PostLiked(like.clone()),
         ContentEvent::PostUnliked(like),
+        ContentEvent::MediaUploaded(MediaRef {
+            id: "0190a1b2-0000-7000-8000-000000000003".into(),
+            owner_id: user(1),
+            kind: "image".into(),
+        }),
     ]
 }
 

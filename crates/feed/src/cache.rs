@@ -16,7 +16,7 @@ use quick_cache::sync::Cache;
 
 use uuid::Uuid;
 
-use crate::{config::TimelinesConfig, view::Hydrated};
+use crate::{config::TimelinesConfig, domain::home, view::Hydrated};
 
 /// How long a cached post is served before it is read again (an edit handled by another replica
 /// shows here within this time).
@@ -80,6 +80,8 @@ pub struct Caches {
     pub pulled: Fresh<Uuid, Arc<Vec<Uuid>>>,
     /// The newest posts of pulled accounts, shared by all their followers' home reads.
     pub recent: Fresh<Uuid, Recent>,
+    /// Each live reader's part of the graph, shared by their open streams.
+    pub readers: Fresh<Uuid, Arc<home::Reader>>,
 }
 
 impl Caches {
@@ -89,11 +91,13 @@ impl Caches {
             activity: Cache::new(READERS),
             pulled: Fresh::new(READERS, PULLED_FRESH_FOR),
             recent: Fresh::new(PULLED_ACCOUNTS, RECENT_FRESH_FOR),
+            readers: Fresh::new(READERS, PULLED_FRESH_FOR),
         }
     }
 
     /// Forgets what is cached about `user`'s relationships (a follow, block or mute changed).
     pub fn relationships_changed(&self, user: &Uuid) {
         self.pulled.remove(user);
+        self.readers.remove(user);
     }
 }

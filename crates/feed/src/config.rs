@@ -26,6 +26,14 @@ pub struct TimelinesConfig {
     /// Posts the feed keeps ready to serve in memory (about 1 KiB each). An edit reaches a
     /// replica's cache through its own events at once, and other replicas' within 10 seconds.
     pub post_cache_entries: usize,
+    /// Live streams (server-sent events) one user may hold open at once in a process.
+    pub streams_per_user: usize,
+    /// Live streams one address (an IPv6 address's /64) may hold open at once in a process.
+    pub streams_per_address: usize,
+    /// Live streams a process holds open at most; more are answered 503 with `Retry-After`.
+    pub streams_total: usize,
+    /// Seconds between heartbeats (SSE comments) on an idle live stream.
+    pub stream_heartbeat_secs: u64,
 }
 
 impl Default for TimelinesConfig {
@@ -38,6 +46,10 @@ impl Default for TimelinesConfig {
             fanout_threshold: 10_000,
             inactive_after_secs: 30 * 24 * 3600,
             post_cache_entries: 100_000,
+            streams_per_user: 8,
+            streams_per_address: 32,
+            streams_total: 10_000,
+            stream_heartbeat_secs: 15,
         }
     }
 }
@@ -53,6 +65,20 @@ impl TimelinesConfig {
         }
         if self.cap == 0 || self.public_cap == 0 {
             return Err(ConfigError::key("timelines.cap/public_cap", 0, "must be at least 1"));
+        }
+        if self.streams_per_user == 0 || self.streams_per_address == 0 || self.streams_total == 0 {
+            return Err(ConfigError::key(
+                "timelines.streams_per_user/streams_per_address/streams_total",
+                0,
+                "must be at least 1",
+            ));
+        }
+        if !(1..=300).contains(&self.stream_heartbeat_secs) {
+            return Err(ConfigError::key(
+                "timelines.stream_heartbeat_secs",
+                self.stream_heartbeat_secs,
+                "must be 1 to 300",
+            ));
         }
         Ok(())
     }

@@ -40,7 +40,13 @@ use sqlx::migrate::Migrator;
 use timeline::{TimelineStore, embedded::EmbeddedTimelines, redis_store::RedisTimelines};
 
 pub use crate::config::TimelinesConfig;
-use crate::{store::Store, streams::live::NewPost};
+use crate::{
+    store::Store,
+    streams::live::{
+        Live,
+        admission::{Admission, Limits},
+    },
+};
 
 pub const NAME: &str = "feed";
 
@@ -52,8 +58,13 @@ struct Feed {
     store: Store,
     timelines: Arc<dyn TimelineStore>,
     config: TimelinesConfig,
-    /// New posts, as they enter timelines, for the live streams of this process.
-    live: tokio::sync::broadcast::Sender<NewPost>,
+    /// New posts as they enter timelines, and graph changes, for the live streams of this process.
+    live: tokio::sync::broadcast::Sender<Live>,
+    /// The open live streams, counted against their limits.
+    admission: Arc<Admission>,
+    /// Ends live streams whose token stops being good.
+    verifier: Arc<platform::http::TokenVerifier>,
+    shutdown: tokio_util::sync::CancellationToken,
     caches: cache::Caches,
 }
 
@@ -97,6 +108,13 @@ async fn open(
         timelines,
         config: config.clone(),
         live: tokio::sync::broadcast::channel(4096).0,
+        admission: Admission::new(Limits {
+            per_user: config.streams_per_user,
+            per_address: config.streams_per_address,
+            total: config.streams_total,
+        }),
+        verifier: Arc::clone(&runtime.verifier),
+        shutdown: runtime.shutdown.clone(),
         caches: cache::Caches::new(config),
     };
     Ok((Arc::new(feed), embedded))

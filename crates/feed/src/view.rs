@@ -4,7 +4,7 @@ use platform::db::from_ms;
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::domain::posts::FeedPost;
+use crate::domain::posts::{FeedPost, PostFacts};
 
 /// The author shown with a post.
 #[derive(Debug, Serialize, ToSchema)]
@@ -29,6 +29,9 @@ pub struct StreamPost {
     pub media_ids: Vec<String>,
     #[serde(with = "time::serde::rfc3339")]
     pub created_at: time::OffsetDateTime,
+    /// What the read rules decide by, typed (not served).
+    #[serde(skip)]
+    pub facts: PostFacts,
 }
 
 /// A post as streams serve it (shared: it is cached).
@@ -37,6 +40,7 @@ pub type Hydrated = std::sync::Arc<StreamPost>;
 impl StreamPost {
     /// The view of `post` by the author with these names (absent until identity's event arrives).
     pub fn of(post: FeedPost, username: Option<String>, display_name: Option<String>) -> StreamPost {
+        let facts = post.facts();
         StreamPost {
             id: post.id.to_string(),
             author: Author { id: post.author_id.to_string(), username, display_name },
@@ -48,6 +52,7 @@ impl StreamPost {
             repost_of_id: post.repost_of_id.map(|id| id.to_string()),
             media_ids: post.media_ids,
             created_at: from_ms(post.created_at_ms),
+            facts,
         }
     }
 }

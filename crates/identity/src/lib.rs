@@ -6,15 +6,17 @@
 //!   tokens, signing keys and throttling; the service's error. Pure.
 //! * `store`: the only SQL, one module per table family; every change one transaction with its
 //!   event and audit entry.
+//! * `ingest`: content's uploads, so that an avatar is always its user's own image.
 //! * `api`: HTTP handlers, one module per resource, and the one mapping of errors to answers.
 //!
-//! Identity consumes no events. Dependencies point down: `api` → `store` → `domain`.
+//! Dependencies point down: `api` and `ingest` → `store` → `domain`.
 //!
 //! **Invariant:** identity is the only service that reads or writes accounts and sessions;
 //! others learn about users from its events and its API.
 
 mod api;
 pub mod domain;
+mod ingest;
 mod store;
 
 use std::sync::Arc;
@@ -30,7 +32,7 @@ use crate::{
         keys::{KeyRing, Rotation, StoredKey},
         password, tokens,
     },
-    store::{Store, keys, users},
+    store::{Store, audit, keys, sessions, users},
 };
 
 pub const NAME: &str = "identity";
@@ -64,7 +66,7 @@ async fn open(runtime: &Runtime) -> anyhow::Result<(Arc<Identity>, platform::eve
     }
     let keys = KeyRing::new(&stored)?;
     runtime.verifier.set_keys(&keys.jwks());
-    refuse_inactive_accounts(&store, runtime).await?;
+    refuse_revoked(&store, runtime).await?;
     let identity =
         Identity { store, keys, config: Arc::clone(&runtime.config), verifier: Arc::clone(&runtime.verifier) };
     Ok((Arc::new(identity), opened.relay))
@@ -80,7 +82,12 @@ pub async fn mount(runtime: &Runtime) -> anyhow::Result<Mounted> {
         routes: router,
         probes: vec![Runtime::database_probe(&db)],
         relay: Some(relay),
-        subscriptions: Vec::new(),
+        subscriptions: vec![platform::service::subscription(
+            ingest::content::CONSUMER,
+            &[contracts::content::MEDIA],
+            platform::ingest::handler(ingest::content::CONSUMER, ingest::content::Uploads(identity.store.clone())),
+            &db,
+        )],
         background: vec![platform::service::task(maintain_keys(identity, runtime.shutdown.clone()))],
         database: Some(db),
     })
@@ -163,12 +170,21 @@ pub async fn access_tokens(runtime: &Runtime, users: &[uuid::Uuid]) -> anyhow::R
     tokens
 }
 
-/// Tells the verifier about accounts suspended or deleted recently enough that tokens issued
-/// before (and perhaps before a restart) could still be unexpired.
-async fn refuse_inactive_accounts(store: &Store, runtime: &Runtime) -> anyhow::Result<()> {
+/// Tells the verifier what was revoked recently enough that tokens issued before (and perhaps
+/// before a restart) could still be unexpired: suspended and deleted accounts, ended sessions,
+/// changed roles. Other processes learn the same from identity's events.
+async fn refuse_revoked(store: &Store, runtime: &Runtime) -> anyhow::Result<()> {
     let since = platform::db::now_ms() - (runtime.config.auth.access_token_ttl_secs as i64 + 60) * 1000;
     for user in users::inactive_since(store, since).await? {
         runtime.verifier.set_revoked(user, true);
+    }
+    for session in sessions::ended_since(store, since).await? {
+        runtime.verifier.end_session(session);
+    }
+    for user in audit::role_changed_since(store, since).await? {
+        if let Some(account) = users::by_id(store, user).await? {
+            runtime.verifier.role_changed(user, account.role);
+        }
     }
     Ok(())
 }

@@ -104,6 +104,23 @@ pub struct HttpConfig {
     pub rate_limit_burst: u32,
     /// Seconds to let in-flight requests finish on shutdown.
     pub shutdown_grace_secs: u64,
+    /// Addresses (CIDRs, or single addresses) allowed to read `/metrics` and the details of
+    /// `/readyz`; others get 404 from `/metrics` and only the status from `/readyz`.
+    pub ops_addresses: Vec<String>,
+    /// A bearer token (`Authorization: Bearer …`) that opens them from any address; empty: none.
+    pub ops_token: String,
+}
+
+impl HttpConfig {
+    /// The parsed `ops_addresses` (validated at load).
+    pub fn ops_networks(&self) -> Vec<ipnet::IpNet> {
+        self.ops_addresses.iter().filter_map(|a| parse_network(a)).collect()
+    }
+}
+
+/// A CIDR (`10.0.0.0/8`) or a single address (`::1`).
+pub fn parse_network(text: &str) -> Option<ipnet::IpNet> {
+    text.parse::<ipnet::IpNet>().ok().or_else(|| text.parse::<std::net::IpAddr>().ok().map(ipnet::IpNet::from))
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -186,6 +203,8 @@ impl Default for HttpConfig {
             rate_limit_per_second: 50,
             rate_limit_burst: 200,
             shutdown_grace_secs: 20,
+            ops_addresses: vec!["127.0.0.0/8".into(), "::1/128".into()],
+            ops_token: String::new(),
         }
     }
 }
@@ -328,6 +347,9 @@ impl Config {
         if self.http.body_limit_bytes < 1024 {
             return Err(ConfigError::key("http.body_limit_bytes", self.http.body_limit_bytes, "must be at least 1024"));
         }
+        if let Some(bad) = self.http.ops_addresses.iter().find(|a| parse_network(a).is_none()) {
+            return Err(ConfigError::key("http.ops_addresses", bad, "expected addresses or CIDRs like 10.0.0.0/8"));
+        }
         if self.http.rate_limit_per_second > 0 && self.http.rate_limit_burst == 0 {
             return Err(ConfigError::key("http.rate_limit_burst", 0, "must be at least 1 when rate limiting is on"));
         }
@@ -393,6 +415,9 @@ impl Config {
         let mut shown = self.clone();
         shown.database.url = redact_url(&shown.database.url);
         shown.events.url = redact_url(&shown.events.url);
+        if !shown.http.ops_token.is_empty() {
+            shown.http.ops_token = "***".into();
+        }
         for overrides in shown.services.values_mut() {
             overrides.database_url = overrides.database_url.as_deref().map(redact_url);
         }

@@ -8,6 +8,7 @@
 
 use std::{sync::Arc, time::Duration};
 
+use contracts::{EventFamily, identity::IdentityEvent};
 use futures::future::BoxFuture;
 use sqlx::migrate::Migrator;
 use tokio_util::sync::CancellationToken;
@@ -18,7 +19,8 @@ use crate::{
     config::{Config, EventsLocation},
     db::Db,
     events::{
-        BusError, EventBus, EventHandler, RetryPolicy, Subscription, memory::InProcessBus, nats::NatsBus, outbox,
+        BusError, Event, EventBus, EventHandler, RetryPolicy, Subscription, Watcher, memory::InProcessBus,
+        nats::NatsBus, outbox,
     },
     http::{Probe, TokenVerifier},
 };
@@ -62,6 +64,9 @@ impl Opened {
 impl Runtime {
     /// Builds the process's shared parts from configuration; fails with a message saying what
     /// to fix when the event bus cannot be reached.
+    /// The verifier learns revocations from identity's events, replayed from a little more
+    /// than a token's lifetime ago where the bus keeps history, so a process started after a
+    /// suspension refuses the suspended user's tokens too.
     pub async fn new(config: Arc<Config>, shutdown: CancellationToken) -> anyhow::Result<Runtime> {
         let bus = connect_bus(&config).await?;
         let jwks_url = Some(config.auth.jwks_url.clone()).filter(|u| !u.is_empty());
@@ -71,6 +76,16 @@ impl Runtime {
             config.auth.token_cache_capacity,
             jwks_url,
         ));
+        let watching = Arc::clone(&verifier);
+        let watcher: Watcher = Arc::new(move |event: &Event| {
+            if let Ok(Some(event)) = event.decode::<IdentityEvent>("auth.revocations") {
+                watching.apply(&event);
+            }
+        });
+        let replay = Duration::from_secs(config.auth.access_token_ttl_secs + 60);
+        bus.watch(&[IdentityEvent::TOPICS], replay, watcher, shutdown.clone())
+            .await
+            .map_err(|e| anyhow::anyhow!("cannot watch identity's events for revocations: {e}"))?;
         Ok(Runtime { config, bus, verifier, shutdown })
     }
 

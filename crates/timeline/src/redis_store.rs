@@ -10,6 +10,9 @@ use redis::{AsyncCommands, aio::ConnectionManager};
 
 use crate::{PostId, TimelineError, TimelineKey, TimelineStore};
 
+/// How long a command (or pipeline) may wait for its reply.
+const RESPONSE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
+
 /// A Redis-backed [`TimelineStore`].
 #[derive(Clone)]
 pub struct RedisTimelines {
@@ -25,10 +28,16 @@ impl RedisTimelines {
     /// Connects to `url` (`redis://host:port/db`); every key starts with `prefix` (e.g. `riffle:`).
     pub async fn connect(url: &str, prefix: &str) -> Result<Self, TimelineError> {
         let client = redis::Client::open(url).map_err(unavailable)?;
-        let connection = tokio::time::timeout(std::time::Duration::from_secs(5), client.get_connection_manager())
-            .await
-            .map_err(|_| TimelineError::Unavailable(format!("no answer from Redis at {url} within 5 s")))?
-            .map_err(unavailable)?;
+        // The client's default of 500 ms per reply is less than a large fan-out pipeline to a
+        // busy Redis can take; a reply slower than this is an outage, not a slow moment.
+        let config = redis::aio::ConnectionManagerConfig::new()
+            .set_response_timeout(Some(RESPONSE_TIMEOUT))
+            .set_connection_timeout(Some(std::time::Duration::from_secs(5)));
+        let connection =
+            tokio::time::timeout(std::time::Duration::from_secs(5), client.get_connection_manager_with_config(config))
+                .await
+                .map_err(|_| TimelineError::Unavailable(format!("no answer from Redis at {url} within 5 s")))?
+                .map_err(unavailable)?;
         Ok(Self { connection, prefix: prefix.to_owned() })
     }
 

@@ -14,6 +14,7 @@ impl From<ContentError> for ApiError {
             | ContentError::NoSuchUpload
             | ContentError::NoSuchReport => ApiError::not_found(err.to_string()),
             ContentError::Forbidden(why) => ApiError::forbidden(why),
+            ContentError::Blocked(why) => ApiError::new(StatusCode::FORBIDDEN, "blocked", why),
             ContentError::Conflict(why) => ApiError::conflict(why),
             ContentError::BadRequest(why) => ApiError::bad_request(why),
             ContentError::TooLarge(why) => ApiError::payload_too_large(why),

@@ -22,9 +22,14 @@ use crate::{
     Content,
     domain::{
         ContentError,
-        media::{Claims, Kind, Media, largest_allowed},
+        media::{Claims, Kind, Media, MediaAccess, PostReaders, largest_allowed, media_access},
+        posts::{Access, Blocks, access},
     },
-    store::media::{self, blob_path},
+    store::{
+        known,
+        media::{self, blob_path},
+        posts,
+    },
 };
 
 /// A media item as the API shows it.
@@ -37,7 +42,9 @@ pub struct MediaView {
     pub size: i64,
     pub width: Option<i64>,
     pub height: Option<i64>,
-    pub filename: String,
+    /// The uploader's file name, shown to the uploader only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub filename: Option<String>,
     /// Hex SHA-256 of the bytes, also the download's `ETag`.
     pub sha256: String,
     /// Where to download the bytes.
@@ -50,7 +57,8 @@ pub struct MediaView {
 }
 
 impl MediaView {
-    pub fn of(media: &Media) -> Self {
+    /// The description `viewer` sees (the file name only when they uploaded it).
+    pub fn of(media: &Media, viewer: Option<&Principal>) -> Self {
         MediaView {
             id: media.id.clone(),
             kind: media.kind,
@@ -58,7 +66,7 @@ impl MediaView {
             size: media.size,
             width: media.width,
             height: media.height,
-            filename: media.filename.clone(),
+            filename: viewer.filter(|v| media.is_owned_by(&v.user_id.to_string())).map(|_| media.filename.clone()),
             sha256: media.sha256.clone(),
             url: format!("/api/v1/media/{}/content", media.id),
             post_id: media.post_id.map(|id| id.to_string()),
@@ -84,8 +92,30 @@ pub(super) async fn record(
     Ok(media)
 }
 
-async fn existing(content: &Content, id: &str) -> Result<Media, ContentError> {
-    media::get(&content.store, id).await?.ok_or(ContentError::NoSuchMedia)
+/// Media `id` and what `viewer` may do with it; media they may not fetch is no such media.
+async fn readable(
+    content: &Content,
+    viewer: Option<&Principal>,
+    id: &str,
+) -> Result<(Media, MediaAccess), ContentError> {
+    let media = media::get(&content.store, id).await?.ok_or(ContentError::NoSuchMedia)?;
+    let is_owner = viewer.is_some_and(|v| media.is_owned_by(&v.user_id.to_string()));
+    let post = match media.post_id {
+        None => None,
+        Some(post) => match posts::get(&content.store, post).await? {
+            // A deleted post's media are its author's alone, like an upload never attached.
+            None => None,
+            Some(p) if p.deleted => None,
+            Some(p) if access(None, &p, Blocks::default()) == Access::Granted => Some(PostReaders::Everyone),
+            Some(_) if posts::visible(&content.store, viewer, post).await.is_ok() => Some(PostReaders::ThisViewer),
+            Some(_) => Some(PostReaders::NotThisViewer),
+        },
+    };
+    let is_avatar = post.is_none() && known::is_avatar(&content.store, id).await?;
+    match media_access(is_owner, is_avatar, post) {
+        MediaAccess::Denied => Err(ContentError::NoSuchMedia),
+        access => Ok((media, access)),
+    }
 }
 
 /// Uploads a file (multipart form, field `file`). The type is sniffed from the bytes and must be
@@ -119,20 +149,24 @@ pub(super) async fn upload(
         };
         let received = media::receive(&content.data_dir, &content.media, field, &claims).await?;
         let media = record(&content, &owner, received, &claims).await?;
-        return Ok((StatusCode::CREATED, Json(MediaView::of(&media))));
+        return Ok((StatusCode::CREATED, Json(MediaView::of(&media, Some(&owner)))));
     }
     Err(ContentError::field("file", "the form has no `file` field").into())
 }
 
-/// A media item's description.
+/// A media item's description, for those who may see it: anyone for an avatar or the media of a
+/// post everyone may read, those who may read the post for other attached media, the uploader
+/// alone for an upload not attached yet. Others get 404, as for no such media.
 #[utoipa::path(get, path = "/api/v1/media/{id}", tag = "media",
     params(("id" = String, Path, description = "Media id")),
-    responses((status = 200, body = MediaView), (status = 404, body = Problem)))]
+    responses((status = 200, body = MediaView), (status = 401, body = Problem), (status = 404, body = Problem)))]
 pub(super) async fn show(
     State(content): State<Arc<Content>>,
+    viewer: Option<Principal>,
     Path(id): Path<String>,
 ) -> Result<Json<MediaView>, ApiError> {
-    Ok(Json(MediaView::of(&existing(&content, &id).await?)))
+    let (media, _) = readable(&content, viewer.as_ref(), &id).await?;
+    Ok(Json(MediaView::of(&media, viewer.as_ref())))
 }
 
 /// Several ranges are answered as `multipart/byteranges` up to this many bytes in all; a larger
@@ -140,49 +174,59 @@ pub(super) async fn show(
 const MAX_MULTI_RANGE_BYTES: u64 = 8 * 1024 * 1024;
 const MAX_RANGES: usize = 16;
 
-/// The bytes, streamed. Supports `Range` (206, several ranges as `multipart/byteranges`, 416
-/// when none fits), `If-None-Match` (304) and `If-Range`; immutable, so cached for a year.
+/// The bytes, streamed, to those who may see the media (see `GET /api/v1/media/{id}`). Supports
+/// `Range` (206, several ranges as `multipart/byteranges`, 416 when none fits), `If-None-Match`
+/// (304) and `If-Range`. Public media may be kept by shared caches for an hour; other media only
+/// by the viewer's own cache.
 #[utoipa::path(get, path = "/api/v1/media/{id}/content", tag = "media",
     params(("id" = String, Path, description = "Media id")),
     responses((status = 200, description = "the whole file"), (status = 206, description = "the requested ranges"),
-        (status = 304, description = "not modified"), (status = 404, body = Problem), (status = 416, body = Problem)))]
+        (status = 304, description = "not modified"), (status = 401, body = Problem), (status = 404, body = Problem),
+        (status = 416, body = Problem)))]
 pub(super) async fn download(
     State(content): State<Arc<Content>>,
+    viewer: Option<Principal>,
     Path(id): Path<String>,
     request: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let row = existing(&content, &id).await?;
+    let (row, access) = readable(&content, viewer.as_ref(), &id).await?;
+    let is_owner = viewer.is_some_and(|v| row.is_owned_by(&v.user_id.to_string()));
     let blob = Blob {
         sha256: row.sha256.clone(),
         mime: row.mime.clone(),
         size: row.size as u64,
-        disposition: disposition(&row),
+        disposition: disposition(&row, is_owner),
+        access,
     };
     serve(&content, blob, &request).await
 }
 
-/// Thumbnail of an image (404 until the background task made it, or for other kinds).
+/// Thumbnail of an image, to those who may see the image (404 until the background task made
+/// it, or for other kinds).
 #[utoipa::path(get, path = "/api/v1/media/{id}/thumbnail", tag = "media",
     params(("id" = String, Path, description = "Media id")),
     responses((status = 200, description = "a JPEG or PNG at most 400 pixels on its longest side"),
-        (status = 304, description = "not modified"), (status = 404, body = Problem)))]
+        (status = 304, description = "not modified"), (status = 401, body = Problem), (status = 404, body = Problem)))]
 pub(super) async fn thumbnail(
     State(content): State<Arc<Content>>,
+    viewer: Option<Principal>,
     Path(id): Path<String>,
     request: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let row = existing(&content, &id).await?;
+    let (row, access) = readable(&content, viewer.as_ref(), &id).await?;
     let (sha256, mime) = row.thumbnail.ok_or_else(|| ApiError::not_found("this media has no thumbnail (yet)"))?;
     let size = content.blobs.store().head(&blob_path(&sha256)).await.map_err(anyhow::Error::from)?.size;
-    serve(&content, Blob { sha256, mime, size, disposition: HeaderValue::from_static("inline") }, &request).await
+    let blob = Blob { sha256, mime, size, disposition: HeaderValue::from_static("inline"), access };
+    serve(&content, blob, &request).await
 }
 
-/// Immutable bytes to serve.
+/// Bytes to serve, and who may keep them.
 struct Blob {
     sha256: String,
     mime: String,
     size: u64,
     disposition: HeaderValue,
+    access: MediaAccess,
 }
 
 async fn serve(content: &Content, blob: Blob, request: &HeaderMap) -> Result<Response, ApiError> {
@@ -190,7 +234,16 @@ async fn serve(content: &Content, blob: Blob, request: &HeaderMap) -> Result<Res
     let size = blob.size;
     let mut headers = HeaderMap::new();
     headers.insert(header::ETAG, HeaderValue::from_str(&etag).expect("hex"));
-    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=31536000, immutable"));
+    // The bytes under a hash never change, but who may read them does (a post is deleted, made
+    // followers-only, hidden): shared caches keep public media an hour, and nothing else.
+    let cache = match blob.access {
+        MediaAccess::Public => "public, max-age=3600",
+        _ => "private, max-age=60",
+    };
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
+    if blob.access != MediaAccess::Public {
+        headers.insert(header::VARY, HeaderValue::from_static("authorization"));
+    }
     headers.insert(header::ACCEPT_RANGES, HeaderValue::from_static("bytes"));
     headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
     // Nothing we serve may run script in our origin, even a crafted PDF.
@@ -295,11 +348,11 @@ async fn body_of(result: object_store::GetResult) -> Result<Body, ApiError> {
     }
 }
 
-/// Inline for what browsers display safely, a download for documents; the name is encoded per
-/// RFC 6266 so no client-supplied byte can break the header.
-fn disposition(row: &Media) -> HeaderValue {
+/// Inline for what browsers display safely, a download for documents; the uploader's file name
+/// (for the uploader only) is encoded per RFC 6266 so no client-supplied byte can break the header.
+fn disposition(row: &Media, is_owner: bool) -> HeaderValue {
     let kind = if row.kind == Kind::Document { "attachment" } else { "inline" };
-    if row.filename.is_empty() {
+    if row.filename.is_empty() || !is_owner {
         return HeaderValue::from_static(if row.kind == Kind::Document { "attachment" } else { "inline" });
     }
     let ascii: String =

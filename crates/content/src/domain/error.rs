@@ -20,6 +20,9 @@ pub enum ContentError {
     /// The caller may see it but not do this.
     #[error("{0}")]
     Forbidden(String),
+    /// A block stands between the caller and the post's author.
+    #[error("{0}")]
+    Blocked(&'static str),
     /// The request clashes with the state of the resource.
     #[error("{0}")]
     Conflict(String),

@@ -81,6 +81,43 @@ impl Media {
     }
 }
 
+/// Who may fetch a media item, decided once and served by it: media follows its post.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MediaAccess {
+    /// Anyone, and shared caches may keep it: an avatar, or the media of a post everyone may
+    /// read. (A CDN or presigned URLs can serve exactly these, leaving the rest on this path.)
+    Public,
+    /// Only this viewer, and only their own cache: the media of a followers-only or hidden post
+    /// they may read, or their own upload not attached yet.
+    Private,
+    /// Not this viewer; answered as if it did not exist.
+    Denied,
+}
+
+/// What the media's post means for a viewer: whether anyone may read it, or this viewer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PostReaders {
+    Everyone,
+    ThisViewer,
+    NotThisViewer,
+}
+
+/// The rule: an avatar is public; attached media are as readable as their post (public for a
+/// post everyone may read, private for one only some may); an upload not attached to any post
+/// (or whose post was deleted) is its owner's alone.
+pub fn media_access(is_owner: bool, is_avatar: bool, post: Option<PostReaders>) -> MediaAccess {
+    if is_avatar {
+        return MediaAccess::Public;
+    }
+    match post {
+        Some(PostReaders::Everyone) => MediaAccess::Public,
+        Some(PostReaders::ThisViewer) => MediaAccess::Private,
+        Some(PostReaders::NotThisViewer) => MediaAccess::Denied,
+        None if is_owner => MediaAccess::Private,
+        None => MediaAccess::Denied,
+    }
+}
+
 /// Keeps only the last path segment of a client's filename and the characters safe in a
 /// `Content-Disposition` header: no directories, no control characters, no quotes.
 pub fn sanitize_filename(raw: &str) -> String {
@@ -158,6 +195,17 @@ mod tests {
         assert_eq!(sanitize_filename("a\"b;c\r\nd.png"), "abcd.png");
         assert_eq!(sanitize_filename(".hidden"), "hidden");
         assert_eq!(sanitize_filename("照片.png"), "照片.png");
+    }
+
+    #[test]
+    fn media_follows_its_post() {
+        use MediaAccess::*;
+        assert_eq!(media_access(false, false, Some(PostReaders::Everyone)), Public);
+        assert_eq!(media_access(false, false, Some(PostReaders::ThisViewer)), Private);
+        assert_eq!(media_access(false, false, Some(PostReaders::NotThisViewer)), Denied);
+        assert_eq!(media_access(true, false, None), Private, "an unattached upload is its owner's");
+        assert_eq!(media_access(false, false, None), Denied);
+        assert_eq!(media_access(false, true, None), Public, "avatars are public");
     }
 
     #[test]

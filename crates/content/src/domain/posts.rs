@@ -6,7 +6,10 @@ use serde::Serialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::text::{self, Entities};
+use super::{
+    ContentError,
+    text::{self, Entities},
+};
 
 /// Counters kept exact under concurrent requests.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
@@ -75,10 +78,21 @@ pub enum Access {
     IfFollower,
 }
 
+/// How a viewer and a post's author stand, by blocks (from graph's events).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Blocks {
+    /// The viewer blocks the author.
+    pub viewer_blocks_author: bool,
+    /// The author blocks the viewer.
+    pub author_blocks_viewer: bool,
+}
+
 /// Who may read `post`: nobody once deleted; only its author and moderators once hidden;
 /// everyone for public and unlisted posts; the author, moderators and followers for
-/// followers-only posts. Anything a viewer may not read is answered as if it did not exist.
-pub fn access(viewer: Option<&Principal>, post: &Post) -> Access {
+/// followers-only posts. Blocks forbid: a blocker sees nothing of whom they block, and the
+/// blocked sees none of the blocker's followers-only posts. Anything a viewer may not read is
+/// answered as if it did not exist.
+pub fn access(viewer: Option<&Principal>, post: &Post, blocks: Blocks) -> Access {
     if post.deleted {
         return Access::Denied;
     }
@@ -87,12 +101,28 @@ pub fn access(viewer: Option<&Principal>, post: &Post) -> Access {
     if post.hidden && !is_author && !is_moderator {
         return Access::Denied;
     }
+    if blocks.viewer_blocks_author && !is_moderator {
+        return Access::Denied;
+    }
     match post.visibility {
         Visibility::Public | Visibility::Unlisted => Access::Granted,
         Visibility::Followers if is_author || is_moderator => Access::Granted,
+        Visibility::Followers if blocks.author_blocks_viewer => Access::Denied,
         Visibility::Followers if viewer.is_some() => Access::IfFollower,
         Visibility::Followers => Access::Denied,
     }
+}
+
+/// Whether a user may reply to, like or repost a post of an author they stand with as `blocks`
+/// says: not when either blocks the other. The refusal says why.
+pub fn may_interact(blocks: Blocks) -> Result<(), ContentError> {
+    if blocks.author_blocks_viewer {
+        return Err(ContentError::Blocked("the author of this post blocks you"));
+    }
+    if blocks.viewer_blocks_author {
+        return Err(ContentError::Blocked("you block the author of this post; unblock them first"));
+    }
+    Ok(())
 }
 
 /// A validated new post.
@@ -201,18 +231,39 @@ mod tests {
     fn who_may_see_a_post() {
         let (author, stranger, moderator) =
             (principal(1, Role::User), principal(2, Role::User), principal(3, Role::Moderator));
+        let none = Blocks::default();
         let public = post(Visibility::Public, false, false);
-        assert_eq!(access(None, &public), Access::Granted);
+        assert_eq!(access(None, &public, none), Access::Granted);
         let followers = post(Visibility::Followers, false, false);
-        assert_eq!(access(None, &followers), Access::Denied);
-        assert_eq!(access(Some(&stranger), &followers), Access::IfFollower);
-        assert_eq!(access(Some(&author), &followers), Access::Granted);
-        assert_eq!(access(Some(&moderator), &followers), Access::Granted);
+        assert_eq!(access(None, &followers, none), Access::Denied);
+        assert_eq!(access(Some(&stranger), &followers, none), Access::IfFollower);
+        assert_eq!(access(Some(&author), &followers, none), Access::Granted);
+        assert_eq!(access(Some(&moderator), &followers, none), Access::Granted);
         let hidden = post(Visibility::Public, true, false);
-        assert_eq!(access(Some(&stranger), &hidden), Access::Denied);
-        assert_eq!(access(Some(&author), &hidden), Access::Granted);
+        assert_eq!(access(Some(&stranger), &hidden, none), Access::Denied);
+        assert_eq!(access(Some(&author), &hidden, none), Access::Granted);
         let deleted = post(Visibility::Public, false, true);
-        assert_eq!(access(Some(&author), &deleted), Access::Denied);
+        assert_eq!(access(Some(&author), &deleted, none), Access::Denied);
+    }
+
+    #[test]
+    fn blocks_forbid() {
+        let viewer = principal(2, Role::User);
+        let blocker = Blocks { viewer_blocks_author: true, author_blocks_viewer: false };
+        let blocked = Blocks { viewer_blocks_author: false, author_blocks_viewer: true };
+        let public = post(Visibility::Public, false, false);
+        let followers = post(Visibility::Followers, false, false);
+        assert_eq!(access(Some(&viewer), &public, blocker), Access::Denied, "a blocker reads nothing of the blocked");
+        assert_eq!(access(Some(&viewer), &followers, blocker), Access::Denied);
+        assert_eq!(access(Some(&viewer), &public, blocked), Access::Granted, "public stays public");
+        assert_eq!(
+            access(Some(&viewer), &followers, blocked),
+            Access::Denied,
+            "not the blocker's followers-only posts"
+        );
+        assert!(may_interact(Blocks::default()).is_ok());
+        assert!(matches!(may_interact(blocked), Err(ContentError::Blocked(why)) if why.contains("blocks you")));
+        assert!(matches!(may_interact(blocker), Err(ContentError::Blocked(why)) if why.contains("you block")));
     }
 
     #[test]

@@ -27,6 +27,7 @@ impl Ingest for Users {
             }
             IdentityEvent::UserUpdated(user) => {
                 known::upsert_user(change, user.user_id, &user.username, &user.display_name).await?;
+                known::set_avatar(change, user.user_id, user.avatar_media_id.as_deref()).await?;
             }
             IdentityEvent::UserSuspended(user) => known::set_active(change, user.user_id, false).await?,
             IdentityEvent::UserRestored(user) => known::set_active(change, user.user_id, true).await?,
@@ -34,7 +35,7 @@ impl Ingest for Users {
                 known::forget_user(change, user.user_id).await?;
                 posts::forget_author(change, user.user_id).await?;
             }
-            IdentityEvent::RoleChanged(_) => {}
+            IdentityEvent::RoleChanged(_) | IdentityEvent::SessionEnded(_) => {}
         }
         Ok(())
     }

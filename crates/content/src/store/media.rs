@@ -8,9 +8,11 @@
 use std::path::{Path, PathBuf};
 
 use bytes::Bytes;
+use contracts::content::{ContentEvent, MediaRef};
 use futures::{Stream, StreamExt};
 use object_store::{ObjectStore, WriteMultipart, path::Path as ObjectPath};
 use platform::{
+    StoreError,
     blobs::BlobStore,
     db::{RowExt, now_ms},
 };
@@ -209,6 +211,7 @@ pub async fn record(
         created_at_ms: now_ms(),
         thumbnail: None,
     };
+    let mut change = store.writer().begin().await?;
     sqlx::query(
         "INSERT INTO media (id, owner_id, sha256, kind, mime, size, width, height, filename, created_at_ms, \
          thumbnail_state) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
@@ -224,8 +227,12 @@ pub async fn record(
     .bind(&media.filename)
     .bind(media.created_at_ms)
     .bind(if kind == Kind::Image { "pending" } else { "none" })
-    .execute(store.db().writer())
+    .execute(change.conn())
     .await?;
+    let owner_id = owner.parse().map_err(|e| StoreError::decode("owner_id", e))?;
+    let uploaded = MediaRef { id: media.id.clone(), owner_id, kind: kind.as_str().to_owned() };
+    change.emit(&ContentEvent::MediaUploaded(uploaded)).await?;
+    change.commit().await?;
     Ok(media)
 }
 
@@ -286,12 +293,14 @@ pub async fn set_thumbnail(
     Ok(())
 }
 
-/// Deletes media uploaded longer than `older_than_ms` ago and never attached, and each blob no
-/// other media refers to (nor uses as its thumbnail). Returns how many media were collected.
+/// Deletes media uploaded longer than `older_than_ms` ago and never attached (nor anyone's
+/// avatar), and each blob no other media refers to (nor uses as its thumbnail). Returns how many
+/// media were collected.
 pub async fn collect_unattached(store: &Store, blobs: &BlobStore, older_than_ms: i64) -> Result<usize, ContentError> {
     let cutoff = now_ms() - older_than_ms;
     let rows = sqlx::query(
-        "SELECT id, sha256, thumbnail_sha256 FROM media WHERE post_id IS NULL AND created_at_ms < $1 LIMIT 1000",
+        "SELECT id, sha256, thumbnail_sha256 FROM media WHERE post_id IS NULL AND created_at_ms < $1 \
+         AND id NOT IN (SELECT avatar_media_id FROM known_users WHERE avatar_media_id IS NOT NULL) LIMIT 1000",
     )
     .bind(cutoff)
     .fetch_all(store.db().reader())

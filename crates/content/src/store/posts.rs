@@ -17,7 +17,7 @@ use uuid::Uuid;
 use super::{Store, known};
 use crate::domain::{
     ContentError,
-    posts::{Access, Counts, NewPost, Post, access},
+    posts::{self as rules, Access, Blocks, Counts, NewPost, Post, access},
     text::{self, Entities},
 };
 
@@ -94,52 +94,74 @@ pub async fn many(store: &Store, ids: &[PostId]) -> Result<Vec<Post>, ContentErr
 /// Whether `viewer` may read `post` (see [`access`]), asking through `executor`: inside a
 /// change, through the change, since a second pooled connection while holding one can exhaust
 /// the pool.
-async fn may_see<'e, E: sqlx::Executor<'e, Database = sqlx::Any>>(
-    executor: E,
+async fn may_see(
+    conn: &mut sqlx::AnyConnection,
     viewer: Option<&Principal>,
     post: &Post,
 ) -> Result<bool, ContentError> {
-    Ok(match access(viewer, post) {
+    let blocks = match viewer {
+        Some(viewer) if !post.is_by(viewer.user_id) => {
+            known::blocks(&mut *conn, viewer.user_id, post.author_id).await?
+        }
+        _ => Blocks::default(),
+    };
+    Ok(match access(viewer, post, blocks) {
         Access::Granted => true,
         Access::Denied => false,
         Access::IfFollower => match viewer {
-            Some(viewer) => known::follows(executor, viewer.user_id, post.author_id).await?,
+            Some(viewer) => known::follows(&mut *conn, viewer.user_id, post.author_id).await?,
             None => false,
         },
     })
 }
 
-/// Which of `posts` `viewer` may read, with one query for all the follows it takes.
+/// Refuses (403, saying why) a reply, like or repost of `post` by `user` across a block, either way.
+async fn may_interact(conn: &mut sqlx::AnyConnection, user: Uuid, post: &Post) -> Result<(), ContentError> {
+    if post.is_by(user) {
+        return Ok(());
+    }
+    rules::may_interact(known::blocks(conn, user, post.author_id).await?)
+}
+
+/// Which of `posts` `viewer` may read, with one query for the viewer's blocks and one for all
+/// the follows it takes.
 pub async fn visible_among(
     store: &Store,
     viewer: Option<&Principal>,
     posts: Vec<Post>,
 ) -> Result<Vec<Post>, ContentError> {
-    let followed: HashSet<Uuid> = match viewer {
-        Some(viewer) => {
-            let mut authors: Vec<Uuid> =
-                posts.iter().filter(|p| access(Some(viewer), p) == Access::IfFollower).map(|p| p.author_id).collect();
-            authors.sort_unstable();
-            authors.dedup();
-            known::followed_among(store, viewer.user_id, &authors).await?
-        }
-        None => HashSet::new(),
+    let Some(principal) = viewer else {
+        return Ok(posts.into_iter().filter(|p| access(None, p, Blocks::default()) == Access::Granted).collect());
     };
+    let (blocked, blockers) = known::blocks_of(store, principal.user_id).await?;
+    let blocks_with = |author: Uuid| Blocks {
+        viewer_blocks_author: blocked.contains(&author),
+        author_blocks_viewer: blockers.contains(&author),
+    };
+    let accesses: Vec<Access> = posts.iter().map(|p| access(viewer, p, blocks_with(p.author_id))).collect();
+    let mut authors: Vec<Uuid> =
+        posts.iter().zip(&accesses).filter(|(_, a)| **a == Access::IfFollower).map(|(p, _)| p.author_id).collect();
+    authors.sort_unstable();
+    authors.dedup();
+    let followed = known::followed_among(store, principal.user_id, &authors).await?;
     Ok(posts
         .into_iter()
-        .filter(|p| match access(viewer, p) {
+        .zip(accesses)
+        .filter(|(p, access)| match access {
             Access::Granted => true,
             Access::Denied => false,
             Access::IfFollower => followed.contains(&p.author_id),
         })
+        .map(|(p, _)| p)
         .collect())
 }
 
 /// A post `viewer` may see; anything else is no such post (404), so that probing cannot tell a
 /// private post from no post.
 pub async fn visible(store: &Store, viewer: Option<&Principal>, id: PostId) -> Result<Post, ContentError> {
-    match get(store, id).await? {
-        Some(post) if may_see(store.db().reader(), viewer, &post).await? => Ok(post),
+    let mut conn = store.db().reader().acquire().await?;
+    match load(&mut *conn, id).await? {
+        Some(post) if may_see(&mut conn, viewer, &post).await? => Ok(post),
         _ => Err(ContentError::NoSuchPost),
     }
 }
@@ -228,6 +250,7 @@ pub async fn create(
             if !may_see(change.conn(), Some(author), &parent).await? {
                 return Err(no_such());
             }
+            may_interact(change.conn(), author.user_id, &parent).await?;
             sqlx::query("UPDATE posts SET replies_count = replies_count + 1 WHERE id = $1")
                 .bind(parent_id.get() as i64)
                 .execute(change.conn())
@@ -437,6 +460,9 @@ pub async fn hide_in(change: &mut Change, post: &Post) -> Result<(), ContentErro
 /// Likes `post` (or takes the like back); liking twice changes nothing. Returns the post after.
 pub async fn like(store: &Store, user: &Principal, post: &Post, like: bool) -> Result<Post, ContentError> {
     let mut change = store.writer().begin().await?;
+    if like {
+        may_interact(change.conn(), user.user_id, post).await?;
+    }
     let id = post.id.get() as i64;
     let changed = if like {
         sqlx::query("INSERT INTO likes (post_id, user_id, created_at_ms) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING")
@@ -487,6 +513,7 @@ pub async fn repost(store: &Store, user: &Principal, original: &Post, repost: bo
     .transpose()?;
     match (repost, existing) {
         (true, None) => {
+            may_interact(change.conn(), user.user_id, original).await?;
             let id = store.ids().next();
             let new = NewPost {
                 text: String::new(),

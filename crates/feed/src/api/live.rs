@@ -1,6 +1,7 @@
-//! Live streams as server-sent events: each event's id is the post id, its data the post.
+//! Live streams as server-sent events: each `post` event's id is the post id, its data the post;
+//! a final `end` event says why a stream stopped; comments are the heartbeat.
 
-use std::{convert::Infallible, sync::Arc, time::Duration};
+use std::{convert::Infallible, net::IpAddr, sync::Arc, time::Duration};
 
 use axum::{
     extract::State,
@@ -9,32 +10,62 @@ use axum::{
 };
 use contracts::PostId;
 use futures::{Stream, StreamExt};
-use platform::{ApiError, Principal, http::Problem};
+use platform::{
+    ApiError, Principal,
+    http::{ClientIp, Problem},
+};
 
-use crate::{Feed, domain::timelines::Timeline, streams::live, view::StreamPost};
+use crate::{
+    Feed,
+    domain::timelines::Timeline,
+    streams::live::{
+        self, Item,
+        admission::{Refused, Ticket},
+    },
+};
+
+/// How long a client refused for its own streams should wait: about as long as it takes one of
+/// them to be closed.
+const RETRY_BUSY_SECS: u64 = 10;
+/// How long a client refused because the process is full should wait.
+const RETRY_FULL_SECS: u64 = 30;
 
 /// New posts of the caller's home timeline as server-sent events; send `Last-Event-ID` to resume.
+/// The stream ends with an `end` event (`{"reason": ...}`) when the token expires, its session
+/// ends, or the account is suspended or its role changes.
 #[utoipa::path(get, path = "/api/v1/timelines/home/stream", tag = "feeds", security(("bearer" = [])),
     params(("Last-Event-ID" = Option<String>, Header, description = "Resume after this post id")),
-    responses((status = 200, description = "`text/event-stream`; each event's data is a post", content_type = "text/event-stream"),
-        (status = 401, body = Problem)))]
+    responses((status = 200, description = "`text/event-stream`: `post` events, a final `end` event", content_type = "text/event-stream"),
+        (status = 401, body = Problem),
+        (status = 429, body = Problem, description = "too many open streams for this user or address; see Retry-After"),
+        (status = 503, body = Problem, description = "this server holds as many streams as it may; see Retry-After")))]
 pub(super) async fn home(
     State(feed): State<Arc<Feed>>,
     me: Principal,
+    ClientIp(address): ClientIp,
     headers: HeaderMap,
 ) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ApiError> {
-    events(feed, Timeline::Home(me.user_id), resume_after(&headers)).await
+    let timeline = Timeline::Home(me.user_id);
+    let ticket = admit(&feed, Some(&me), &address)?;
+    events(feed, timeline, Some(me), ticket, resume_after(&headers)).await
 }
 
-/// New public posts as server-sent events; send `Last-Event-ID` to resume.
-#[utoipa::path(get, path = "/api/v1/timelines/public/stream", tag = "feeds",
+/// New public posts as server-sent events; send `Last-Event-ID` to resume. Signed in, the
+/// authors the caller blocks or mutes are left out, and the stream ends with the token.
+#[utoipa::path(get, path = "/api/v1/timelines/public/stream", tag = "feeds", security((), ("bearer" = [])),
     params(("Last-Event-ID" = Option<String>, Header, description = "Resume after this post id")),
-    responses((status = 200, description = "`text/event-stream`; each event's data is a post", content_type = "text/event-stream")))]
+    responses((status = 200, description = "`text/event-stream`: `post` events, a final `end` event", content_type = "text/event-stream"),
+        (status = 401, body = Problem),
+        (status = 429, body = Problem, description = "too many open streams for this user or address; see Retry-After"),
+        (status = 503, body = Problem, description = "this server holds as many streams as it may; see Retry-After")))]
 pub(super) async fn public(
     State(feed): State<Arc<Feed>>,
+    viewer: Option<Principal>,
+    ClientIp(address): ClientIp,
     headers: HeaderMap,
 ) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ApiError> {
-    events(feed, Timeline::Public, resume_after(&headers)).await
+    let ticket = admit(&feed, viewer.as_ref(), &address)?;
+    events(feed, Timeline::Public, viewer, ticket, resume_after(&headers)).await
 }
 
 /// The post id in `Last-Event-ID`, if any.
@@ -42,20 +73,45 @@ fn resume_after(headers: &HeaderMap) -> Option<PostId> {
     headers.get("last-event-id").and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<PostId>().ok())
 }
 
+fn admit(feed: &Feed, viewer: Option<&Principal>, address: &str) -> Result<Ticket, ApiError> {
+    let address = address.parse::<IpAddr>().ok();
+    feed.admission.admit(viewer.map(|v| v.user_id), address).map_err(|refused| match refused {
+        Refused::User(limit) => ApiError::too_many_requests(RETRY_BUSY_SECS)
+            .with_detail(format!("you have {limit} live streams open, the most allowed; close one first")),
+        Refused::Address(limit) => ApiError::too_many_requests(RETRY_BUSY_SECS)
+            .with_detail(format!("your address has {limit} live streams open, the most allowed")),
+        Refused::Full(_) => ApiError::unavailable("this server holds as many live streams as it may; try again later")
+            .with_retry_after(RETRY_FULL_SECS),
+    })
+}
+
 async fn events(
     feed: Arc<Feed>,
     timeline: Timeline,
+    viewer: Option<Principal>,
+    ticket: Ticket,
     resume: Option<PostId>,
 ) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ApiError> {
-    let posts = live::follow(feed, timeline, resume).await?;
-    let events = posts.map(|post| Ok(event_of(&post)));
-    Ok(Sse::new(events).keep_alive(KeepAlive::new().interval(Duration::from_secs(15))))
+    let heartbeat = Duration::from_secs(feed.config.stream_heartbeat_secs);
+    let items = live::follow(feed, timeline, viewer, resume).await?;
+    // The ticket lives as long as the stream: its place is given back when the client goes.
+    let events = items.map(move |item| {
+        let _held = &ticket;
+        Ok(event_of(&item))
+    });
+    Ok(Sse::new(events).keep_alive(KeepAlive::new().interval(heartbeat)))
 }
 
-fn event_of(post: &StreamPost) -> Event {
-    Event::default()
-        .id(post.id.clone())
-        .event("post")
-        .json_data(post)
-        .unwrap_or_else(|_| Event::default().comment("unserializable"))
+fn event_of(item: &Item) -> Event {
+    match item {
+        Item::Post(post) => Event::default()
+            .id(post.id.clone())
+            .event("post")
+            .json_data(post)
+            .unwrap_or_else(|_| Event::default().comment("unserializable")),
+        Item::End(ended) => Event::default()
+            .event("end")
+            .json_data(serde_json::json!({ "reason": ended.reason(), "detail": ended.detail() }))
+            .unwrap_or_else(|_| Event::default().comment("end")),
+    }
 }

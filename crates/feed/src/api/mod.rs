@@ -53,10 +53,16 @@ fn page_of(posts: Vec<Hydrated>, uri: &Uri, limit: u32) -> Page<Hydrated> {
 }
 
 /// A page of a listed stream (public, tag or user).
-async fn listed(feed: &Feed, timeline: Timeline, uri: &Uri, params: &PageParams) -> Result<Page<Hydrated>, ApiError> {
+async fn listed(
+    feed: &Feed,
+    timeline: Timeline,
+    reader: Option<Principal>,
+    uri: &Uri,
+    params: &PageParams,
+) -> Result<Page<Hydrated>, ApiError> {
     let (limit, before) = paging(params)?;
     // One more than asked tells whether there is a next page.
-    let posts = listed::read(feed, &timeline, before, limit as usize + 1).await?;
+    let posts = listed::read(feed, &timeline, reader.map(|r| r.user_id), before, limit as usize + 1).await?;
     Ok(page_of(posts, uri, limit))
 }
 
@@ -108,45 +114,52 @@ pub(super) async fn for_you(
     let limit = paging.limit()?;
     let (snapshot, offset) = for_you::snapshot::resume(&feed, me.user_id, paging.position()?).await?;
     // One more than asked tells whether there is a next page.
-    let posts = for_you::page(&feed, &snapshot, offset, limit as usize + 1, params.explain.unwrap_or(false)).await?;
+    let posts =
+        for_you::page(&feed, me.user_id, &snapshot, offset, limit as usize + 1, params.explain.unwrap_or(false))
+            .await?;
     let id = snapshot.id;
     Ok(Page::from_overfetch(posts, limit, |p| format!("{id}:{}", p.position + 1)).with_link(uri.path(), limit))
 }
 
-/// The public stream (waterfall): every public post, newest first, the same for everyone.
-#[utoipa::path(get, path = "/api/v1/timelines/public", tag = "feeds", params(PageParams),
-    responses((status = 200, body = inline(Page<StreamPost>)), (status = 422, body = Problem)))]
+/// The public stream (waterfall): every public post, newest first, the same for everyone but
+/// the authors a signed-in reader blocks or mutes.
+#[utoipa::path(get, path = "/api/v1/timelines/public", tag = "feeds", params(PageParams), security((), ("bearer" = [])),
+    responses((status = 200, body = inline(Page<StreamPost>)), (status = 401, body = Problem), (status = 422, body = Problem)))]
 pub(super) async fn public(
     State(feed): State<Arc<Feed>>,
+    reader: Option<Principal>,
     uri: Uri,
     Query(params): Query<PageParams>,
 ) -> Result<Page<Hydrated>, ApiError> {
-    listed(&feed, Timeline::Public, &uri, &params).await
+    listed(&feed, Timeline::Public, reader, &uri, &params).await
 }
 
-/// Public posts with a hashtag, newest first.
-#[utoipa::path(get, path = "/api/v1/timelines/tag/{tag}", tag = "feeds",
+/// Public posts with a hashtag, newest first (but for authors a signed-in reader blocks or mutes).
+#[utoipa::path(get, path = "/api/v1/timelines/tag/{tag}", tag = "feeds", security((), ("bearer" = [])),
     params(("tag" = String, Path, description = "Hashtag, without `#`"), PageParams),
-    responses((status = 200, body = inline(Page<StreamPost>)), (status = 422, body = Problem)))]
+    responses((status = 200, body = inline(Page<StreamPost>)), (status = 401, body = Problem), (status = 422, body = Problem)))]
 pub(super) async fn tag(
     State(feed): State<Arc<Feed>>,
+    reader: Option<Principal>,
     uri: Uri,
     Path(tag): Path<String>,
     Query(params): Query<PageParams>,
 ) -> Result<Page<Hydrated>, ApiError> {
     let tag = tag.trim_start_matches('#').to_lowercase();
-    listed(&feed, Timeline::Tag(tag), &uri, &params).await
+    listed(&feed, Timeline::Tag(tag), reader, &uri, &params).await
 }
 
-/// A user's public and unlisted posts, newest first.
-#[utoipa::path(get, path = "/api/v1/users/{id}/posts", tag = "feeds",
+/// A user's public and unlisted posts, newest first (none for a signed-in reader who blocks or
+/// mutes them).
+#[utoipa::path(get, path = "/api/v1/users/{id}/posts", tag = "feeds", security((), ("bearer" = [])),
     params(("id" = Uuid, Path, description = "User id"), PageParams),
-    responses((status = 200, body = inline(Page<StreamPost>)), (status = 422, body = Problem)))]
+    responses((status = 200, body = inline(Page<StreamPost>)), (status = 401, body = Problem), (status = 422, body = Problem)))]
 pub(super) async fn user(
     State(feed): State<Arc<Feed>>,
+    reader: Option<Principal>,
     uri: Uri,
     Path(id): Path<Uuid>,
     Query(params): Query<PageParams>,
 ) -> Result<Page<Hydrated>, ApiError> {
-    listed(&feed, Timeline::User(id), &uri, &params).await
+    listed(&feed, Timeline::User(id), reader, &uri, &params).await
 }

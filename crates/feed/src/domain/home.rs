@@ -12,24 +12,21 @@
 //! the pages past a timeline's cap and for fan-out, so that paging from the timeline store into
 //! the database shows no seam.
 
-#[cfg(test)]
 use std::collections::HashSet;
 
-#[cfg(test)]
 use contracts::Visibility;
 use uuid::Uuid;
 
-#[cfg(test)]
-use super::posts::FeedPost;
+use super::posts::PostFacts;
 
-/// What the rule needs to know about a reader.
-#[cfg(test)]
-#[derive(Debug, Default)]
+/// What the rule needs to know about a reader: their part of the graph.
+#[derive(Debug, Default, Clone)]
 pub struct Reader {
     pub id: Uuid,
     pub follows: HashSet<Uuid>,
     /// Authors the reader blocks, mutes, or is blocked by.
     pub hidden: HashSet<Uuid>,
+    /// The hashtags they follow.
     pub tags: HashSet<String>,
 }
 
@@ -42,9 +39,9 @@ pub fn reply_reaches(reader: Uuid, answered: Option<Uuid>, follows_answered: imp
     }
 }
 
-/// Whether `post` belongs in `reader`'s home: the reference form of the rule.
-#[cfg(test)]
-pub fn shows(reader: &Reader, post: &FeedPost) -> bool {
+/// Whether `post` belongs in `reader`'s home: the reference form of the rule, and the one live
+/// streams decide by.
+pub fn shows(reader: &Reader, post: &PostFacts) -> bool {
     if post.author_id == reader.id {
         return true;
     }
@@ -55,6 +52,15 @@ pub fn shows(reader: &Reader, post: &FeedPost) -> bool {
         && reply_reaches(reader.id, post.reply_to_author_id, |a| reader.follows.contains(&a));
     let by_tag = post.visibility == Visibility::Public && post.tags.iter().any(|t| reader.tags.contains(t));
     by_follow || by_tag
+}
+
+/// Whether "for you" may suggest `post` to `reader`: not their own, not by anyone they hide,
+/// public unless they follow the author, and a reply only when it would reach their home.
+pub fn suggests(reader: &Reader, post: &PostFacts) -> bool {
+    post.author_id != reader.id
+        && !reader.hidden.contains(&post.author_id)
+        && (post.visibility == Visibility::Public || reader.follows.contains(&post.author_id))
+        && reply_reaches(reader.id, post.reply_to_author_id, |to| reader.follows.contains(&to))
 }
 
 /// [`shows`] in SQL, over `feed_posts`, for reader `$1`.
@@ -88,13 +94,13 @@ mod tests {
         Uuid::from_u128(n)
     }
 
-    fn post(author: u128, visibility: Visibility, reply_to: Option<u128>, tags: &[&str]) -> FeedPost {
-        FeedPost {
+    fn post(author: u128, visibility: Visibility, reply_to: Option<u128>, tags: &[&str]) -> PostFacts {
+        PostFacts {
+            id: contracts::PostId::new(contracts::ids::EPOCH_MS + 1, 1),
             author_id: user(author),
             visibility,
             reply_to_author_id: reply_to.map(user),
             tags: tags.iter().map(|t| t.to_string()).collect(),
-            ..FeedPost::example()
         }
     }
 

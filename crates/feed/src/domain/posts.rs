@@ -39,6 +39,17 @@ impl From<&PostSummary> for FeedPost {
     }
 }
 
+/// What the read rules look at in a post: who wrote it, who may see it, whom it answers, its
+/// tags. Kept with every hydrated post, so that streams decide per reader without a query.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PostFacts {
+    pub id: PostId,
+    pub author_id: Uuid,
+    pub visibility: Visibility,
+    pub reply_to_author_id: Option<Uuid>,
+    pub tags: Vec<String>,
+}
+
 /// The engagement counters the feed keeps per post (for ranking).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Counter {
@@ -58,6 +69,16 @@ impl Counter {
 }
 
 impl FeedPost {
+    pub fn facts(&self) -> PostFacts {
+        PostFacts {
+            id: self.id,
+            author_id: self.author_id,
+            visibility: self.visibility,
+            reply_to_author_id: self.reply_to_author_id,
+            tags: self.tags.clone(),
+        }
+    }
+
     /// The counter this post adds to on the post it reposts or answers.
     pub fn engages(&self) -> Option<(Counter, PostId)> {
         match (self.repost_of_id, self.reply_to_id) {

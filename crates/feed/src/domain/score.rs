@@ -4,7 +4,8 @@
 //! # Candidates
 //! * `home`: the newest 300 posts of the reader's home timeline (a repost counts as its original);
 //! * `tag:<tag>`: the newest 50 public posts of each of the 5 hashtags the reader cares most about;
-//! * `liked_by_follows`: up to 200 posts that accounts the reader follows liked in the last 3 days;
+//! * `liked_by_follows`: up to 200 posts that at least [`MIN_LIKERS`] accounts the reader follows
+//!   liked in the last 3 days;
 //! * `public`: the newest 100 public posts, so a new reader has something too.
 //!
 //! Left out: the reader's own posts, authors they block or mute or who block them, replies to
@@ -19,19 +20,23 @@
 //!   the reader's `n` likes of and replies to the author in the last 30 days;
 //! * `tag_interest` (0 to 1): the best of the post's hashtags, each worth 0.5 when followed plus
 //!   0.5 × its share of the reader's recent engagement relative to their most engaged tag;
-//! * `social_proof` (0 to 1): `ln(1+k)/ln(11)` for `k` follows who liked or reposted it;
+//! * `social_proof` (0 to 1): `ln(1+k)/ln(11)` for `k` follows who reposted it or liked it, likes
+//!   counting only when at least [`MIN_LIKERS`] follows liked it (a like is not public, and one
+//!   follow's like must not be told apart);
 //! * `engagement`: `ln(1 + likes + 2·reposts + replies) / ln(101)`, 1 at 100 interactions;
 //! * `diversity = 0.75^n` for `n` posts by the same author ranked above, and no two posts of one
 //!   author in a row while another author is left.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
-use contracts::Visibility;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::posts::FeedPost;
+use super::{
+    home,
+    posts::{FeedPost, PostFacts},
+};
 
 pub const HALF_LIFE_MS: f64 = 12.0 * 3_600_000.0;
 pub const WEIGHT_AFFINITY: f64 = 1.0;
@@ -46,6 +51,9 @@ pub const LIKED_CANDIDATES: usize = 200;
 pub const PUBLIC_CANDIDATES: usize = 100;
 pub const LIKES_WINDOW_MS: i64 = 3 * 86_400_000;
 pub const INTEREST_WINDOW_MS: i64 = 30 * 86_400_000;
+/// Follows' likes count (as a source, and as social proof) only from this many on, so that
+/// nobody learns what one account they follow liked.
+pub const MIN_LIKERS: u64 = 2;
 /// How many ranked posts a snapshot keeps: ten pages of the default size.
 pub const SNAPSHOT_SIZE: usize = 200;
 /// How long a snapshot's cursors stay valid.
@@ -64,17 +72,18 @@ pub struct Explain {
     pub diversity: f64,
     /// Where the post came from: `home`, `tag:<tag>`, `liked_by_follows`, `public`.
     pub sources: Vec<String>,
+    /// Why, in words, by counts and never by names ("liked by 3 accounts you follow").
+    #[serde(default)]
+    pub reasons: Vec<String>,
 }
 
 /// What the ranking knows of the reader.
 #[derive(Debug, Default)]
 pub struct Reader {
-    pub id: Uuid,
-    pub follows: HashSet<Uuid>,
-    pub hidden: HashSet<Uuid>,
+    /// Their follows, hidden authors and followed tags.
+    pub graph: home::Reader,
     /// Likes of and replies to each author, recently.
     pub interactions: HashMap<Uuid, u64>,
-    pub followed_tags: HashSet<String>,
     /// Likes and own posts with each tag, recently.
     pub engaged_tags: HashMap<String, u64>,
 }
@@ -82,14 +91,14 @@ pub struct Reader {
 impl Reader {
     fn tag_interest(&self, tag: &str) -> f64 {
         let most = self.engaged_tags.values().copied().max().unwrap_or(0);
-        let followed = if self.followed_tags.contains(tag) { 0.5 } else { 0.0 };
+        let followed = if self.graph.tags.contains(tag) { 0.5 } else { 0.0 };
         let engaged = self.engaged_tags.get(tag).map_or(0.0, |&n| 0.5 * n as f64 / most as f64);
         followed + engaged
     }
 
     /// The tags worth drawing candidates from, most interesting first.
     pub fn top_tags(&self) -> Vec<String> {
-        let mut tags: Vec<&String> = self.followed_tags.iter().chain(self.engaged_tags.keys()).collect();
+        let mut tags: Vec<&String> = self.graph.tags.iter().chain(self.engaged_tags.keys()).collect();
         tags.sort_unstable();
         tags.dedup();
         let mut scored: Vec<(f64, &String)> = tags.into_iter().map(|t| (self.tag_interest(t), t)).collect();
@@ -98,12 +107,8 @@ impl Reader {
     }
 
     /// Whether the reader may be shown `post` here (see the module documentation).
-    pub fn admits(&self, post: &FeedPost) -> bool {
-        let follows_author = self.follows.contains(&post.author_id);
-        post.author_id != self.id
-            && !self.hidden.contains(&post.author_id)
-            && (post.visibility == Visibility::Public || follows_author)
-            && super::home::reply_reaches(self.id, post.reply_to_author_id, |to| self.follows.contains(&to))
+    pub fn admits(&self, post: &PostFacts) -> bool {
+        home::suggests(&self.graph, post)
     }
 }
 
@@ -114,8 +119,10 @@ pub struct Candidate {
     pub likes: u64,
     pub reposts: u64,
     pub replies: u64,
-    /// Follows of the reader who liked or reposted it.
-    pub endorsements: u64,
+    /// Follows of the reader who liked it (counted only from [`MIN_LIKERS`] on).
+    pub liked_by_follows: u64,
+    /// Follows of the reader who reposted it (reposts are public).
+    pub reposted_by_follows: u64,
     pub sources: Vec<String>,
 }
 
@@ -136,11 +143,27 @@ pub fn score(reader: &Reader, candidate: &Candidate, now_ms: i64) -> Explain {
     let post = &candidate.post;
     let age = (now_ms - post.created_at_ms).max(0) as f64;
     let freshness = 0.5f64.powf(age / HALF_LIFE_MS);
-    let follows = if reader.follows.contains(&post.author_id) { 0.5 } else { 0.0 };
+    let follows = if reader.graph.follows.contains(&post.author_id) { 0.5 } else { 0.0 };
     let interactions = reader.interactions.get(&post.author_id).copied().unwrap_or(0) as f64;
     let affinity = follows + log_scale(interactions, 10.0).min(1.0);
     let tag_interest = post.tags.iter().map(|t| reader.tag_interest(t)).fold(0.0, f64::max);
-    let social_proof = log_scale(candidate.endorsements as f64, 10.0).min(1.0);
+    let likers = if candidate.liked_by_follows >= MIN_LIKERS { candidate.liked_by_follows } else { 0 };
+    let social_proof = log_scale((likers + candidate.reposted_by_follows) as f64, 10.0).min(1.0);
+    let mut reasons = Vec::new();
+    if likers > 0 {
+        reasons.push(format!("liked by {likers} accounts you follow"));
+    }
+    match candidate.reposted_by_follows {
+        0 => {}
+        1 => reasons.push("reposted by an account you follow".to_owned()),
+        n => reasons.push(format!("reposted by {n} accounts you follow")),
+    }
+    if reader.graph.follows.contains(&post.author_id) {
+        reasons.push("from an account you follow".to_owned());
+    }
+    if let Some(tag) = post.tags.iter().find(|t| reader.graph.tags.contains(*t)) {
+        reasons.push(format!("tagged #{tag}, which you follow"));
+    }
     let interactions = candidate.likes + 2 * candidate.reposts + candidate.replies;
     let engagement = log_scale(interactions as f64, 100.0);
     let relevance = 1.0
@@ -158,6 +181,7 @@ pub fn score(reader: &Reader, candidate: &Candidate, now_ms: i64) -> Explain {
         engagement,
         diversity: 1.0,
         sources: candidate.sources.clone(),
+        reasons,
     }
 }
 
@@ -194,6 +218,7 @@ pub fn diversify(mut pending: Vec<Ranked>) -> Vec<Ranked> {
 
 #[cfg(test)]
 mod tests {
+    use contracts::Visibility;
     use proptest::prelude::*;
 
     use super::*;
@@ -209,6 +234,7 @@ mod tests {
             engagement: 0.0,
             diversity: 1.0,
             sources: vec![],
+            reasons: vec![],
         };
         Ranked { id, author_id: Uuid::from_u128(author), explain }
     }
@@ -249,14 +275,16 @@ mod tests {
             likes: 0,
             reposts: 0,
             replies: 0,
-            endorsements: 0,
+            liked_by_follows: 0,
+            reposted_by_follows: 0,
             sources: vec!["public".to_owned()],
         };
         let (me, friend, stranger) = (1, 2, 3);
-        let mut reader = Reader { id: Uuid::from_u128(me), ..Reader::default() };
-        reader.follows.insert(Uuid::from_u128(friend));
+        let mut reader =
+            Reader { graph: home::Reader { id: Uuid::from_u128(me), ..Default::default() }, ..Reader::default() };
+        reader.graph.follows.insert(Uuid::from_u128(friend));
         reader.interactions.insert(Uuid::from_u128(friend), 10);
-        reader.followed_tags.insert("rust".to_owned());
+        reader.graph.tags.insert("rust".to_owned());
         let plain = score(&reader, &candidate(post(stranger, &[], 0)), now);
         assert_eq!((plain.freshness, plain.relevance, plain.score), (1.0, 1.0, 1.0));
 
@@ -267,9 +295,10 @@ mod tests {
         let tagged = score(&reader, &candidate(post(stranger, &["rust"], 0)), now);
         assert!((tagged.tag_interest - 0.5).abs() < 1e-12);
         let mut liked = candidate(post(stranger, &[], 0));
-        (liked.likes, liked.endorsements) = (100, 10);
+        (liked.likes, liked.liked_by_follows) = (100, 10);
         let liked = score(&reader, &liked, now);
         assert!((liked.engagement - 1.0).abs() < 1e-12 && (liked.social_proof - 1.0).abs() < 1e-12);
+        assert_eq!(liked.reasons, ["liked by 10 accounts you follow"]);
         for explain in [&friend, &tagged, &liked] {
             assert!(explain.score > plain.score, "{explain:?}");
             let relevance = 1.0
@@ -282,24 +311,45 @@ mod tests {
     }
 
     #[test]
+    fn one_follow_s_like_is_never_told_apart() {
+        let reader = Reader::default();
+        let mut candidate = Candidate {
+            post: FeedPost::example(),
+            likes: 1,
+            reposts: 0,
+            replies: 0,
+            liked_by_follows: 1,
+            reposted_by_follows: 0,
+            sources: vec![],
+        };
+        let one = score(&reader, &candidate, 0);
+        assert_eq!((one.social_proof, one.reasons.len()), (0.0, 0), "a single like is no social proof");
+        candidate.liked_by_follows = 2;
+        let two = score(&reader, &candidate, 0);
+        assert!(two.social_proof > 0.0);
+        assert_eq!(two.reasons, ["liked by 2 accounts you follow"]);
+    }
+
+    #[test]
     fn readers_are_not_shown_what_they_may_not_see() {
         let (me, friend, muted, stranger) = (1, 2, 3, 4);
-        let mut reader = Reader { id: Uuid::from_u128(me), ..Reader::default() };
-        reader.follows.insert(Uuid::from_u128(friend));
-        reader.hidden.insert(Uuid::from_u128(muted));
+        let mut reader =
+            Reader { graph: home::Reader { id: Uuid::from_u128(me), ..Default::default() }, ..Reader::default() };
+        reader.graph.follows.insert(Uuid::from_u128(friend));
+        reader.graph.hidden.insert(Uuid::from_u128(muted));
         let post = |author: u128, visibility: Visibility, reply_to: Option<u128>| FeedPost {
             author_id: Uuid::from_u128(author),
             visibility,
             reply_to_author_id: reply_to.map(Uuid::from_u128),
             ..FeedPost::example()
         };
-        assert!(reader.admits(&post(stranger, Visibility::Public, None)));
-        assert!(reader.admits(&post(friend, Visibility::Followers, None)));
-        assert!(reader.admits(&post(stranger, Visibility::Public, Some(friend))));
-        assert!(!reader.admits(&post(me, Visibility::Public, None)), "own posts");
-        assert!(!reader.admits(&post(muted, Visibility::Public, None)));
-        assert!(!reader.admits(&post(stranger, Visibility::Followers, None)));
-        assert!(!reader.admits(&post(stranger, Visibility::Unlisted, None)));
-        assert!(!reader.admits(&post(friend, Visibility::Public, Some(stranger))), "replies to strangers");
+        assert!(reader.admits(&post(stranger, Visibility::Public, None).facts()));
+        assert!(reader.admits(&post(friend, Visibility::Followers, None).facts()));
+        assert!(reader.admits(&post(stranger, Visibility::Public, Some(friend)).facts()));
+        assert!(!reader.admits(&post(me, Visibility::Public, None).facts()), "own posts");
+        assert!(!reader.admits(&post(muted, Visibility::Public, None).facts()));
+        assert!(!reader.admits(&post(stranger, Visibility::Followers, None).facts()));
+        assert!(!reader.admits(&post(stranger, Visibility::Unlisted, None).facts()));
+        assert!(!reader.admits(&post(friend, Visibility::Public, Some(stranger)).facts()), "replies to strangers");
     }
 }

@@ -26,12 +26,19 @@ pub enum Timeline {
 
 impl Timeline {
     pub fn key(&self) -> TimelineKey {
+        // Built by hand rather than with `format!`: fan-out makes one key per recipient.
+        let prefixed = |prefix: &str, user: &Uuid| {
+            let mut key = String::with_capacity(prefix.len() + uuid::fmt::Hyphenated::LENGTH);
+            key.push_str(prefix);
+            key.push_str(user.hyphenated().encode_lower(&mut Uuid::encode_buffer()));
+            key
+        };
         TimelineKey::new(match self {
             Timeline::Public => "public".to_owned(),
-            Timeline::Tag(tag) => format!("tag:{tag}"),
-            Timeline::User(user) => format!("user:{user}"),
-            Timeline::Posts(user) => format!("posts:{user}"),
-            Timeline::Home(user) => format!("home:{user}"),
+            Timeline::Tag(tag) => ["tag:", tag].concat(),
+            Timeline::User(user) => prefixed("user:", user),
+            Timeline::Posts(user) => prefixed("posts:", user),
+            Timeline::Home(user) => prefixed("home:", user),
         })
     }
 
@@ -77,5 +84,8 @@ mod tests {
         let config = TimelinesConfig::default();
         assert_eq!(Timeline::Public.cap(&config), config.public_cap);
         assert_eq!(Timeline::Home(Uuid::nil()).cap(&config), config.cap);
+        let user = Uuid::from_u128(0x0190_abcd_0000_7000_8000_0000_0000_00ff);
+        assert_eq!(Timeline::Home(user).key().as_str(), format!("home:{user}"));
+        assert_eq!(Timeline::Tag("编程".into()).key().as_str(), "tag:编程");
     }
 }

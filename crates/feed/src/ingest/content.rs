@@ -23,8 +23,9 @@ use crate::{
         posts::{Counter, FeedPost},
     },
     fanout,
-    store::{likes, posts},
-    streams::live::NewPost,
+    store::{authors, likes, posts},
+    streams::live::{Live, NewPost},
+    view::StreamPost,
 };
 
 pub const CONSUMER: &str = "feed.content";
@@ -62,7 +63,9 @@ impl Ingest for Posts {
                     posts::count(change, counter, of, 1).await?;
                 }
                 let entered = fanout::publish(feed, change, &post).await?;
-                after.live = Some(NewPost { post: post.id, author: post.author_id, timelines: Arc::new(entered) });
+                let (username, display_name) = authors::names(change, post.author_id).await?;
+                let post = Arc::new(StreamPost::of(post, username, display_name));
+                after.live = Some(NewPost { post, timelines: entered });
             }
             ContentEvent::PostEdited(edited) => {
                 let post = FeedPost::from(&edited.post);
@@ -81,6 +84,7 @@ impl Ingest for Posts {
             }
             ContentEvent::PostLiked(like) => liked(change, &like, envelope.occurred_at_ms, true).await?,
             ContentEvent::PostUnliked(like) => liked(change, &like, envelope.occurred_at_ms, false).await?,
+            ContentEvent::MediaUploaded(_) => {}
         }
         Ok(after)
     }
@@ -94,8 +98,10 @@ impl Ingest for Posts {
             feed.caches.recent.remove(&author);
         }
         if let Some(new_post) = after.live {
+            // Hydrated once here, for every stream and the next reads.
+            feed.caches.posts.insert(new_post.post.facts.id.get(), Arc::clone(&new_post.post));
             // Nobody listening is not an error.
-            let _ = feed.live.send(new_post);
+            let _ = feed.live.send(Live::Post(Arc::new(new_post)));
         }
     }
 }

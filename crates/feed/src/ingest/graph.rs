@@ -48,8 +48,10 @@ impl Ingest for Edges {
     }
 
     fn committed(&self, changed: Vec<Uuid>) {
-        for user in &changed {
-            self.0.caches.relationships_changed(user);
+        for user in changed {
+            self.0.caches.relationships_changed(&user);
+            // Nobody listening is not an error.
+            let _ = self.0.live.send(crate::streams::live::Live::Graph(user));
         }
     }
 }

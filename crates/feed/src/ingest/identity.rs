@@ -1,4 +1,5 @@
-//! Identity's events: the names shown with posts.
+//! Identity's events: the names shown with posts (gone with a deleted account), and new
+//! accounts, active from the start.
 
 use std::sync::Arc;
 
@@ -6,7 +7,10 @@ use async_trait::async_trait;
 use contracts::identity::IdentityEvent;
 use platform::{Change, Writer, events::Event, ingest::Ingest};
 
-use crate::{Feed, store::authors};
+use crate::{
+    Feed,
+    store::{authors, readers},
+};
 
 pub const CONSUMER: &str = "feed.users";
 
@@ -24,9 +28,11 @@ impl Ingest for Authors {
     async fn apply(&self, change: &mut Change, event: IdentityEvent, _: &Event) -> anyhow::Result<()> {
         match event {
             IdentityEvent::UserRegistered(u) => {
-                authors::upsert(change, u.user_id, &u.username, &u.display_name).await?
+                authors::upsert(change, u.user_id, &u.username, &u.display_name).await?;
+                readers::registered(change, u.user_id, platform::db::now_ms()).await?;
             }
             IdentityEvent::UserUpdated(u) => authors::upsert(change, u.user_id, &u.username, &u.display_name).await?,
+            IdentityEvent::UserDeleted(u) => authors::forget(change, u.user_id).await?,
             _ => {}
         }
         Ok(())

@@ -1,6 +1,7 @@
 //! `feed_authors`: the names shown with posts, from identity's events.
 
 use platform::Change;
+use sqlx::Row;
 use uuid::Uuid;
 
 use crate::domain::FeedError;
@@ -16,4 +17,25 @@ pub async fn upsert(change: &mut Change, user: Uuid, username: &str, display_nam
     .execute(change.conn())
     .await?;
     Ok(())
+}
+
+/// A deleted user's names go: nothing shows them any more.
+pub async fn forget(change: &mut Change, user: Uuid) -> Result<(), FeedError> {
+    sqlx::query("UPDATE feed_authors SET username = '', display_name = '' WHERE id = $1")
+        .bind(user.to_string())
+        .execute(change.conn())
+        .await?;
+    Ok(())
+}
+
+/// The names shown with `user`'s posts (none before identity's event arrives).
+pub async fn names(change: &mut Change, user: Uuid) -> Result<(Option<String>, Option<String>), FeedError> {
+    let row = sqlx::query("SELECT username, display_name FROM feed_authors WHERE id = $1")
+        .bind(user.to_string())
+        .fetch_optional(change.conn())
+        .await?;
+    Ok(match row {
+        Some(row) => (Some(row.try_get("username")?), Some(row.try_get("display_name")?)),
+        None => (None, None),
+    })
 }

@@ -2,7 +2,7 @@
 //! engagement; what their follows liked) and `feed_for_you_snapshots`, the rankings its cursors
 //! page through.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
 use platform::db::{RowExt, now_ms, placeholders, to_json};
 use sqlx::Row;
@@ -11,7 +11,7 @@ use uuid::Uuid;
 use super::Store;
 use crate::domain::{
     FeedError,
-    score::{INTEREST_WINDOW_MS, LIKED_CANDIDATES, LIKES_WINDOW_MS, Ranked, Reader, SNAPSHOT_TTL_MS},
+    score::{INTEREST_WINDOW_MS, LIKED_CANDIDATES, LIKES_WINDOW_MS, MIN_LIKERS, Ranked, Reader, SNAPSHOT_TTL_MS},
 };
 
 /// Gathers what the ranking knows of `user` (one query each).
@@ -19,20 +19,7 @@ pub async fn reader(store: &Store, user: Uuid, now: i64) -> Result<Reader, FeedE
     let db = store.db().reader();
     let id = user.to_string();
     let since = now - INTEREST_WINDOW_MS;
-    let uuids = |rows: Vec<sqlx::any::AnyRow>, column: &str| -> Result<HashSet<Uuid>, FeedError> {
-        Ok(rows.iter().map(|r| r.uuid(column)).collect::<Result<_, _>>()?)
-    };
-    let mut reader = Reader { id: user, ..Reader::default() };
-    reader.follows = uuids(
-        sqlx::query("SELECT followee_id FROM feed_follows WHERE follower_id = $1").bind(&id).fetch_all(db).await?,
-        "followee_id",
-    )?;
-    reader.hidden = uuids(
-        sqlx::query("SELECT author_id FROM feed_hidden_authors WHERE user_id = $1").bind(&id).fetch_all(db).await?,
-        "author_id",
-    )?;
-    let tags = sqlx::query("SELECT tag FROM feed_tag_follows WHERE user_id = $1").bind(&id).fetch_all(db).await?;
-    reader.followed_tags = tags.iter().map(|r| r.try_get::<String, _>("tag")).collect::<Result<_, _>>()?;
+    let mut reader = Reader { graph: super::graph::reader(store, user).await?, ..Reader::default() };
     for sql in [
         "SELECT author_id AS k, COUNT(*) AS n FROM feed_likes WHERE user_id = $1 AND created_at_ms >= $2 GROUP BY author_id",
         "SELECT reply_to_author_id AS k, COUNT(*) AS n FROM feed_posts WHERE author_id = $1 \
@@ -57,16 +44,18 @@ pub async fn reader(store: &Store, user: Uuid, now: i64) -> Result<Reader, FeedE
     Ok(reader)
 }
 
-/// The posts `user`'s follows liked most in the last days.
+/// The posts that at least `MIN_LIKERS` of `user`'s follows liked in the last days, most liked
+/// first.
 pub async fn liked_by_follows(store: &Store, user: Uuid, now: i64) -> Result<Vec<contracts::PostId>, FeedError> {
     let rows = sqlx::query(
         "SELECT l.post_id AS id FROM feed_likes l JOIN feed_follows f ON f.followee_id = l.user_id \
          WHERE f.follower_id = $1 AND l.created_at_ms >= $2 \
-         GROUP BY l.post_id ORDER BY COUNT(*) DESC, l.post_id DESC LIMIT $3",
+         GROUP BY l.post_id HAVING COUNT(*) >= $4 ORDER BY COUNT(*) DESC, l.post_id DESC LIMIT $3",
     )
     .bind(user.to_string())
     .bind(now - LIKES_WINDOW_MS)
     .bind(LIKED_CANDIDATES as i64)
+    .bind(MIN_LIKERS as i64)
     .fetch_all(store.db().reader())
     .await?;
     Ok(super::post_ids(&rows)?)

@@ -14,9 +14,36 @@ use uuid::Uuid;
 use super::Store;
 use crate::domain::{
     FeedError,
-    home::{RECIPIENTS, TAG_RECIPIENTS},
+    home::{self, RECIPIENTS, TAG_RECIPIENTS},
     posts::FeedPost,
 };
+
+/// A reader's part of the graph, for the home rule: whom they follow and hide, and which tags
+/// they follow (three indexed reads).
+pub async fn reader(store: &Store, user: Uuid) -> Result<home::Reader, FeedError> {
+    let db = store.db().reader();
+    let id = user.to_string();
+    let rows = |sql: &'static str| sqlx::query(sql).bind(id.clone()).fetch_all(db);
+    let uuids = |rows: Vec<sqlx::any::AnyRow>, column: &str| -> Result<HashSet<Uuid>, FeedError> {
+        Ok(rows.iter().map(|r| r.uuid(column)).collect::<Result<_, _>>()?)
+    };
+    let follows = uuids(rows("SELECT followee_id FROM feed_follows WHERE follower_id = $1").await?, "followee_id")?;
+    let hidden = uuids(rows("SELECT author_id FROM feed_hidden_authors WHERE user_id = $1").await?, "author_id")?;
+    let tags = rows("SELECT tag FROM feed_tag_follows WHERE user_id = $1").await?;
+    let tags = tags.iter().map(|r| r.try_get::<String, _>("tag")).collect::<Result<_, _>>()?;
+    Ok(home::Reader { id: user, follows, hidden, tags })
+}
+
+/// The authors `user` chose not to see (blocks and mutes; not those who block them): what the
+/// listed streams leave out for them.
+pub async fn silenced(store: &Store, user: Uuid) -> Result<HashSet<Uuid>, FeedError> {
+    let rows =
+        sqlx::query("SELECT author_id FROM feed_hidden_authors WHERE user_id = $1 AND reason IN ('block', 'mute')")
+            .bind(user.to_string())
+            .fetch_all(store.db().reader())
+            .await?;
+    Ok(rows.iter().map(|r| r.uuid("author_id")).collect::<Result<_, _>>()?)
+}
 
 /// Records a follow (`present`) or its end; returns whether anything changed.
 pub async fn follow(change: &mut Change, follower: Uuid, followee: Uuid, present: bool) -> Result<bool, FeedError> {

@@ -206,14 +206,6 @@ pub async fn author_at_home(
     Ok(super::post_ids(&query.fetch_all(store.db().reader()).await?)?)
 }
 
-/// Whether `user` may see post `id` at home now.
-pub async fn at_home(store: &Store, user: Uuid, id: PostId) -> Result<bool, FeedError> {
-    let sql = format!("SELECT 1 FROM feed_posts WHERE id = $2 AND {VISIBLE_AT_HOME}");
-    let row =
-        sqlx::query(&sql).bind(user.to_string()).bind(id.get() as i64).fetch_optional(store.db().reader()).await?;
-    Ok(row.is_some())
-}
-
 /// The posts a change of the graph concerns: an account's, or a hashtag's.
 #[derive(Debug, Clone, Copy)]
 pub enum Source<'a> {

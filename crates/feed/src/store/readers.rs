@@ -25,3 +25,14 @@ pub async fn record(store: &Store, user: Uuid, at_ms: i64) -> Result<(), FeedErr
     .await?;
     Ok(())
 }
+
+/// A new account counts as active from its registration, so fan-out reaches its home before it
+/// ever reads it (a live home stream opened first gets its posts too).
+pub async fn registered(change: &mut platform::Change, user: Uuid, at_ms: i64) -> Result<(), FeedError> {
+    sqlx::query("INSERT INTO feed_readers (user_id, last_read_ms) VALUES ($1, $2) ON CONFLICT DO NOTHING")
+        .bind(user.to_string())
+        .bind(at_ms)
+        .execute(change.conn())
+        .await?;
+    Ok(())
+}

@@ -143,26 +143,6 @@ pub(crate) async fn pulled_followees(feed: &Feed, user: Uuid) -> Result<Arc<Vec<
     Ok(authors)
 }
 
-/// Whether a new post that entered `timelines` belongs in `user`'s home stream though it was
-/// pushed to no home: its author is a pulled account the reader follows, and the home rule lets
-/// the reader see it.
-pub(crate) async fn shows_pulled(
-    feed: &Feed,
-    user: Uuid,
-    author: Uuid,
-    post: PostId,
-    timelines: &std::collections::HashSet<String>,
-) -> bool {
-    if timelines.contains(Timeline::Home(user).key().as_str()) {
-        return false;
-    }
-    // Most posts are by nobody this reader follows: the cached list answers without a query.
-    match pulled_followees(feed, user).await {
-        Ok(authors) if authors.contains(&author) => posts::at_home(&feed.store, user, post).await.unwrap_or(false),
-        _ => false,
-    }
-}
-
 /// Records a home read. A user inactive for longer than `timelines.inactive_after_secs` (or
 /// reading for the first time) had no fan-out meanwhile: their timeline is dropped so that this
 /// read rebuilds it from the database at once, never showing a stale or empty home.

@@ -1,21 +1,44 @@
-//! The listed streams: the public stream (the waterfall), tag streams and a user's posts.
+//! The listed streams: the public stream (the waterfall), tag streams and a user's posts. They
+//! are the same for everyone, except that a signed-in reader never sees the authors they block
+//! or mute.
+
+use std::collections::HashSet;
 
 use contracts::PostId;
+use uuid::Uuid;
 
 use crate::{
     Feed,
     domain::{FeedError, timelines::Timeline},
+    store::graph,
     view::Hydrated,
 };
 
 /// Up to `limit` posts of `timeline` (public, tag or user), newest first, strictly older than
-/// `before`.
+/// `before`, leaving out the authors `reader` (if signed in) blocks or mutes.
 pub async fn read(
     feed: &Feed,
     timeline: &Timeline,
+    reader: Option<Uuid>,
     before: Option<PostId>,
     limit: usize,
 ) -> Result<Vec<Hydrated>, FeedError> {
-    let ids = super::page(feed, timeline, before, limit, Vec::new()).await?;
-    super::hydrate(feed, &ids).await
+    let silenced = match reader {
+        Some(user) => graph::silenced(&feed.store, user).await?,
+        None => HashSet::new(),
+    };
+    let mut shown = Vec::with_capacity(limit);
+    let mut cursor = before;
+    // Pages are read until enough remain after leaving authors out, or the stream ends.
+    loop {
+        let ids = super::page(feed, timeline, cursor, limit, Vec::new()).await?;
+        let ended = ids.len() < limit;
+        cursor = ids.last().copied().or(cursor);
+        let posts = super::hydrate(feed, &ids).await?;
+        shown.extend(posts.into_iter().filter(|p| !silenced.contains(&p.facts.author_id)));
+        if ended || shown.len() >= limit || silenced.is_empty() {
+            shown.truncate(limit);
+            return Ok(shown);
+        }
+    }
 }

@@ -29,7 +29,7 @@ impl Ingest for Users {
                 users::set_active(change, user.user_id, false).await?;
                 edges::forget_user(change, user.user_id).await?;
             }
-            IdentityEvent::RoleChanged(_) => {}
+            IdentityEvent::RoleChanged(_) | IdentityEvent::SessionEnded(_) => {}
         }
         Ok(())
     }

@@ -1,7 +1,10 @@
 //! `follows`, `blocks`, `mutes`: every change idempotent (following twice is one follow) and
 //! only a real change emits an event.
 
-use platform::{Change, db::now_ms};
+use platform::{
+    Change,
+    db::{Backend, now_ms},
+};
 use sqlx::Row;
 use uuid::Uuid;
 
@@ -56,9 +59,23 @@ async fn set_in(change: &mut Change, edge: Edge, from: Uuid, to: Uuid, present: 
     Ok(changed)
 }
 
+/// Makes changes to the edges between `a` and `b` (either way round) wait for each other, so that
+/// a follow racing a block can never leave a follow behind the block. SQLite has one writer, so
+/// its changes are serialized already; PostgreSQL takes a transaction-scoped advisory lock on the
+/// pair (an XOR of the two ids, the same for both orders; a collision only serializes two pairs).
+async fn serialize_pair(store: &Store, change: &mut Change, a: Uuid, b: Uuid) -> Result<(), GraphError> {
+    if store.db().backend() == Backend::Postgres {
+        let pair = a.as_u128() ^ b.as_u128();
+        let key = ((pair >> 64) as u64 ^ pair as u64) as i64;
+        sqlx::query("SELECT pg_advisory_xact_lock($1)").bind(key).execute(change.conn()).await?;
+    }
+    Ok(())
+}
+
 /// Follows or unfollows `to`. A follow is refused when either side blocks the other.
 pub async fn follow(store: &Store, from: Uuid, to: Uuid, follow: bool) -> Result<(), GraphError> {
     let mut change = store.begin().await?;
+    serialize_pair(store, &mut change, from, to).await?;
     if follow {
         if has_in(change.conn(), Edge::Block, to, from).await? {
             return Err(GraphError::BlockedByThem);
@@ -74,6 +91,7 @@ pub async fn follow(store: &Store, from: Uuid, to: Uuid, follow: bool) -> Result
 /// Blocks or unblocks `to`. A block also removes the follows in both directions.
 pub async fn block(store: &Store, from: Uuid, to: Uuid, block: bool) -> Result<(), GraphError> {
     let mut change = store.begin().await?;
+    serialize_pair(store, &mut change, from, to).await?;
     if set_in(&mut change, Edge::Block, from, to, block).await? && block {
         set_in(&mut change, Edge::Follow, from, to, false).await?;
         set_in(&mut change, Edge::Follow, to, from, false).await?;

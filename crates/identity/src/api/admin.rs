@@ -102,6 +102,7 @@ pub(super) async fn update_user(
     let actor = Actor { id: Some(principal.user_id), ip: &ip };
     if let Some(role) = patch.role {
         users::set_role(&identity.store, id, role, actor).await?;
+        identity.verifier.role_changed(id, role);
     }
     match patch.status {
         Some(Status::Deleted) => {

@@ -181,6 +181,7 @@ pub(super) async fn logout(
     State(identity): State<Arc<Identity>>,
     principal: Principal,
 ) -> Result<StatusCode, ApiError> {
-    sessions::revoke(&identity.store, principal.session_id).await?;
+    sessions::revoke(&identity.store, principal.user_id, principal.session_id).await?;
+    identity.verifier.end_session(principal.session_id);
     Ok(StatusCode::NO_CONTENT)
 }

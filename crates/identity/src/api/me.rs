@@ -19,7 +19,7 @@ use crate::{
         fields::{DisplayName, NewPassword},
         password::{self, Verdict},
     },
-    store::users,
+    store::{media, users},
 };
 
 /// The signed-in user's own account: the public profile plus private fields.
@@ -53,7 +53,7 @@ pub(super) struct ProfilePatch {
     display_name: Option<String>,
     /// Up to 500 characters.
     bio: Option<String>,
-    /// A media id from `POST /api/v1/media`; `null` removes the avatar.
+    /// An image you uploaded (`POST /api/v1/media`), which then is public; `null` removes the avatar.
     #[serde(default, deserialize_with = "double_option")]
     #[schema(value_type = Option<String>)]
     avatar_media_id: Option<Option<String>>,
@@ -84,6 +84,12 @@ pub(super) async fn update(
         && (media.is_empty() || media.len() > 64 || !media.chars().all(|c| c.is_ascii_alphanumeric() || c == '-'))
     {
         errors.push(FieldError::new("avatar_media_id", "is not a media id"));
+    }
+    if let Some(Some(media)) = &patch.avatar_media_id
+        && errors.is_empty()
+        && !media::is_image_of(&identity.store, media, principal.user_id).await?
+    {
+        errors.push(FieldError::new("avatar_media_id", "must be an image you uploaded"));
     }
     if !errors.is_empty() {
         return Err(IdentityError::Invalid(errors).into());

@@ -62,6 +62,7 @@ pub(super) async fn revoke(
     if owner != principal.user_id {
         return Err(IdentityError::NotYourSession.into());
     }
-    sessions::revoke(&identity.store, id).await?;
+    sessions::revoke(&identity.store, owner, id).await?;
+    identity.verifier.end_session(id);
     Ok(StatusCode::NO_CONTENT)
 }

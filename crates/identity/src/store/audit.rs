@@ -96,3 +96,13 @@ pub async fn list(
         })
         .collect()
 }
+
+/// Users whose role an admin changed after `since` (unix ms).
+pub async fn role_changed_since(store: &super::Store, since: i64) -> Result<Vec<Uuid>, IdentityError> {
+    let rows = sqlx::query("SELECT DISTINCT target_id FROM audit_log WHERE action = $1 AND at_ms > $2")
+        .bind(Action::AdminRoleChanged.as_str())
+        .bind(since)
+        .fetch_all(store.db().reader())
+        .await?;
+    Ok(rows.iter().filter_map(|row| row.opt_uuid("target_id").ok().flatten()).collect())
+}

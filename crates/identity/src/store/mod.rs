@@ -3,6 +3,7 @@
 
 pub mod audit;
 pub mod keys;
+pub mod media;
 pub mod sessions;
 pub mod throttle;
 pub mod users;

@@ -1,5 +1,6 @@
 //! `sessions` and `refresh_tokens`: who is signed in where, and the rotating refresh tokens.
 
+use contracts::identity::{IdentityEvent, SessionRef};
 use platform::{
     Change,
     db::{RowExt, now_ms},
@@ -93,7 +94,7 @@ pub async fn refresh(
     match Refresh::decide(used_at, revoked, expires_at, now, reuse_grace_ms) {
         Refresh::Refused => return Err(IdentityError::InvalidRefreshToken),
         Refresh::Stolen => {
-            revoke_in(&mut change, session_id, now).await?;
+            revoke_in(&mut change, row.uuid("user_id")?, session_id, now).await?;
             change.commit().await?;
             tracing::warn!(session = %session_id, "refresh token reused; session revoked");
             return Err(IdentityError::InvalidRefreshToken);
@@ -122,33 +123,48 @@ pub async fn refresh(
     Ok((session_id, user))
 }
 
-async fn revoke_in(change: &mut Change, session: Uuid, now: i64) -> Result<(), IdentityError> {
-    sqlx::query("UPDATE sessions SET revoked_at_ms = $1 WHERE id = $2 AND revoked_at_ms IS NULL")
+/// Ends `user`'s `session` inside `change`, with its event (every process then refuses the
+/// session's access tokens).
+async fn revoke_in(change: &mut Change, user: Uuid, session: Uuid, now: i64) -> Result<(), IdentityError> {
+    let ended = sqlx::query("UPDATE sessions SET revoked_at_ms = $1 WHERE id = $2 AND revoked_at_ms IS NULL")
         .bind(now)
         .bind(session.to_string())
         .execute(change.conn())
-        .await?;
+        .await?
+        .rows_affected();
+    if ended == 1 {
+        change.emit(&IdentityEvent::SessionEnded(SessionRef { user_id: user, session_id: session })).await?;
+    }
     Ok(())
 }
 
-/// Ends one session: its refresh token stops working.
-pub async fn revoke(store: &Store, session: Uuid) -> Result<(), IdentityError> {
+/// Ends one of `user`'s sessions: its refresh token and its access tokens stop working.
+pub async fn revoke(store: &Store, user: Uuid, session: Uuid) -> Result<(), IdentityError> {
     let mut change = store.begin().await?;
-    revoke_in(&mut change, session, now_ms()).await?;
+    revoke_in(&mut change, user, session, now_ms()).await?;
     Ok(change.commit().await?)
 }
 
 /// Ends every session of `user` but `keep`, inside `change`; returns how many ended.
 pub async fn end_all(change: &mut Change, user: Uuid, keep: Option<Uuid>, now: i64) -> Result<u64, IdentityError> {
-    let ended =
-        sqlx::query("UPDATE sessions SET revoked_at_ms = $1 WHERE user_id = $2 AND revoked_at_ms IS NULL AND id <> $3")
-            .bind(now)
-            .bind(user.to_string())
-            .bind(keep.map(|s| s.to_string()).unwrap_or_default())
-            .execute(change.conn())
-            .await?
-            .rows_affected();
-    Ok(ended)
+    let rows = sqlx::query("SELECT id FROM sessions WHERE user_id = $1 AND revoked_at_ms IS NULL AND id <> $2")
+        .bind(user.to_string())
+        .bind(keep.map(|s| s.to_string()).unwrap_or_default())
+        .fetch_all(change.conn())
+        .await?;
+    for row in &rows {
+        revoke_in(change, user, row.uuid("id")?, now).await?;
+    }
+    Ok(rows.len() as u64)
+}
+
+/// Sessions ended after `since` (unix ms) whose access tokens may not have expired yet.
+pub async fn ended_since(store: &Store, since: i64) -> Result<Vec<Uuid>, IdentityError> {
+    let rows = sqlx::query("SELECT id FROM sessions WHERE revoked_at_ms > $1")
+        .bind(since)
+        .fetch_all(store.db().reader())
+        .await?;
+    Ok(rows.iter().map(|row| row.uuid("id")).collect::<Result<_, _>>()?)
 }
 
 /// The user's active sessions, newest first.

@@ -8,7 +8,10 @@
 //! after the restart. Subscriptions must all be made before the relays start (the process does
 //! so), or a relay could publish an event before its consumer's queue exists.
 
-use std::sync::{Arc, RwLock};
+use std::{
+    sync::{Arc, RwLock},
+    time::Duration,
+};
 
 use async_trait::async_trait;
 use sqlx::Row;
@@ -16,7 +19,7 @@ use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
 use super::{
-    BusError, Event, EventBus, RetryPolicy, Subscription, dead_letters,
+    BusError, Event, EventBus, RetryPolicy, Subscription, Watcher, dead_letters,
     delivery::{self, Outcome},
     topic_matches,
 };
@@ -30,12 +33,13 @@ struct Queue {
 /// Delivers events to subscriptions of this process.
 pub struct InProcessBus {
     queues: RwLock<Vec<Arc<Queue>>>,
+    watchers: RwLock<Vec<(Vec<&'static str>, Watcher)>>,
     policy: RetryPolicy,
 }
 
 impl InProcessBus {
     pub fn new(policy: RetryPolicy) -> Self {
-        Self { queues: RwLock::default(), policy }
+        Self { queues: RwLock::default(), watchers: RwLock::default(), policy }
     }
 }
 
@@ -45,6 +49,16 @@ const BATCH: i64 = 128;
 #[async_trait]
 impl EventBus for InProcessBus {
     async fn publish(&self, events: &[Event]) -> Result<(), BusError> {
+        {
+            let watchers = self.watchers.read().expect("not poisoned");
+            for event in events {
+                for (topics, watcher) in watchers.iter() {
+                    if topics.iter().any(|t| topic_matches(t, &event.topic)) {
+                        watcher(event);
+                    }
+                }
+            }
+        }
         let queues = self.queues.read().expect("not poisoned").clone();
         for queue in queues {
             let subscription = &queue.subscription;
@@ -65,6 +79,19 @@ impl EventBus for InProcessBus {
         let queue = Arc::new(Queue { subscription, wake: Notify::new() });
         self.queues.write().expect("not poisoned").push(Arc::clone(&queue));
         tokio::spawn(drain(queue, self.policy, shutdown));
+        Ok(())
+    }
+
+    async fn watch(
+        &self,
+        topics: &[&'static str],
+        _replay: Duration,
+        watcher: Watcher,
+        _shutdown: CancellationToken,
+    ) -> Result<(), BusError> {
+        // No history to replay: what was published before this process started is known to its
+        // producers, which run in this same process (see `events` for why).
+        self.watchers.write().expect("not poisoned").push((topics.to_vec(), watcher));
         Ok(())
     }
 

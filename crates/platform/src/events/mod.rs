@@ -194,12 +194,26 @@ pub trait EventBus: Send + Sync {
         shutdown: tokio_util::sync::CancellationToken,
     ) -> Result<(), BusError>;
 
+    /// Calls `watcher` with every event whose topic matches `topics`, from now on and, on a bus
+    /// that keeps history (NATS), from `replay` ago. Not durable and not once only: for what
+    /// every process keeps in memory (the verifier's revocations), not for changes to data.
+    async fn watch(
+        &self,
+        topics: &[&'static str],
+        replay: Duration,
+        watcher: Watcher,
+        shutdown: tokio_util::sync::CancellationToken,
+    ) -> Result<(), BusError>;
+
     /// Whether the bus is reachable, for `/readyz`.
     async fn ping(&self) -> Result<(), String>;
 
     /// What `/readyz` calls this bus.
     fn label(&self) -> &'static str;
 }
+
+/// Sees events as they pass (see [`EventBus::watch`]).
+pub type Watcher = Arc<dyn Fn(&Event) + Send + Sync>;
 
 /// Whether `topic` matches `pattern`: segments separated by `.`, where `*` matches one segment and
 /// a trailing `>` matches one or more (the NATS subject rules, so both buses agree).

@@ -21,7 +21,7 @@ use futures::StreamExt;
 use tokio_util::sync::CancellationToken;
 
 use super::{
-    BusError, Event, EventBus, RetryPolicy, Subscription, dead_letters,
+    BusError, Event, EventBus, RetryPolicy, Subscription, Watcher, dead_letters,
     delivery::{self, Outcome},
 };
 
@@ -145,6 +145,55 @@ impl EventBus for NatsBus {
             .await
             .map_err(|e| BusError::Unreachable(e.to_string()))?;
         tokio::spawn(consume(subscription, messages, self.policy, shutdown));
+        Ok(())
+    }
+
+    async fn watch(
+        &self,
+        topics: &[&'static str],
+        replay: Duration,
+        watcher: Watcher,
+        shutdown: CancellationToken,
+    ) -> Result<(), BusError> {
+        let stream = self.jetstream.get_stream(&self.stream).await.map_err(|e| BusError::Unreachable(e.to_string()))?;
+        let start = time::OffsetDateTime::now_utc() - replay;
+        let config = pull::OrderedConfig {
+            // One filter is what every server takes (see `subscribe`); several are matched below.
+            filter_subject: match topics {
+                [one] => self.subject(one),
+                _ => String::new(),
+            },
+            deliver_policy: DeliverPolicy::ByStartTime { start_time: start },
+            ..Default::default()
+        };
+        let consumer = stream
+            .create_consumer(config)
+            .await
+            .map_err(|e| BusError::Other(format!("cannot watch {topics:?}: {e}")))?;
+        let mut messages = consumer.messages().await.map_err(|e| BusError::Unreachable(e.to_string()))?;
+        let topics: Vec<&'static str> = topics.to_vec();
+        tokio::spawn(async move {
+            loop {
+                let next = tokio::select! {
+                    () = shutdown.cancelled() => break,
+                    next = messages.next() => next,
+                };
+                match next {
+                    Some(Ok(message)) => {
+                        if let Ok(event) = serde_json::from_slice::<Event>(&message.payload)
+                            && topics.iter().any(|t| super::topic_matches(t, &event.topic))
+                        {
+                            watcher(&event);
+                        }
+                    }
+                    Some(Err(err)) => {
+                        tracing::warn!(?topics, error = %err, "watch stream error; the ordered consumer resumes");
+                        tokio::time::sleep(STREAM_RETRY).await;
+                    }
+                    None => break,
+                }
+            }
+        });
         Ok(())
     }
 

@@ -6,10 +6,12 @@
 //! on every request pays for one signature check and then a hash lookup per request.
 
 use std::{
-    collections::HashMap,
+    collections::{HashMap, HashSet},
     sync::{Arc, RwLock},
     time::{Duration, Instant, SystemTime, UNIX_EPOCH},
 };
+
+use contracts::identity::IdentityEvent;
 
 use axum::{
     extract::{FromRequestParts, OptionalFromRequestParts},
@@ -76,15 +78,35 @@ pub enum AuthError {
     Invalid(String),
     #[error("the account behind this token is no longer active")]
     Revoked,
+    #[error("the session of this token has ended")]
+    SessionEnded,
+    #[error("the account's role changed since this token was issued; sign in again")]
+    RoleChanged,
 }
+
+/// What was revoked before tokens expire: accounts (suspended, deleted), sessions (signed out,
+/// revoked, ended by a password change), and roles (a token carrying a user's former role).
+#[derive(Debug, Default)]
+struct Revocations {
+    users: HashSet<Uuid>,
+    /// Session → when the entry may be forgotten (unix seconds).
+    sessions: HashMap<Uuid, i64>,
+    /// User → their role now, and when the entry may be forgotten.
+    roles: HashMap<Uuid, (Role, i64)>,
+}
+
+/// How long a revoked session or a role change is remembered: longer than any access token
+/// lives (`auth.access_token_ttl_secs` is at most a day).
+const REMEMBER_SECS: i64 = 86_400 + 60;
 
 /// Verifies access tokens; one per process, shared by every service in it.
 pub struct TokenVerifier {
     keys: RwLock<HashMap<String, DecodingKey>>,
     validation: Validation,
     cache: quick_cache::sync::Cache<Box<str>, Principal>,
-    /// Users whose tokens must be refused before they expire (suspended, deleted).
-    revoked_users: RwLock<std::collections::HashSet<Uuid>>,
+    revocations: RwLock<Revocations>,
+    /// Bumped on every revocation, so that open streams re-check their token at once.
+    revoked: tokio::sync::watch::Sender<u64>,
     remote: Option<RemoteKeys>,
 }
 
@@ -111,7 +133,8 @@ impl TokenVerifier {
             keys: RwLock::new(HashMap::new()),
             validation,
             cache: quick_cache::sync::Cache::new(cache_capacity.max(16)),
-            revoked_users: RwLock::default(),
+            revocations: RwLock::default(),
+            revoked: tokio::sync::watch::Sender::new(0),
             remote: jwks_url.map(|url| RemoteKeys {
                 url,
                 client: reqwest::Client::builder().timeout(Duration::from_secs(5)).build().expect("http client"),
@@ -132,12 +155,78 @@ impl TokenVerifier {
 
     /// Refuses every token of `user` from now on (and accepts them again with `false`).
     pub fn set_revoked(&self, user: Uuid, revoked: bool) {
-        let mut set = self.revoked_users.write().expect("not poisoned");
-        if revoked {
-            set.insert(user)
-        } else {
-            set.remove(&user)
-        };
+        self.revise(|r| {
+            if revoked {
+                r.users.insert(user);
+            } else {
+                r.users.remove(&user);
+            }
+        });
+    }
+
+    /// Refuses every token of `session` from now on.
+    pub fn end_session(&self, session: Uuid) {
+        self.revise(|r| {
+            r.sessions.insert(session, unix_now() + REMEMBER_SECS);
+        });
+    }
+
+    /// Refuses the tokens of `user` that carry another role than `role`: holders sign in again
+    /// (or refresh) and get one with the role they have now.
+    pub fn role_changed(&self, user: Uuid, role: Role) {
+        self.revise(|r| {
+            r.roles.insert(user, (role, unix_now() + REMEMBER_SECS));
+        });
+    }
+
+    /// Applies what identity says about accounts and sessions. Every process runs this on
+    /// identity's events (see `service::Runtime::new`), so a revocation reaches every process.
+    pub fn apply(&self, event: &IdentityEvent) {
+        match event {
+            IdentityEvent::UserSuspended(u) | IdentityEvent::UserDeleted(u) => self.set_revoked(u.user_id, true),
+            IdentityEvent::UserRestored(u) => self.set_revoked(u.user_id, false),
+            IdentityEvent::SessionEnded(s) => self.end_session(s.session_id),
+            IdentityEvent::RoleChanged(r) => self.role_changed(r.user_id, r.role),
+            IdentityEvent::UserRegistered(_) | IdentityEvent::UserUpdated(_) => {}
+        }
+    }
+
+    /// Changes the revocations, forgets entries that no token can need any more, and tells the
+    /// open streams.
+    fn revise(&self, change: impl FnOnce(&mut Revocations)) {
+        {
+            let mut revocations = self.revocations.write().expect("not poisoned");
+            change(&mut revocations);
+            let now = unix_now();
+            revocations.sessions.retain(|_, until| *until > now);
+            revocations.roles.retain(|_, (_, until)| *until > now);
+        }
+        self.revoked.send_modify(|n| *n += 1);
+    }
+
+    /// A receiver that changes whenever something is revoked, for long-lived requests (live
+    /// streams) to check their token again with [`TokenVerifier::check`].
+    pub fn revocations(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.revoked.subscribe()
+    }
+
+    /// Whether a token verified before is still good: not expired, its account, session and role
+    /// not revoked since.
+    pub fn check(&self, principal: &Principal) -> Result<(), AuthError> {
+        if principal.expires_at < unix_now() {
+            return Err(AuthError::Expired);
+        }
+        let revoked = self.revocations.read().expect("not poisoned");
+        if revoked.users.contains(&principal.user_id) {
+            return Err(AuthError::Revoked);
+        }
+        if revoked.sessions.contains_key(&principal.session_id) {
+            return Err(AuthError::SessionEnded);
+        }
+        if revoked.roles.get(&principal.user_id).is_some_and(|(role, _)| *role != principal.role) {
+            return Err(AuthError::RoleChanged);
+        }
+        Ok(())
     }
 
     /// Checks a token: signature, algorithm, `typ`, issuer, audience, expiry.
@@ -155,16 +244,10 @@ impl TokenVerifier {
         self.cache.get(token).map(|principal| self.still_valid(principal))
     }
 
-    /// What can change after a token was verified: time passes, and accounts get suspended.
+    /// What can change after a token was verified: time passes, and accounts, sessions and
+    /// roles get revoked.
     fn still_valid(&self, principal: Principal) -> Result<Principal, AuthError> {
-        if principal.expires_at < unix_now() {
-            return Err(AuthError::Expired);
-        }
-        let revoked = self.revoked_users.read().expect("not poisoned");
-        if !revoked.is_empty() && revoked.contains(&principal.user_id) {
-            return Err(AuthError::Revoked);
-        }
-        Ok(principal)
+        self.check(&principal).map(|()| principal)
     }
 
     /// The full check, without the cache: what a token seen for the first time costs.
@@ -240,7 +323,7 @@ impl TokenVerifier {
     }
 }
 
-fn unix_now() -> i64 {
+pub(crate) fn unix_now() -> i64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64)
 }
 
@@ -265,6 +348,8 @@ async fn authenticate(parts: &Parts, token: &str) -> Result<Principal, ApiError>
         tracing::debug!(error = %err, "token refused");
         ApiError::unauthorized(match err {
             AuthError::Expired => "access token expired",
+            AuthError::SessionEnded => "the session of this access token has ended; sign in again",
+            AuthError::RoleChanged => "the account's role changed; refresh the access token",
             _ => "invalid access token",
         })
     })

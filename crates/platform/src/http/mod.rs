@@ -84,11 +84,15 @@ pub fn router(api: Router, stack: Stack) -> Router {
         api = api.layer(middleware::from_fn_with_state(limiter, rate_limit::limit));
     }
     let openapi_json = Arc::clone(&stack.openapi_json);
-    let probes = Arc::new(stack.probes);
+    let ops = Arc::new(Ops {
+        probes: stack.probes,
+        networks: config.http.ops_networks(),
+        token: Some(config.http.ops_token.clone()).filter(|t| !t.is_empty()),
+    });
     let operational = Router::new()
         .route("/healthz", get(|| async { axum::Json(serde_json::json!({ "status": "ok" })) }))
-        .route("/readyz", get(readyz).with_state(probes))
-        .route("/metrics", get(|| async { metrics::render() }))
+        .route("/readyz", get(readyz).with_state(Arc::clone(&ops)))
+        .route("/metrics", get(metrics_page).with_state(ops))
         .route(
             "/openapi.json",
             get(move || {
@@ -194,9 +198,51 @@ fn cors(origins: &[String]) -> Option<CorsLayer> {
     })
 }
 
-/// `200` when every backend of every running service answers, else `503` naming what does not.
-async fn readyz(State(probes): State<Arc<Vec<Probe>>>) -> Response {
-    let results = futures::future::join_all(probes.iter().map(|p| async move {
+/// The operational endpoints' state: the probes, and who may read the details.
+struct Ops {
+    probes: Vec<Probe>,
+    networks: Vec<ipnet::IpNet>,
+    token: Option<String>,
+}
+
+impl Ops {
+    /// Whether the caller may read metrics and readiness details: from `http.ops_addresses`, or
+    /// with `http.ops_token`. A request without a peer address comes from within the process.
+    fn allowed(&self, request: &Request) -> bool {
+        let peer = request.extensions().get::<axum::extract::ConnectInfo<std::net::SocketAddr>>();
+        let from_network = peer.is_none_or(|peer| {
+            let ip = client_ip::canonical(peer.0.ip());
+            self.networks.iter().any(|n| n.contains(&ip))
+        });
+        let presented = request
+            .headers()
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "));
+        let with_token =
+            matches!((&self.token, presented), (Some(token), Some(given)) if constant_time_eq(token, given));
+        from_network || with_token
+    }
+}
+
+/// Compares secrets in time that does not depend on where they differ.
+fn constant_time_eq(a: &str, b: &str) -> bool {
+    a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// Prometheus metrics, for `http.ops_addresses` or `http.ops_token` only; others get 404.
+async fn metrics_page(State(ops): State<Arc<Ops>>, request: Request) -> Response {
+    if !ops.allowed(&request) {
+        return ApiError::not_found("no such endpoint").into_response();
+    }
+    metrics::render().into_response()
+}
+
+/// `200` when every backend of every running service answers, else `503`. The details (which
+/// backend, and why) only for `http.ops_addresses` or `http.ops_token`.
+async fn readyz(State(ops): State<Arc<Ops>>, request: Request) -> Response {
+    let details = ops.allowed(&request);
+    let results = futures::future::join_all(ops.probes.iter().map(|p| async move {
         let result = tokio::time::timeout(std::time::Duration::from_secs(3), p.run())
             .await
             .unwrap_or_else(|_| Err("timed out".into()));
@@ -217,8 +263,13 @@ async fn readyz(State(probes): State<Arc<Vec<Probe>>>) -> Response {
         })
         .collect();
     let status = if ready { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
-    (status, axum::Json(serde_json::json!({ "status": if ready { "ready" } else { "not ready" }, "checks": checks })))
-        .into_response()
+    let summary = if ready { "ready" } else { "not ready" };
+    let body = if details {
+        serde_json::json!({ "status": summary, "checks": checks })
+    } else {
+        serde_json::json!({ "status": summary })
+    };
+    (status, axum::Json(body)).into_response()
 }
 
 /// The interactive API explorer, self-hosted so `/docs` works without internet access.
@@ -283,6 +334,53 @@ mod tests {
         assert_eq!(body["checks"]["a.database"]["status"], "up");
         assert_eq!(body["checks"]["events.nats"]["status"], "down");
         assert_eq!(body["checks"]["events.nats"]["error"], "connection refused");
+    }
+
+    #[tokio::test]
+    async fn readiness_details_and_metrics_are_for_operators_only() {
+        let config = Arc::new(Config {
+            http: crate::config::HttpConfig { ops_token: "op-secret".into(), ..Default::default() },
+            ..Config::default()
+        });
+        let app = router(
+            Router::new(),
+            Stack {
+                verifier: Arc::new(TokenVerifier::new("riffle", "riffle", 16, None)),
+                config,
+                probes: vec![Probe::new("a.database", || async { Err("password authentication failed".to_owned()) })],
+                openapi_json: Arc::new("{}".into()),
+                shutdown: tokio_util::sync::CancellationToken::new(),
+            },
+        );
+        let from = |ip: &str, token: Option<&str>, path: &str| {
+            let mut request = Request::get(path).body(Body::empty()).unwrap();
+            let ip: std::net::IpAddr = ip.parse().unwrap();
+            let peer = std::net::SocketAddr::new(ip, 40000);
+            request.extensions_mut().insert(axum::extract::ConnectInfo(peer));
+            if let Some(token) = token {
+                request.headers_mut().insert(header::AUTHORIZATION, format!("Bearer {token}").parse().unwrap());
+            }
+            request
+        };
+        let body = |response: Response| async move {
+            let bytes = response.into_body().collect().await.unwrap().to_bytes();
+            String::from_utf8(bytes.to_vec()).unwrap()
+        };
+        let outside = app.clone().oneshot(from("203.0.113.9", None, "/readyz")).await.unwrap();
+        assert_eq!(outside.status(), StatusCode::SERVICE_UNAVAILABLE, "the status is for everyone");
+        let text = body(outside).await;
+        assert!(!text.contains("password") && !text.contains("a.database"), "{text}");
+        let inside = body(app.clone().oneshot(from("127.0.0.1", None, "/readyz")).await.unwrap()).await;
+        assert!(inside.contains("password authentication failed"), "{inside}");
+        let with_token =
+            body(app.clone().oneshot(from("203.0.113.9", Some("op-secret"), "/readyz")).await.unwrap()).await;
+        assert!(with_token.contains("a.database"), "{with_token}");
+        let metrics = app.clone().oneshot(from("203.0.113.9", None, "/metrics")).await.unwrap();
+        assert_eq!(metrics.status(), StatusCode::NOT_FOUND);
+        let wrong = app.clone().oneshot(from("203.0.113.9", Some("op-secreT"), "/metrics")).await.unwrap();
+        assert_eq!(wrong.status(), StatusCode::NOT_FOUND);
+        let mapped = app.clone().oneshot(from("::ffff:127.0.0.1", None, "/metrics")).await.unwrap();
+        assert_eq!(mapped.status(), StatusCode::OK, "an IPv4 peer seen through a dual-stack socket");
     }
 
     #[tokio::test]

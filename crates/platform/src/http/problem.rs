@@ -110,6 +110,12 @@ impl ApiError {
         }
     }
 
+    /// The same problem, saying more precisely what was wrong.
+    pub fn with_detail(mut self, detail: impl Into<String>) -> Self {
+        self.detail = detail.into();
+        self
+    }
+
     /// Adds a `Retry-After` header to any problem (e.g. a temporary lockout).
     pub fn with_retry_after(mut self, secs: u64) -> Self {
         self.retry_after_secs = Some(secs.max(1));

@@ -14,7 +14,9 @@ use contracts::EventFamily;
 use platform::trace_context::TraceContext;
 use platform::{
     Db,
-    events::{BusError, Event, EventBus, EventHandler, Subscription, dead_letters, inbox, outbox, outbox::Relay},
+    events::{
+        BusError, Event, EventBus, EventHandler, Subscription, Watcher, dead_letters, inbox, outbox, outbox::Relay,
+    },
 };
 use sqlx::Row;
 use tokio_util::sync::CancellationToken;
@@ -156,6 +158,15 @@ impl EventBus for CrashAfterPublish {
     }
     async fn subscribe(&self, subscription: Subscription, shutdown: CancellationToken) -> Result<(), BusError> {
         self.0.subscribe(subscription, shutdown).await
+    }
+    async fn watch(
+        &self,
+        topics: &[&'static str],
+        replay: Duration,
+        watcher: Watcher,
+        shutdown: CancellationToken,
+    ) -> Result<(), BusError> {
+        self.0.watch(topics, replay, watcher, shutdown).await
     }
     async fn ping(&self) -> Result<(), String> {
         self.0.ping().await
@@ -356,3 +367,28 @@ for_each_pair!(a_replay_that_fails_again_stays_parked, |t: TestDb, bus: Arc<dyn 
     assert_eq!(broken.effects().await, 0);
     stop.cancel();
 });
+
+for_each_pair!(
+    watchers_see_events_as_they_pass_and_nats_replays_recent_ones,
+    |t: TestDb, bus: Arc<dyn EventBus>| async move {
+        let before = commit_event(&t.db, "test.session.ended").await;
+        while relay(&t.db, &bus).relay_once().await.unwrap() > 0 {}
+        let seen: Arc<Mutex<Vec<uuid::Uuid>>> = Arc::default();
+        let sink = Arc::clone(&seen);
+        let watcher: Watcher = Arc::new(move |event: &Event| sink.lock().unwrap().push(event.id));
+        let stop = CancellationToken::new();
+        bus.watch(&["test.session.*"], Duration::from_secs(60), watcher, stop.clone()).await.unwrap();
+        let after = commit_event(&t.db, "test.session.ended").await;
+        commit_event(&t.db, "test.other.thing").await;
+        while relay(&t.db, &bus).relay_once().await.unwrap() > 0 {}
+        eventually("the watcher saw the new event", || async { seen.lock().unwrap().contains(&after.id) }).await;
+        let seen = seen.lock().unwrap().clone();
+        assert!(!seen.iter().any(|id| *id != before.id && *id != after.id), "only matching topics: {seen:?}");
+        if bus.label() == "events.nats" {
+            assert_eq!(seen, [before.id, after.id], "NATS replays what was published within the window, in order");
+        } else {
+            assert_eq!(seen, [after.id], "the in-process bus keeps no history");
+        }
+        stop.cancel();
+    }
+);

@@ -47,7 +47,9 @@ crate::on_every_backend!(for_you_ranks_explains_and_pages_from_a_snapshot, |app:
     let sam = member(&app, "sam").await;
     let liz = member(&app, "liz").await;
     let pat = member(&app, "pat").await;
+    let gil = member(&app, "gil").await;
     relate(&app, &rita, "follow", &fran, true).await;
+    relate(&app, &rita, "follow", &gil, true).await;
     toggle(&app, &rita, "/api/v1/tags/rust/follow", true).await;
 
     for i in 0..4 {
@@ -58,7 +60,10 @@ crate::on_every_backend!(for_you_ranks_explains_and_pages_from_a_snapshot, |app:
     post(&app, &sam, json!({ "text": "sam, friends only", "visibility": "followers" })).await;
     let liked = post(&app, &liz, json!({ "text": "liz, liked by fran" })).await;
     toggle(&app, &fran, &format!("/api/v1/posts/{liked}/like"), true).await;
-    post(&app, &pat, json!({ "text": "pat, plain" })).await;
+    toggle(&app, &gil, &format!("/api/v1/posts/{liked}/like"), true).await;
+    let plain = post(&app, &pat, json!({ "text": "pat, plain" })).await;
+    // One follow's like alone is never told: rita must not learn what gil likes.
+    toggle(&app, &gil, &format!("/api/v1/posts/{plain}/like"), true).await;
     post(&app, &rita, json!({ "text": "rita's own" })).await;
 
     let expected: HashSet<&str> = [
@@ -72,7 +77,7 @@ crate::on_every_backend!(for_you_ranks_explains_and_pages_from_a_snapshot, |app:
         "pat, plain",
     ]
     .into();
-    eventually("for-you holds every candidate, fran's like counted", || async {
+    eventually("for-you holds every candidate, fran's and gil's likes counted", || async {
         let all = read_all(&app, &rita, 3).await;
         let liz = all.iter().find(|i| text(i) == "liz, liked by fran");
         all.iter().map(text).collect::<HashSet<_>>() == expected
@@ -91,6 +96,21 @@ crate::on_every_backend!(for_you_ranks_explains_and_pages_from_a_snapshot, |app:
     assert_eq!(explain("liz, liked by fran")["sources"], json!(["liked_by_follows", "public"]));
     assert_eq!(explain("fran, friends only")["sources"], json!(["home"]));
     assert!(explain("liz, liked by fran")["engagement"].as_f64().unwrap() > 0.0);
+    assert_eq!(
+        explain("liz, liked by fran")["reasons"],
+        json!(["liked by 2 accounts you follow"]),
+        "counts, never names"
+    );
+    assert_eq!(explain("pat, plain")["social_proof"], 0.0, "a single follow's like is no signal");
+    assert_eq!(explain("pat, plain")["sources"], json!(["public"]));
+    assert_eq!(explain("pat, plain")["reasons"], json!([]));
+    assert_eq!(explain("fran 3")["reasons"], json!(["from an account you follow"]));
+    let explained: Vec<String> = all.iter().map(|i| i["explain"].to_string()).collect();
+    for liker in [&fran, &gil] {
+        let id = liker["user"]["id"].as_str().unwrap();
+        let name = liker["user"]["username"].as_str().unwrap();
+        assert!(explained.iter().all(|e| !e.contains(id) && !e.contains(name)), "no liker is named: {explained:?}");
+    }
     for item in &all {
         let e = &item["explain"];
         let f = |k: &str| e[k].as_f64().unwrap();
@@ -123,6 +143,28 @@ crate::on_every_backend!(for_you_ranks_explains_and_pages_from_a_snapshot, |app:
     all.sort_unstable();
     assert_eq!(seen, all, "the two pages are the snapshot, whole and without repeats");
     assert!(items(&first).iter().all(|i| i.get("explain").is_none()), "explain only when asked");
+
+    // Every page checks again what its reader may see: a block since the ranking takes the
+    // blocked account's posts out of the pages still to come.
+    let ranked = page(&app, &rita, &format!("{FOR_YOU}?limit=1")).await;
+    relate(&app, &rita, "block", &sam, true).await;
+    let cursor = ranked["next_cursor"].as_str().unwrap();
+    eventually("the block reached the feed", || async {
+        let page: Value = app.get("/api/v1/timelines/public?limit=50", token(&rita)).await.json().await.unwrap();
+        items(&page).iter().all(|i| !text(i).starts_with("sam"))
+    })
+    .await;
+    let mut rest = Vec::new();
+    let mut path = format!("{FOR_YOU}?limit=3&cursor={cursor}");
+    loop {
+        let next = page(&app, &rita, &path).await;
+        rest.extend(items(&next).iter().map(|i| text(i).to_owned()));
+        match next["next_cursor"].as_str() {
+            Some(cursor) => path = format!("{FOR_YOU}?limit=3&cursor={cursor}"),
+            None => break,
+        }
+    }
+    assert!(!rest.is_empty() && rest.iter().all(|t| !t.starts_with("sam")), "{rest:?}");
 
     // A cursor is its reader's alone.
     let stolen = app.get(&format!("{FOR_YOU}?limit=4&cursor={cursor}"), token(&sam)).await;

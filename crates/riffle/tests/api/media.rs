@@ -50,37 +50,34 @@ crate::on_every_backend!(a_photo_is_uploaded_downloaded_and_attached_to_a_post, 
     assert_eq!((media["width"].as_i64(), media["height"].as_i64()), (Some(1), Some(1)));
     assert_eq!(media["filename"], "photo.png", "no path tricks survive");
     let url = media["url"].as_str().unwrap().to_owned();
+    let owner = Some(token(&ada));
 
-    let download = app.get(&url, None).await;
+    // Not attached yet: its uploader's alone, kept by no shared cache.
+    problem(app.get(&url, None).await, StatusCode::NOT_FOUND).await;
+    let download = app.get(&url, owner).await;
     assert_eq!(download.status(), StatusCode::OK);
+    assert_eq!(download.headers()["cache-control"], "private, max-age=60");
     let etag = download.headers()["etag"].to_str().unwrap().to_owned();
     assert_eq!(etag, format!("\"{}\"", media["sha256"].as_str().unwrap()));
     assert_eq!(download.headers()["content-type"], "image/png");
     assert_eq!(download.headers()["x-content-type-options"], "nosniff");
-    assert!(download.headers()["cache-control"].to_str().unwrap().contains("immutable"));
     assert!(download.headers()["content-disposition"].to_str().unwrap().starts_with("inline; filename=\"photo.png\""));
     assert_eq!(download.bytes().await.unwrap().to_vec(), png());
 
-    let cached = app.client.get(app.url(&url)).header("if-none-match", &etag).send().await.unwrap();
+    let as_ada = |path: &str| app.client.get(app.url(path)).bearer_auth(token(&ada));
+    let cached = as_ada(&url).header("if-none-match", &etag).send().await.unwrap();
     assert_eq!(cached.status(), StatusCode::NOT_MODIFIED);
 
-    let gzip_ok = app.client.get(app.url(&url)).header("accept-encoding", "gzip, br").send().await.unwrap();
+    let gzip_ok = as_ada(&url).header("accept-encoding", "gzip, br").send().await.unwrap();
     assert!(gzip_ok.headers().get("content-encoding").is_none(), "media are never re-compressed");
     assert_eq!(gzip_ok.bytes().await.unwrap().to_vec(), png());
 
-    let partial = app
-        .client
-        .get(app.url(&url))
-        .header("range", "bytes=1-3")
-        .header("accept-encoding", "gzip")
-        .send()
-        .await
-        .unwrap();
+    let partial = as_ada(&url).header("range", "bytes=1-3").header("accept-encoding", "gzip").send().await.unwrap();
     assert_eq!(partial.status(), StatusCode::PARTIAL_CONTENT);
     assert_eq!(partial.headers()["content-range"].to_str().unwrap(), format!("bytes 1-3/{}", png().len()));
     assert_eq!(partial.bytes().await.unwrap().to_vec(), png()[1..=3]);
 
-    let several = app.client.get(app.url(&url)).header("range", "bytes=0-1, 4-5").send().await.unwrap();
+    let several = as_ada(&url).header("range", "bytes=0-1, 4-5").send().await.unwrap();
     assert_eq!(several.status(), StatusCode::PARTIAL_CONTENT);
     assert!(several.headers()["content-type"].to_str().unwrap().starts_with("multipart/byteranges; boundary="));
     let body = several.bytes().await.unwrap();
@@ -89,18 +86,21 @@ crate::on_every_backend!(a_photo_is_uploaded_downloaded_and_attached_to_a_post, 
             && body.windows(b"Content-Range: bytes 4-5/".len()).any(|w| w == b"Content-Range: bytes 4-5/")
     );
 
-    let beyond = app.client.get(app.url(&url)).header("range", "bytes=5000-6000").send().await.unwrap();
+    let beyond = as_ada(&url).header("range", "bytes=5000-6000").send().await.unwrap();
     assert_eq!(beyond.headers()["content-range"].to_str().unwrap(), format!("bytes */{}", png().len()));
     problem(beyond, StatusCode::RANGE_NOT_SATISFIABLE).await;
 
     let media_id = media["id"].as_str().unwrap();
     let described_path = format!("/api/v1/media/{media_id}");
+    problem(app.get(&described_path, None).await, StatusCode::NOT_FOUND).await;
     crate::helpers::eventually("the thumbnail is made in the background", || async {
-        let described: Value = app.get(&described_path, None).await.json().await.unwrap();
+        let described: Value = app.get(&described_path, owner).await.json().await.unwrap();
         described["thumbnail_url"].is_string()
     })
     .await;
-    let thumbnail = app.get(&format!("/api/v1/media/{media_id}/thumbnail"), None).await;
+    let thumbnail_path = format!("/api/v1/media/{media_id}/thumbnail");
+    problem(app.get(&thumbnail_path, None).await, StatusCode::NOT_FOUND).await;
+    let thumbnail = app.get(&thumbnail_path, owner).await;
     assert_eq!(thumbnail.status(), StatusCode::OK);
     let thumbnail_type = thumbnail.headers()["content-type"].to_str().unwrap().to_owned();
     assert!(thumbnail_type == "image/png" || thumbnail_type == "image/jpeg", "{thumbnail_type}");
@@ -110,8 +110,14 @@ crate::on_every_backend!(a_photo_is_uploaded_downloaded_and_attached_to_a_post, 
     assert_eq!(post.status(), StatusCode::CREATED);
     let post: Value = post.json().await.unwrap();
     assert_eq!(post["media_ids"], json!([media_id]));
-    let described: Value = app.get(&format!("/api/v1/media/{media_id}"), None).await.json().await.unwrap();
+    // Attached to a public post: anyone's, and shared caches may keep it (but not forever).
+    let described: Value = app.get(&described_path, None).await.json().await.unwrap();
     assert_eq!(described["post_id"], post["id"]);
+    assert!(described.get("filename").is_none(), "the file name is the uploader's to see");
+    let public = app.get(&url, None).await;
+    assert_eq!(public.status(), StatusCode::OK);
+    assert_eq!(public.headers()["cache-control"], "public, max-age=3600");
+    assert_eq!(app.get(&thumbnail_path, None).await.status(), StatusCode::OK);
     let again =
         app.post("/api/v1/posts", &json!({ "text": "twice", "media_ids": [media_id] }), Some(token(&ada))).await;
     problem(again, StatusCode::UNPROCESSABLE_ENTITY).await;
@@ -269,10 +275,10 @@ crate::on_every_backend!(a_large_file_is_uploaded_resumably_with_tus, |app: Test
     assert_eq!(last.status(), StatusCode::NO_CONTENT, "{:?}", last.text().await);
     let head = tus(&app, &ada, reqwest::Method::HEAD, &location).send().await.unwrap();
     let media_id = head.headers()["riffle-media-id"].to_str().unwrap().to_owned();
-    let media: Value = app.get(&format!("/api/v1/media/{media_id}"), None).await.json().await.unwrap();
+    let media: Value = app.get(&format!("/api/v1/media/{media_id}"), Some(token(&ada))).await.json().await.unwrap();
     assert_eq!((media["width"].as_i64(), media["height"].as_i64()), (Some(640), Some(480)));
     assert_eq!(media["filename"], "clip.png");
-    let downloaded = app.get(media["url"].as_str().unwrap(), None).await.bytes().await.unwrap();
+    let downloaded = app.get(media["url"].as_str().unwrap(), Some(token(&ada))).await.bytes().await.unwrap();
     assert_eq!(downloaded.len(), bytes.len());
     assert!(downloaded == bytes, "the bytes survive the round trip");
 });
@@ -316,17 +322,18 @@ async fn an_image_that_does_not_decode_gets_no_thumbnail_and_breaks_nothing() {
         upload(&app, &ada, png_claiming(64, 64, 2000), "broken.png", "image/png").await.json().await.unwrap();
     let good: Value = upload(&app, &ada, png(), "good.png", "image/png").await.json().await.unwrap();
     let good_path = format!("/api/v1/media/{}", good["id"].as_str().unwrap());
+    let owner = Some(token(&ada));
     crate::helpers::eventually("the good image still gets its thumbnail", || async {
-        let described: Value = app.get(&good_path, None).await.json().await.unwrap();
+        let described: Value = app.get(&good_path, owner).await.json().await.unwrap();
         described["thumbnail_url"].is_string()
     })
     .await;
     let broken_id = broken["id"].as_str().unwrap();
-    let described: Value = app.get(&format!("/api/v1/media/{broken_id}"), None).await.json().await.unwrap();
+    let described: Value = app.get(&format!("/api/v1/media/{broken_id}"), owner).await.json().await.unwrap();
     assert!(described["thumbnail_url"].is_null());
-    problem(app.get(&format!("/api/v1/media/{broken_id}/thumbnail"), None).await, StatusCode::NOT_FOUND).await;
+    problem(app.get(&format!("/api/v1/media/{broken_id}/thumbnail"), owner).await, StatusCode::NOT_FOUND).await;
     assert_eq!(
-        app.get(&format!("/api/v1/media/{broken_id}/content"), None).await.status(),
+        app.get(&format!("/api/v1/media/{broken_id}/content"), owner).await.status(),
         StatusCode::OK,
         "the original is still served"
     );
@@ -350,8 +357,9 @@ async fn uploads_never_attached_are_collected_and_attached_ones_stay() {
     config.media.unattached_ttl_secs = 0;
     let app = TestApp::spawn_with(config, app.stop().await).await;
     let dropped_path = format!("/api/v1/media/{}", dropped["id"].as_str().unwrap());
+    assert_eq!(app.get(&dropped_path, None).await.status(), StatusCode::NOT_FOUND, "never anyone's but ada's");
     crate::helpers::eventually("the unattached upload is collected", || async {
-        app.get(&dropped_path, None).await.status() == StatusCode::NOT_FOUND
+        app.get(&dropped_path, Some(token(&ada))).await.status() == StatusCode::NOT_FOUND
     })
     .await;
     let kept_content = app.get(&format!("/api/v1/media/{}/content", kept["id"].as_str().unwrap()), None).await;

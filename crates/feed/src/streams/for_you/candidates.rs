@@ -44,13 +44,13 @@ async fn admitted(
 ) -> Result<Vec<Candidate>, FeedError> {
     let mut loaded = load(feed, sources.keys().copied().collect()).await?;
     // Reposts by follows stand for their originals and endorse them.
-    let mut endorsements: HashMap<u64, u64> = HashMap::new();
+    let mut reposts: HashMap<u64, u64> = HashMap::new();
     let mut originals = Vec::new();
     loaded.retain(|c| match c.post.repost_of_id {
         Some(original) => {
             let original = original.get();
-            if reader.follows.contains(&c.post.author_id) {
-                *endorsements.entry(original).or_default() += 1;
+            if reader.graph.follows.contains(&c.post.author_id) {
+                *reposts.entry(original).or_default() += 1;
             }
             let from = sources.remove(&c.post.id.get()).unwrap_or_default();
             sources.entry(original).or_default().extend(from);
@@ -63,18 +63,17 @@ async fn admitted(
     originals.sort_unstable();
     originals.dedup();
     loaded.extend(load(feed, originals).await?.into_iter().filter(|c| c.post.repost_of_id.is_none()));
-    loaded.retain(|c| reader.admits(&c.post));
+    loaded.retain(|c| reader.admits(&c.post.facts()));
     if loaded.is_empty() {
         return Ok(loaded);
     }
     // How many of the reader's follows liked each candidate.
     let ids: Vec<u64> = loaded.iter().map(|c| c.post.id.get()).collect();
-    for (post, n) in for_you::likes_by_follows(&feed.store, reader.id, &ids).await? {
-        *endorsements.entry(post).or_default() += n;
-    }
+    let likes = for_you::likes_by_follows(&feed.store, reader.graph.id, &ids).await?;
     for candidate in &mut loaded {
         let id = candidate.post.id.get();
-        candidate.endorsements = endorsements.get(&id).copied().unwrap_or(0);
+        candidate.liked_by_follows = likes.get(&id).copied().unwrap_or(0);
+        candidate.reposted_by_follows = reposts.get(&id).copied().unwrap_or(0);
         candidate.sources = sources.remove(&id).unwrap_or_default();
         candidate.sources.sort_unstable();
         candidate.sources.dedup();
@@ -92,7 +91,8 @@ async fn load(feed: &Feed, ids: Vec<u64>) -> Result<Vec<Candidate>, FeedError> {
             likes,
             reposts,
             replies,
-            endorsements: 0,
+            liked_by_follows: 0,
+            reposted_by_follows: 0,
             sources: Vec::new(),
         })
         .collect())

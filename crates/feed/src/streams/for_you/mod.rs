@@ -13,9 +13,10 @@ use uuid::Uuid;
 use crate::{
     Feed,
     domain::{
-        FeedError,
+        FeedError, home,
         score::{Ranked, SNAPSHOT_SIZE, diversify, score},
     },
+    store::graph,
     view::RankedPost,
 };
 
@@ -34,14 +35,18 @@ pub async fn rank(feed: &Feed, user: Uuid) -> Result<Vec<Ranked>, FeedError> {
     Ok(ranked)
 }
 
-/// Up to `limit` posts of `snapshot` from `offset` on, skipping posts removed since it was made.
+/// Up to `limit` posts of `snapshot` from `offset` on, skipping posts removed since it was made
+/// and, checked again for every page, posts the reader may no longer be shown (a block, a mute
+/// or an unfollow since the ranking).
 pub async fn page(
     feed: &Feed,
+    user: Uuid,
     snapshot: &Snapshot,
     offset: usize,
     limit: usize,
     explain: bool,
 ) -> Result<Vec<RankedPost>, FeedError> {
+    let reader = graph::reader(&feed.store, user).await?;
     let mut out = Vec::with_capacity(limit);
     let mut next = offset;
     while out.len() < limit && next < snapshot.items.len() {
@@ -51,7 +56,9 @@ pub async fn page(
         let mut posts: std::collections::HashMap<String, _> =
             super::hydrate(feed, &ids).await?.into_iter().map(|p| (p.id.clone(), p)).collect();
         for (i, ranked) in slice.iter().enumerate() {
-            if let Some(post) = posts.remove(&ranked.id.to_string()) {
+            if let Some(post) = posts.remove(&ranked.id.to_string())
+                && home::suggests(&reader, &post.facts)
+            {
                 out.push(RankedPost { post, explain: explain.then(|| ranked.explain.clone()), position: next + i });
             }
         }

@@ -1,0 +1,28 @@
+//! Content's media events: who uploaded which image.
+
+use async_trait::async_trait;
+use contracts::content::ContentEvent;
+use platform::{Change, Writer, events::Event, ingest::Ingest};
+
+use crate::store::media;
+
+pub const CONSUMER: &str = "identity.media";
+
+pub struct Uploads(pub Writer);
+
+#[async_trait]
+impl Ingest for Uploads {
+    type Family = ContentEvent;
+    type Committed = ();
+
+    fn writer(&self) -> &Writer {
+        &self.0
+    }
+
+    async fn apply(&self, change: &mut Change, event: ContentEvent, _: &Event) -> anyhow::Result<()> {
+        if let ContentEvent::MediaUploaded(uploaded) = event {
+            media::record(change, &uploaded.id, uploaded.owner_id, &uploaded.kind).await?;
+        }
+        Ok(())
+    }
+}
