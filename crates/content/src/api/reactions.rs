@@ -40,10 +40,12 @@ async fn repost_it(content: &Content, user: &Principal, id: &str, repost: bool) 
     render(content, user, after).await
 }
 
-/// Likes a post. Returns the post with its new count.
+/// Likes a post. Returns the post with its new count. Refused (403, saying why) when the author
+/// blocks the caller.
 #[utoipa::path(put, path = "/api/v1/posts/{id}/like", tag = "posts", security(("bearer" = [])),
     params(("id" = String, Path, description = "Post id")),
-    responses((status = 200, body = PostView), (status = 401, body = Problem), (status = 404, body = Problem)))]
+    responses((status = 200, body = PostView), (status = 401, body = Problem), (status = 403, body = Problem),
+        (status = 404, body = Problem)))]
 pub(super) async fn like(
     State(content): State<Arc<Content>>,
     user: Principal,
@@ -64,7 +66,8 @@ pub(super) async fn unlike(
     like_it(&content, &user, &id, false).await
 }
 
-/// Reposts a post to the caller's followers (once per user; followers-only posts cannot be).
+/// Reposts a post to the caller's followers (once per user; followers-only posts cannot be, nor
+/// posts of an author who blocks the caller).
 #[utoipa::path(put, path = "/api/v1/posts/{id}/repost", tag = "posts", security(("bearer" = [])),
     params(("id" = String, Path, description = "Post id")),
     responses((status = 200, body = PostView, description = "the original post, with its new count"),

@@ -14,4 +14,5 @@ mod helpers;
 mod identity;
 mod media;
 mod openapi;
+mod privacy;
 mod split;

@@ -39,3 +39,76 @@ async fn services_deployed_apart_work_together_through_events_and_the_jwks() {
     let refused = content.post("/api/v1/posts", &json!({ "text": "forged" }), Some(&forged)).await;
     assert_eq!(refused.status(), StatusCode::UNAUTHORIZED);
 }
+
+/// Polls `refused` every 20 ms for up to two seconds: revocation must reach the other process by
+/// then (the bound the design promises, not a benchmark).
+async fn refused_within_two_seconds<F, Fut>(what: &str, mut refused: F) -> std::time::Duration
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = bool>,
+{
+    let start = std::time::Instant::now();
+    while start.elapsed() < std::time::Duration::from_secs(2) {
+        if refused().await {
+            return start.elapsed();
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    panic!("{what}: still accepted two seconds later");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_revocation_in_identity_reaches_the_other_process_within_two_seconds() {
+    let Some((config, identity_dir)) = TestApp::config(Backends::Distributed).await else { return };
+    let identity = TestApp::spawn_targets("identity", config.clone(), identity_dir).await;
+    let mut content_config = config.clone();
+    content_config.auth.jwks_url = identity.url("/.well-known/jwks.json");
+    let content_dir = tempfile::tempdir().unwrap();
+    content_config.data_dir = content_dir.path().into();
+    let content = TestApp::spawn_targets("content,graph,feed", content_config, content_dir).await;
+
+    let admin = identity.admin("root_admin").await;
+    let admin_token = admin["access_token"].as_str().unwrap();
+    let create = |who: &Value, text: &str| {
+        let (content, body) = (&content, json!({ "text": text }));
+        let token = who["access_token"].as_str().unwrap().to_owned();
+        async move { content.post("/api/v1/posts", &body, Some(&token)).await.status() }
+    };
+
+    // Suspension: the unexpired token stops working in content's process.
+    let ada = identity.signed_up("ada").await;
+    assert_eq!(create(&ada, "before").await, StatusCode::CREATED);
+    let path = format!("/api/v1/admin/users/{}", ada["user"]["id"].as_str().unwrap());
+    let suspended = identity.patch(&path, &json!({ "status": "suspended" }), Some(admin_token)).await;
+    assert_eq!(suspended.status(), StatusCode::OK);
+    let took = refused_within_two_seconds("a suspended user's token in content", || async {
+        create(&ada, "after").await == StatusCode::UNAUTHORIZED
+    })
+    .await;
+    eprintln!("suspension reached the content process in {took:?}");
+
+    // Sign-out: the session's access token is refused by every process.
+    let bob = identity.signed_up("bob").await;
+    let bob_token = bob["access_token"].as_str().unwrap();
+    assert_eq!(create(&bob, "signed in").await, StatusCode::CREATED);
+    assert_eq!(
+        identity.post("/api/v1/auth/logout", &json!({}), Some(bob_token)).await.status(),
+        StatusCode::NO_CONTENT
+    );
+    assert_eq!(identity.get("/api/v1/me", Some(bob_token)).await.status(), StatusCode::UNAUTHORIZED);
+    refused_within_two_seconds("a signed-out session's token in content", || async {
+        content.get("/api/v1/timelines/home", Some(bob_token)).await.status() == StatusCode::UNAUTHORIZED
+    })
+    .await;
+
+    // A role change: the former moderator's token no longer carries the role anywhere.
+    let moderator = identity.privileged("moddy", platform::Role::Moderator).await;
+    let moderator_token = moderator["access_token"].as_str().unwrap();
+    assert_eq!(content.get("/api/v1/moderation/reports", Some(moderator_token)).await.status(), StatusCode::OK);
+    let path = format!("/api/v1/admin/users/{}", moderator["user"]["id"].as_str().unwrap());
+    assert_eq!(identity.patch(&path, &json!({ "role": "user" }), Some(admin_token)).await.status(), StatusCode::OK);
+    refused_within_two_seconds("a demoted moderator's token in content", || async {
+        content.get("/api/v1/moderation/reports", Some(moderator_token)).await.status() == StatusCode::UNAUTHORIZED
+    })
+    .await;
+}

@@ -117,9 +117,12 @@ enum Audience {
 }
 
 impl Audience {
-    async fn of(feed: &Feed, timeline: &Timeline, viewer: Option<Uuid>) -> Result<Audience, FeedError> {
+    /// Whom `viewer` is shown posts of `timeline`; `fresh` reads the graph again rather than
+    /// trust the cache (after a change: a read that raced the change may have cached the
+    /// graph from before it).
+    async fn of(feed: &Feed, timeline: &Timeline, viewer: Option<Uuid>, fresh: bool) -> Result<Audience, FeedError> {
         Ok(match (timeline, viewer) {
-            (Timeline::Home(user), _) => Audience::Home(reader(feed, *user).await?),
+            (Timeline::Home(user), _) => Audience::Home(reader(feed, *user, fresh).await?),
             (_, Some(user)) => Audience::Public(Arc::new(graph::silenced(&feed.store, user).await?)),
             (_, None) => Audience::Public(Arc::default()),
         })
@@ -137,8 +140,8 @@ impl Audience {
 }
 
 /// A reader's part of the graph, shared by their streams until it changes.
-async fn reader(feed: &Feed, user: Uuid) -> Result<Arc<Reader>, FeedError> {
-    if let Some(reader) = feed.caches.readers.get(&user) {
+async fn reader(feed: &Feed, user: Uuid, fresh: bool) -> Result<Arc<Reader>, FeedError> {
+    if !fresh && let Some(reader) = feed.caches.readers.get(&user) {
         return Ok(reader);
     }
     let reader = Arc::new(graph::reader(&feed.store, user).await?);
@@ -165,7 +168,7 @@ pub async fn follow(
         // An open home stream is reading: fan-out goes on reaching this home.
         super::home::reading(&feed, user).await?;
     }
-    let mut audience = Audience::of(&feed, &timeline, user).await?;
+    let mut audience = Audience::of(&feed, &timeline, user, false).await?;
     let missed = match resume {
         Some(after) => {
             super::hydrate(&feed, &posts::newer_than(&feed.store, &timeline, after, CATCH_UP).await?).await?
@@ -217,7 +220,7 @@ pub async fn follow(
                     if let Timeline::Home(user) = timeline {
                         let _ = super::home::reading(&feed, user).await;
                     }
-                    if let Ok(fresh) = Audience::of(&feed, &timeline, user).await {
+                    if let Ok(fresh) = Audience::of(&feed, &timeline, user, false).await {
                         audience = fresh;
                     }
                     continue;
@@ -228,7 +231,7 @@ pub async fn follow(
                 Ok(Live::Post(new_post)) => new_post,
                 Ok(Live::Graph(changed)) => {
                     if Some(changed) == user
-                        && let Ok(fresh) = Audience::of(&feed, &timeline, user).await
+                        && let Ok(fresh) = Audience::of(&feed, &timeline, user, true).await
                     {
                         audience = fresh;
                     }
