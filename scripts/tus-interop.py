@@ -45,9 +45,11 @@ with tempfile.TemporaryDirectory() as work:
         second.upload()
 
         head = requests.head(first.url, headers={**auth, "Tus-Resumable": "1.0.0"})
-        media = requests.get(f"{base}/api/v1/media/{head.headers['riffle-media-id']}").json()
+        described = f"{base}/api/v1/media/{head.headers['riffle-media-id']}"
+        assert requests.get(described).status_code == 404, "an upload not attached yet is its owner's alone"
+        media = requests.get(described, headers=auth).json()
         assert (media["kind"], media["mime"]) == ("video", "video/mp4"), media
-        body = requests.get(base + media["url"]).content
+        body = requests.get(base + media["url"], headers=auth).content
         assert body == open(video, "rb").read(), "downloaded bytes differ from the upload"
         print("tus interoperability check: a stock client uploaded, resumed and got its bytes back")
     finally:
