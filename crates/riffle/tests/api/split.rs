@@ -6,16 +6,22 @@ use serde_json::{Value, json};
 
 use crate::helpers::{Backends, TestApp, eventually};
 
+/// Identity in one process and `others` in a second, sharing the distributed backends; the
+/// second verifies tokens with identity's JWKS.
+async fn deployed_apart(others: &str) -> Option<(TestApp, TestApp)> {
+    let (config, identity_dir) = TestApp::config(Backends::Distributed).await?;
+    let identity = TestApp::spawn_targets("identity", config.clone(), identity_dir).await;
+    let mut others_config = config;
+    others_config.auth.jwks_url = identity.url("/.well-known/jwks.json");
+    let others_dir = tempfile::tempdir().unwrap();
+    others_config.data_dir = others_dir.path().into();
+    let others = TestApp::spawn_targets(others, others_config, others_dir).await;
+    Some((identity, others))
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn services_deployed_apart_work_together_through_events_and_the_jwks() {
-    let Some((config, identity_dir)) = TestApp::config(Backends::Distributed).await else { return };
-    let identity = TestApp::spawn_targets("identity", config.clone(), identity_dir).await;
-
-    let mut content_config = config.clone();
-    content_config.auth.jwks_url = identity.url("/.well-known/jwks.json");
-    let content_dir = tempfile::tempdir().unwrap();
-    content_config.data_dir = content_dir.path().into();
-    let content = TestApp::spawn_targets("content,graph", content_config, content_dir).await;
+    let Some((identity, content)) = deployed_apart("content,graph").await else { return };
 
     let ready: Value = content.get("/readyz", None).await.json().await.unwrap();
     assert_eq!(ready["checks"]["auth.jwks"]["status"], "up", "{ready}");
@@ -59,13 +65,7 @@ where
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_revocation_in_identity_reaches_the_other_process_within_two_seconds() {
-    let Some((config, identity_dir)) = TestApp::config(Backends::Distributed).await else { return };
-    let identity = TestApp::spawn_targets("identity", config.clone(), identity_dir).await;
-    let mut content_config = config.clone();
-    content_config.auth.jwks_url = identity.url("/.well-known/jwks.json");
-    let content_dir = tempfile::tempdir().unwrap();
-    content_config.data_dir = content_dir.path().into();
-    let content = TestApp::spawn_targets("content,graph,feed", content_config, content_dir).await;
+    let Some((identity, content)) = deployed_apart("content,graph,feed").await else { return };
 
     let admin = identity.admin("root_admin").await;
     let admin_token = admin["access_token"].as_str().unwrap();
