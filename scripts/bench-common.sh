@@ -4,7 +4,7 @@
 
 start_riffle() {
   base="http://127.0.0.1:$port"
-  env RIFFLE_HTTP__RATE_LIMIT_PER_SECOND=0 "$@" \
+  env RIFFLE_HTTP__RATE_LIMIT_PER_SECOND=0 RIFFLE_AUTH__CONFIRM_EMAIL=false "$@" \
     "$bin" serve --bind "127.0.0.1:$port" --data-dir "$work/data" > "$work/server.log" 2>&1 &
   pid=$!
   until curl -sf "$base/readyz" > /dev/null; do sleep 0.1; done

@@ -19,7 +19,7 @@ from tusclient import client
 binary = sys.argv[1]
 base = "http://127.0.0.1:18990"
 with tempfile.TemporaryDirectory() as work:
-    env = dict(os.environ, RIFFLE_HTTP__RATE_LIMIT_PER_SECOND="0", RIFFLE_LOG__LEVEL="warn")
+    env = dict(os.environ, RIFFLE_HTTP__RATE_LIMIT_PER_SECOND="0", RIFFLE_LOG__LEVEL="warn", RIFFLE_AUTH__CONFIRM_EMAIL="false")
     env = {k: v for k, v in env.items() if not k.startswith("RIFFLE_TEST_")}
     server = subprocess.Popen([binary, "serve", "--bind", "127.0.0.1:18990", "--data-dir", f"{work}/data"], env=env)
     try:

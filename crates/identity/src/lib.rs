@@ -27,6 +27,7 @@ use utoipa_axum::router::OpenApiRouter;
 
 use crate::{
     domain::{
+        IdentityError,
         accounts::{Actor, NewAccount},
         fields::{DisplayName, Email, NewPassword, Username},
         keys::{KeyRing, Rotation, StoredKey},
@@ -47,6 +48,7 @@ struct Identity {
     config: Arc<platform::Config>,
     /// The process's verifier, told at once when an account is suspended or deleted.
     verifier: Arc<TokenVerifier>,
+    mailer: platform::mail::Mailer,
 }
 
 /// The routes and their OpenAPI description, without state (used for the spec too).
@@ -67,8 +69,9 @@ async fn open(runtime: &Runtime) -> anyhow::Result<(Arc<Identity>, platform::eve
     let keys = KeyRing::new(&stored)?;
     runtime.verifier.set_keys(&keys.jwks());
     refuse_revoked(&store, runtime).await?;
+    let mailer = platform::mail::Mailer::new(&runtime.config.mail)?;
     let identity =
-        Identity { store, keys, config: Arc::clone(&runtime.config), verifier: Arc::clone(&runtime.verifier) };
+        Identity { store, keys, config: Arc::clone(&runtime.config), verifier: Arc::clone(&runtime.verifier), mailer };
     Ok((Arc::new(identity), opened.relay))
 }
 
@@ -88,7 +91,10 @@ pub async fn mount(runtime: &Runtime) -> anyhow::Result<Mounted> {
             platform::ingest::handler(ingest::content::CONSUMER, ingest::content::Uploads(identity.store.clone())),
             &db,
         )],
-        background: vec![platform::service::task(maintain_keys(identity, runtime.shutdown.clone()))],
+        background: vec![
+            platform::service::task(maintain_keys(Arc::clone(&identity), runtime.shutdown.clone())),
+            platform::service::task(housekeeping(identity, runtime.shutdown.clone())),
+        ],
         database: Some(db),
     })
 }
@@ -124,6 +130,27 @@ async fn maintain_keys(identity: Arc<Identity>, shutdown: tokio_util::sync::Canc
     }
 }
 
+/// Forgets what identity keeps only for a while: throttle counters past their windows and
+/// registrations nobody confirmed.
+async fn housekeeping(identity: Arc<Identity>, shutdown: tokio_util::sync::CancellationToken) {
+    loop {
+        let expired = async {
+            let counters = store::throttle::expire(&identity.store).await?;
+            let registrations = store::registrations::expire(&identity.store).await?;
+            Ok::<_, IdentityError>((counters, registrations))
+        };
+        match expired.await {
+            Ok((0, 0)) => {}
+            Ok((counters, registrations)) => tracing::debug!(counters, registrations, "identity housekeeping"),
+            Err(err) => tracing::warn!(error = format!("{err:#}"), "identity housekeeping failed; will retry"),
+        }
+        tokio::select! {
+            () = shutdown.cancelled() => return,
+            () = tokio::time::sleep(std::time::Duration::from_secs(600)) => {}
+        }
+    }
+}
+
 /// Creates an account from the command line (`riffle admin create-user`), e.g. the first admin.
 /// Its `identity.user.registered` event is relayed when the server next runs.
 pub async fn create_user(
@@ -137,7 +164,7 @@ pub async fn create_user(
         Username::parse(username),
         Email::parse(email),
         DisplayName::parse(username),
-        NewPassword::parse("password", password),
+        NewPassword::parse("password", password, &[username, email]),
     );
     let (Ok(username), Ok(email), Ok(display_name), Ok(password)) = fields else {
         let errors: Vec<String> = [fields.0.err(), fields.1.err(), fields.2.err(), fields.3.err()]

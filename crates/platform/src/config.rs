@@ -43,6 +43,7 @@ pub struct Config {
     pub events: EventsConfig,
     pub http: HttpConfig,
     pub auth: AuthConfig,
+    pub mail: MailConfig,
     /// Per-service overrides, keyed by service name (`[services.identity]`).
     pub services: BTreeMap<String, ServiceOverrides>,
 }
@@ -109,12 +110,20 @@ pub struct HttpConfig {
     pub ops_addresses: Vec<String>,
     /// A bearer token (`Authorization: Bearer …`) that opens them from any address; empty: none.
     pub ops_token: String,
+    /// Reverse proxies (CIDRs or addresses) whose `Forwarded` / `X-Forwarded-For` headers name
+    /// the client; from any other peer those headers are ignored. Empty: none.
+    pub trusted_proxies: Vec<String>,
 }
 
 impl HttpConfig {
     /// The parsed `ops_addresses` (validated at load).
     pub fn ops_networks(&self) -> Vec<ipnet::IpNet> {
         self.ops_addresses.iter().filter_map(|a| parse_network(a)).collect()
+    }
+
+    /// The parsed `trusted_proxies` (validated at load).
+    pub fn trusted_proxy_networks(&self) -> Vec<ipnet::IpNet> {
+        self.trusted_proxies.iter().filter_map(|a| parse_network(a)).collect()
     }
 }
 
@@ -142,6 +151,31 @@ pub struct AuthConfig {
     /// Identity starts signing with a new key this often (0: never). The next key is published
     /// in the JWKS an hour before it signs, so every verifier knows it in time.
     pub signing_key_rotation_days: u64,
+    /// A new account exists once its owner follows the link mailed to the address they gave.
+    /// Registration then answers the same whether the address is free or taken (no email
+    /// enumeration). `false` creates accounts at once (closed instances, development), and a
+    /// taken address is then told apart when its owner's password does not sign in.
+    pub confirm_email: bool,
+    /// Registrations accepted per client address (an IPv6 address by its /64) an hour.
+    pub registrations_per_address_per_hour: u32,
+}
+
+/// `[mail]`: how Riffle sends email (confirmations; later, notifications).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct MailConfig {
+    /// `log:` writes each message to the log (the default: nothing leaves the machine);
+    /// `file:///DIR` writes `.eml` files into DIR; `smtp://user:pass@host:587` (STARTTLS) or
+    /// `smtps://user:pass@host:465` sends through a server.
+    pub url: String,
+    /// The `From:` of every message.
+    pub from: String,
+}
+
+impl Default for MailConfig {
+    fn default() -> Self {
+        Self { url: "log:".into(), from: "Riffle <riffle@localhost>".into() }
+    }
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -163,6 +197,7 @@ impl Default for Config {
             events: EventsConfig::default(),
             http: HttpConfig::default(),
             auth: AuthConfig::default(),
+            mail: MailConfig::default(),
             services: BTreeMap::new(),
         }
     }
@@ -205,6 +240,7 @@ impl Default for HttpConfig {
             shutdown_grace_secs: 20,
             ops_addresses: vec!["127.0.0.0/8".into(), "::1/128".into()],
             ops_token: String::new(),
+            trusted_proxies: Vec::new(),
         }
     }
 }
@@ -219,6 +255,8 @@ impl Default for AuthConfig {
             token_cache_capacity: 100_000,
             refresh_reuse_grace_secs: 5,
             signing_key_rotation_days: 30,
+            confirm_email: true,
+            registrations_per_address_per_hour: 20,
         }
     }
 }
@@ -350,6 +388,9 @@ impl Config {
         if let Some(bad) = self.http.ops_addresses.iter().find(|a| parse_network(a).is_none()) {
             return Err(ConfigError::key("http.ops_addresses", bad, "expected addresses or CIDRs like 10.0.0.0/8"));
         }
+        if let Some(bad) = self.http.trusted_proxies.iter().find(|a| parse_network(a).is_none()) {
+            return Err(ConfigError::key("http.trusted_proxies", bad, "expected addresses or CIDRs like 10.0.0.0/8"));
+        }
         if self.http.rate_limit_per_second > 0 && self.http.rate_limit_burst == 0 {
             return Err(ConfigError::key("http.rate_limit_burst", 0, "must be at least 1 when rate limiting is on"));
         }
@@ -371,6 +412,14 @@ impl Config {
                 "auth.access_token_ttl_secs",
                 self.auth.access_token_ttl_secs,
                 "must be between 60 and 86400",
+            ));
+        }
+        crate::mail::Transport::parse(&self.mail.url)?;
+        if self.mail.from.parse::<lettre::message::Mailbox>().is_err() {
+            return Err(ConfigError::key(
+                "mail.from",
+                &self.mail.from,
+                "expected a mailbox like `Riffle <riffle@example.org>`",
             ));
         }
         if !self.auth.jwks_url.is_empty() && !self.auth.jwks_url.starts_with("http") {
@@ -421,6 +470,7 @@ impl Config {
         for overrides in shown.services.values_mut() {
             overrides.database_url = overrides.database_url.as_deref().map(redact_url);
         }
+        shown.mail.url = redact_url(&shown.mail.url);
         shown
     }
 }

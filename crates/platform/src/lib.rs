@@ -23,6 +23,7 @@ pub mod db;
 pub mod events;
 pub mod http;
 pub mod ingest;
+pub mod mail;
 pub mod metrics;
 pub mod service;
 pub mod telemetry;

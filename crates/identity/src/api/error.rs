@@ -20,6 +20,8 @@ impl From<IdentityError> for ApiError {
             IdentityError::WrongPassword { field } => ApiError::invalid_field(field, "is not your current password"),
             IdentityError::Locked { wait_ms } => ApiError::too_many_requests((wait_ms as u64).div_ceil(1000)),
             IdentityError::NoSuchSession => ApiError::not_found(err.to_string()),
+            IdentityError::Unconfirmed => ApiError::forbidden(err.to_string()),
+            IdentityError::NoSuchConfirmation => ApiError::invalid_field("token", err.to_string()),
             IdentityError::NotYourSession => ApiError::forbidden(err.to_string()),
             IdentityError::OwnAccount(what) => ApiError::forbidden(what),
             IdentityError::Store(StoreError::NotFound) => ApiError::not_found("not found"),

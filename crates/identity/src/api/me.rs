@@ -18,8 +18,9 @@ use crate::{
         accounts::{Actor, BIO_MAX_CHARS, ProfileChanges},
         fields::{DisplayName, NewPassword},
         password::{self, Verdict},
+        throttle,
     },
-    store::{media, users},
+    store::{media, sessions, throttle as counters, users},
 };
 
 /// The signed-in user's own account: the public profile plus private fields.
@@ -104,23 +105,28 @@ pub(super) async fn update(
 #[serde(deny_unknown_fields)]
 pub(super) struct PasswordChange {
     current_password: String,
-    /// 8 to 128 characters; common passwords are refused.
+    /// 8 to 128 characters; passwords that are easy to guess are refused with advice.
     new_password: String,
 }
 
 /// Changes the password. Every other session ends; this one stays signed in.
 #[utoipa::path(post, path = "/api/v1/me/password", tag = "identity", security(("bearer" = [])), request_body = PasswordChange,
-    responses((status = 204), (status = 401, body = Problem), (status = 422, body = Problem)))]
+    responses((status = 204), (status = 401, body = Problem), (status = 422, body = Problem),
+        (status = 429, body = Problem, description = "too many password attempts; see Retry-After")))]
 pub(super) async fn change_password(
     State(identity): State<Arc<Identity>>,
     principal: Principal,
-    ClientIp(ip): ClientIp,
+    client: ClientIp,
     Json(change): Json<PasswordChange>,
 ) -> Result<StatusCode, ApiError> {
-    let new = NewPassword::parse("new_password", &change.new_password).map_err(|e| IdentityError::Invalid(vec![e]))?;
-    check_password(&identity, &principal, change.current_password, "current_password").await?;
+    let account =
+        users::active(&identity.store, &principal.user_id.to_string()).await?.ok_or(IdentityError::Inactive)?;
+    let own = [account.username.as_str(), account.email.as_str(), account.display_name.as_str()];
+    let new =
+        NewPassword::parse("new_password", &change.new_password, &own).map_err(|e| IdentityError::Invalid(vec![e]))?;
+    check_password(&identity, &principal, &client, change.current_password, "current_password").await?;
     let hash = password::hash(new.expose().to_owned()).await?;
-    let actor = Actor { id: Some(principal.user_id), ip: &ip };
+    let actor = Actor { id: Some(principal.user_id), ip: &client.0 };
     users::change_password(&identity.store, principal.user_id, &hash, Some(principal.session_id), actor).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -135,28 +141,36 @@ pub(super) struct DeleteAccount {
 /// Deletes the signed-in user's account. Personal data is erased at once, and the user's posts
 /// and connections are removed by the services that own them.
 #[utoipa::path(delete, path = "/api/v1/me", tag = "identity", security(("bearer" = [])), request_body = DeleteAccount,
-    responses((status = 204), (status = 401, body = Problem), (status = 422, body = Problem)))]
+    responses((status = 204), (status = 401, body = Problem), (status = 422, body = Problem),
+        (status = 429, body = Problem, description = "too many password attempts; see Retry-After")))]
 pub(super) async fn delete(
     State(identity): State<Arc<Identity>>,
     principal: Principal,
-    ClientIp(ip): ClientIp,
+    client: ClientIp,
     Json(confirm): Json<DeleteAccount>,
 ) -> Result<StatusCode, ApiError> {
-    check_password(&identity, &principal, confirm.password, "password").await?;
-    users::delete(&identity.store, principal.user_id, Actor { id: Some(principal.user_id), ip: &ip }).await?;
+    check_password(&identity, &principal, &client, confirm.password, "password").await?;
+    users::delete(&identity.store, principal.user_id, Actor { id: Some(principal.user_id), ip: &client.0 }).await?;
     identity.verifier.set_revoked(principal.user_id, true);
     Ok(StatusCode::NO_CONTENT)
 }
 
+/// Checks the caller's current password, throttled like sign-in and sharing its counters: a
+/// stolen access token gets no more guesses at the password than a sign-in form.
 async fn check_password(
     identity: &Identity,
     principal: &Principal,
+    client: &ClientIp,
     given: String,
     field: &'static str,
 ) -> Result<(), ApiError> {
+    let network = client.limit_key();
+    let keys = throttle::Keys::new(&throttle::account_name(Some(principal.user_id), ""), &network);
+    let known = sessions::signed_in_from(&identity.store, principal.user_id, &network).await?;
+    counters::reserve(&identity.store, &keys, known).await?;
     let stored = users::password_hash(&identity.store, principal.user_id).await?;
     match password::verify(given, stored).await? {
         Verdict::Wrong => Err(IdentityError::WrongPassword { field }.into()),
-        Verdict::Right | Verdict::RightNeedsRehash => Ok(()),
+        Verdict::Right | Verdict::RightNeedsRehash => Ok(counters::succeeded(&identity.store, &keys).await?),
     }
 }

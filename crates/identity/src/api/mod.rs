@@ -17,6 +17,7 @@ use crate::Identity;
 pub(crate) fn routes() -> OpenApiRouter<Arc<Identity>> {
     OpenApiRouter::new()
         .routes(routes!(auth::register))
+        .routes(routes!(auth::confirm))
         .routes(routes!(auth::login))
         .routes(routes!(auth::refresh))
         .routes(routes!(auth::logout))

@@ -30,6 +30,11 @@ pub enum IdentityError {
     /// Too many failures for this login or address.
     #[error("too many failed attempts; retry in {wait_ms} ms")]
     Locked { wait_ms: i64 },
+    /// A pending registration signed in before its address was confirmed.
+    #[error("confirm your email address first: follow the link we sent to it")]
+    Unconfirmed,
+    #[error("no such confirmation: the token is wrong, used, or older than 24 hours")]
+    NoSuchConfirmation,
     #[error("invalid or expired refresh token")]
     InvalidRefreshToken,
     #[error("no such session")]

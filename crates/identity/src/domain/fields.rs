@@ -37,15 +37,6 @@ const RESERVED_USERNAMES: &[&str] = &[
     "official",
 ];
 
-/// The 10,000 most common passwords of 8 or more characters (ASVS 2.1.7), lowercased, taken
-/// from zxcvbn's frequency list (MIT), which ranks passwords seen in public breaches.
-const COMMON_PASSWORDS: &str = include_str!("../common_passwords.txt");
-
-fn is_common(password: &str) -> bool {
-    static SET: std::sync::OnceLock<std::collections::HashSet<&'static str>> = std::sync::OnceLock::new();
-    SET.get_or_init(|| COMMON_PASSWORDS.lines().collect()).contains(password.to_lowercase().as_str())
-}
-
 /// A username: 3 to 30 ASCII letters, digits or underscores, starting with a letter. Unique
 /// without regard to case; the chosen casing is kept for display.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -136,8 +127,9 @@ impl DisplayName {
     }
 }
 
-/// A new password, per OWASP ASVS 5: 8 to 128 characters, no composition rules, not a common
-/// password. Never logged: `Debug` is redacted.
+/// A new password, per OWASP ASVS 5: 8 to 128 characters, no composition rules, and hard to
+/// guess by `zxcvbn`'s estimate (which knows the passwords of public breaches, dictionary words,
+/// keyboard patterns, dates and the account's own names). Never logged: `Debug` is redacted.
 #[derive(Clone)]
 pub struct NewPassword(String);
 
@@ -147,8 +139,19 @@ impl std::fmt::Debug for NewPassword {
     }
 }
 
+/// The least `zxcvbn` score accepted: `Two`, more than 10^6 guesses estimated. That is beyond
+/// any online attack the throttle lets through (at most 100 attempts an hour per account), and
+/// it is what 8 unrelated characters reach: `zxcvbn` counts characters it finds no pattern in
+/// as 10 guesses each, whatever the script, so `Three` would refuse every 8- and 9-character
+/// password the length rule allows.
+pub const MIN_PASSWORD_SCORE: zxcvbn::Score = zxcvbn::Score::Two;
+
 impl NewPassword {
-    pub fn parse(field: &str, raw: &str) -> Result<Self, FieldError> {
+    pub const RULES: &'static str = "8 to 128 characters, hard to guess: not a common or breached password, \
+         a word, a pattern or your own names";
+
+    /// `own` are the account's names and email, which a password must not be made of.
+    pub fn parse(field: &str, raw: &str, own: &[&str]) -> Result<Self, FieldError> {
         let len = raw.chars().count();
         if len < 8 {
             return Err(FieldError::new(field, "must be at least 8 characters"));
@@ -156,8 +159,22 @@ impl NewPassword {
         if len > 128 {
             return Err(FieldError::new(field, "must be at most 128 characters"));
         }
-        if is_common(raw) {
-            return Err(FieldError::new(field, "is too common; choose a less guessable password"));
+        let estimate = zxcvbn::zxcvbn(raw, own);
+        if estimate.score() < MIN_PASSWORD_SCORE {
+            let mut message = String::from("is too easy to guess");
+            if let Some(feedback) = estimate.feedback() {
+                if let Some(warning) = feedback.warning() {
+                    message = format!("{message}: {warning}");
+                }
+                let tips: Vec<String> = feedback.suggestions().iter().map(|s| s.to_string()).collect();
+                if !tips.is_empty() {
+                    message = format!("{message}. {}", tips.join(" "));
+                }
+            }
+            if !message.ends_with('.') {
+                message.push_str(". A few uncommon words together make a strong password.");
+            }
+            return Err(FieldError::new(field, message));
         }
         Ok(Self(raw.to_owned()))
     }
@@ -192,13 +209,18 @@ mod tests {
     }
 
     #[test]
-    fn passwords_are_length_checked_and_not_common() {
-        assert!(NewPassword::parse("password", "correct horse battery").is_ok());
-        assert!(NewPassword::parse("password", "密码密码密码密码").is_ok(), "8 characters, not 8 bytes");
-        assert!(NewPassword::parse("password", "short").is_err());
-        assert!(NewPassword::parse("password", &"x".repeat(129)).is_err());
-        assert!(NewPassword::parse("password", "Password1").is_err(), "common, whatever the case");
-        assert!(format!("{:?}", NewPassword::parse("p", "correct horse battery").unwrap()).contains("***"));
+    fn passwords_are_length_checked_and_hard_to_guess() {
+        let parse = |raw: &str| NewPassword::parse("password", raw, &["ada_lovelace", "ada@example.org"]);
+        assert!(parse("correct horse battery").is_ok());
+        assert!(parse("山高月小水落石出").is_ok(), "8 characters, not 8 bytes");
+        assert!(parse("short").is_err());
+        assert!(parse(&"x".repeat(129)).is_err());
+        for weak in ["Password1", "password123", "qwertyuiop", "11111111", "iloveyou2", "ada_lovelace1"] {
+            let err = parse(weak).unwrap_err();
+            assert!(err.message.starts_with("is too easy to guess"), "{weak}: {}", err.message);
+            assert!(err.message.len() > "is too easy to guess".len() + 10, "says why and what to do: {}", err.message);
+        }
+        assert!(format!("{:?}", parse("correct horse battery").unwrap()).contains("***"));
     }
 
     #[test]

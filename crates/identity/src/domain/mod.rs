@@ -7,6 +7,7 @@ pub mod error;
 pub mod fields;
 pub mod keys;
 pub mod password;
+pub mod registration;
 pub mod throttle;
 pub mod tokens;
 

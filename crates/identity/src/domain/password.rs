@@ -22,8 +22,15 @@ fn hasher() -> Argon2<'static> {
     )
 }
 
+/// How many hashes run at once: each holds 19 MiB and a core for ~20 ms, so more than the cores
+/// only queue in memory; the rest wait here, without a thread.
+static HASHING: std::sync::LazyLock<tokio::sync::Semaphore> = std::sync::LazyLock::new(|| {
+    tokio::sync::Semaphore::new(std::thread::available_parallelism().map_or(2, |n| n.get()))
+});
+
 /// Hashes on the blocking pool: ~20 ms of CPU must not stall the async workers.
 pub async fn hash(password: String) -> anyhow::Result<String> {
+    let _permit = HASHING.acquire().await?;
     tokio::task::spawn_blocking(move || {
         let salt = SaltString::generate(&mut OsRng);
         hasher().hash_password(password.as_bytes(), &salt).map(|h| h.to_string()).map_err(|e| anyhow::anyhow!("{e}"))
@@ -44,6 +51,7 @@ pub enum Verdict {
 /// (a deleted account's `!`) still does the full work against a fixed hash and fails, so the
 /// response time does not tell whether the account exists.
 pub async fn verify(password: String, stored: Option<String>) -> anyhow::Result<Verdict> {
+    let _permit = HASHING.acquire().await?;
     tokio::task::spawn_blocking(move || {
         let real = stored.as_deref().and_then(|s| PasswordHash::new(s).ok());
         let parsed = match real {

@@ -36,17 +36,18 @@ pub fn access_token(
     Ok((jsonwebtoken::encode(&header, &claims, &key)?, ttl))
 }
 
-/// A new refresh token and the hash that is stored in its place.
-pub fn refresh_token() -> (String, String) {
+/// A new secret token (a refresh token, an email confirmation) and the hash stored in its place.
+pub fn secret_token() -> (String, String) {
     let mut secret = [0u8; 32];
     rand::rngs::OsRng.fill_bytes(&mut secret);
     let token = URL_SAFE_NO_PAD.encode(secret);
-    let hash = hash_refresh_token(&token);
+    let hash = hash_secret_token(&token);
     (token, hash)
 }
 
-/// Refresh tokens carry 256 random bits, so a fast hash suffices (no brute force is possible).
-pub fn hash_refresh_token(token: &str) -> String {
+/// Secret tokens (refresh tokens, email confirmations) carry 256 random bits, so a fast hash
+/// suffices (no brute force is possible).
+pub fn hash_secret_token(token: &str) -> String {
     Sha256::digest(token.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
 }
 

@@ -4,6 +4,7 @@
 pub mod audit;
 pub mod keys;
 pub mod media;
+pub mod registrations;
 pub mod sessions;
 pub mod throttle;
 pub mod users;

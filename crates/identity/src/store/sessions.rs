@@ -27,24 +27,28 @@ pub struct SessionRow {
 }
 
 /// Opens a session for `user` with its first refresh token (stored hashed), auditing the
-/// sign-in. Returns the session id.
+/// sign-in. `network` is the address it signed in from as the throttle counts it (an IPv6
+/// address by its /64), remembered so that the account's own addresses are known later. Returns
+/// the session id.
 pub async fn open(
     store: &Store,
     user: Uuid,
     user_agent: &str,
     refresh_hash: &str,
     ip: &str,
+    network: &str,
 ) -> Result<Uuid, IdentityError> {
     let session_id = Uuid::now_v7();
     let now = now_ms();
     let mut change = store.begin().await?;
     sqlx::query(
-        "INSERT INTO sessions (id, user_id, user_agent, created_at_ms, last_used_at_ms, expires_at_ms) \
-         VALUES ($1, $2, $3, $4, $4, $5)",
+        "INSERT INTO sessions (id, user_id, user_agent, ip, created_at_ms, last_used_at_ms, expires_at_ms) \
+         VALUES ($1, $2, $3, $4, $5, $5, $6)",
     )
     .bind(session_id.to_string())
     .bind(user.to_string())
     .bind(user_agent.chars().take(256).collect::<String>())
+    .bind(network)
     .bind(now)
     .bind(now + SESSION_TTL_MS)
     .execute(change.conn())
@@ -55,6 +59,20 @@ pub async fn open(
     insert_refresh_token(&mut change, refresh_hash, session_id, now).await?;
     change.commit().await?;
     Ok(session_id)
+}
+
+/// Whether `user` signed in from `network` (see [`open`]) in the last 90 days.
+pub async fn signed_in_from(store: &Store, user: Uuid, network: &str) -> Result<bool, IdentityError> {
+    if network.is_empty() {
+        return Ok(false);
+    }
+    let row = sqlx::query("SELECT 1 FROM sessions WHERE user_id = $1 AND ip = $2 AND created_at_ms > $3 LIMIT 1")
+        .bind(user.to_string())
+        .bind(network)
+        .bind(now_ms() - 90 * 86_400_000)
+        .fetch_optional(store.db().reader())
+        .await?;
+    Ok(row.is_some())
 }
 
 async fn insert_refresh_token(change: &mut Change, hash: &str, session: Uuid, now: i64) -> Result<(), IdentityError> {

@@ -136,9 +136,21 @@ pub async fn inactive_since(store: &Store, since: i64) -> Result<Vec<Uuid>, Iden
 /// Creates an account. `created_by` is `None` for self-registration; anything else (an admin,
 /// the command line) is audited.
 pub async fn create(store: &Store, account: NewAccount, created_by: Option<Actor<'_>>) -> Result<Uuid, IdentityError> {
+    let mut change = store.begin().await?;
+    let id = create_in(&mut change, account, created_by).await?;
+    change.commit().await?;
+    Ok(id)
+}
+
+/// [`create`] inside `change` (a confirmed registration becomes an account in the change that
+/// consumes it).
+pub async fn create_in(
+    change: &mut Change,
+    account: NewAccount,
+    created_by: Option<Actor<'_>>,
+) -> Result<Uuid, IdentityError> {
     let id = Uuid::now_v7();
     let now = now_ms();
-    let mut change = store.begin().await?;
     sqlx::query(
         "INSERT INTO users (id, username, username_key, email, email_key, display_name, password_hash, role, status, \
          created_at_ms, updated_at_ms) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'active', $9, $9)",
@@ -170,9 +182,8 @@ pub async fn create(store: &Store, account: NewAccount, created_by: Option<Actor
     if let Some(actor) = created_by {
         let detail = json!({ "username": account.username.as_str(), "role": account.role });
         let entry = Entry { action: Action::AdminUserCreated, actor: actor.id, target: Some(id), ip: actor.ip, detail };
-        audit::record(&mut change, entry).await?;
+        audit::record(change, entry).await?;
     }
-    change.commit().await?;
     Ok(id)
 }
 

@@ -1,16 +1,74 @@
-//! The client's address, for audit logs and per-address limits.
+//! The client's address, for audit logs and per-address limits: the connection's peer, or, when
+//! the peer is one of `http.trusted_proxies`, the address that proxy says it forwarded for
+//! (`Forwarded: for=…`, else `X-Forwarded-For`). Resolved once per request by [`resolve`].
 
-use std::net::SocketAddr;
-
-use axum::{
-    extract::{ConnectInfo, FromRequestParts},
-    http::request::Parts,
+use std::{
+    net::{IpAddr, SocketAddr},
+    sync::Arc,
 };
 
-/// The peer address of the connection (empty when unknown, e.g. in-process tests). Forwarded
-/// headers are not trusted: behind a proxy, configure the proxy to limit and log instead.
+use axum::{
+    extract::{ConnectInfo, FromRequestParts, Request, State},
+    http::{HeaderMap, request::Parts},
+    middleware::Next,
+    response::Response,
+};
+use ipnet::IpNet;
+
+/// The client's address as a string (empty when unknown, e.g. in-process tests).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ClientIp(pub String);
+
+/// The client's address, as [`resolve`] found it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ClientAddr(pub IpAddr);
+
+/// The addresses a `Forwarded` or `X-Forwarded-For` header lists, nearest hop last. `Forwarded`
+/// wins when present (RFC 7239); `for=` values may be quoted, bracketed and carry a port.
+fn forwarded_chain(headers: &HeaderMap) -> Vec<IpAddr> {
+    let values = |name: &str| headers.get_all(name).iter().filter_map(|v| v.to_str().ok()).collect::<Vec<_>>();
+    let forwarded = values("forwarded");
+    if !forwarded.is_empty() {
+        return forwarded
+            .iter()
+            .flat_map(|v| v.split(','))
+            .filter_map(|element| {
+                let value = element.split(';').find_map(|pair| {
+                    let (key, value) = pair.trim().split_once('=')?;
+                    key.eq_ignore_ascii_case("for").then_some(value.trim().trim_matches('"'))
+                })?;
+                let host = match value.strip_prefix('[') {
+                    Some(rest) => rest.split(']').next()?,
+                    None => value.split(':').next()?,
+                };
+                host.parse().ok()
+            })
+            .collect();
+    }
+    values("x-forwarded-for").iter().flat_map(|v| v.split(',')).filter_map(|a| a.trim().parse().ok()).collect()
+}
+
+/// The client behind `peer`: `peer` itself unless it is a trusted proxy, else the nearest
+/// address in the forwarded chain that is not a trusted proxy (a client cannot forge the hops
+/// after its own, only before them).
+pub fn client_address(peer: IpAddr, headers: &HeaderMap, trusted: &[IpNet]) -> IpAddr {
+    let peer = canonical(peer);
+    let is_trusted = |ip: &IpAddr| trusted.iter().any(|n| n.contains(ip));
+    if !is_trusted(&peer) {
+        return peer;
+    }
+    let chain: Vec<IpAddr> = forwarded_chain(headers).into_iter().map(canonical).collect();
+    chain.iter().rev().find(|ip| !is_trusted(ip)).or(chain.first()).copied().unwrap_or(peer)
+}
+
+/// Middleware: finds the client's address once and leaves it in the request's extensions.
+pub async fn resolve(State(trusted): State<Arc<Vec<IpNet>>>, mut request: Request, next: Next) -> Response {
+    if let Some(ConnectInfo(peer)) = request.extensions().get::<ConnectInfo<SocketAddr>>().copied() {
+        let client = client_address(peer.ip(), request.headers(), &trusted);
+        request.extensions_mut().insert(ClientAddr(client));
+    }
+    next.run(request).await
+}
 
 /// The address as IPv4 when it is an IPv4 address seen through a dual-stack socket
 /// (`::ffff:a.b.c.d`), so that rules about IPv4 networks apply to it.
@@ -21,11 +79,68 @@ pub fn canonical(ip: std::net::IpAddr) -> std::net::IpAddr {
     }
 }
 
+/// The address a per-address limit counts under: IPv4 as is, IPv6 by its /64 (one subscriber's
+/// network, which hands out addresses within it freely).
+pub fn limit_key(ip: std::net::IpAddr) -> std::net::IpAddr {
+    match canonical(ip) {
+        std::net::IpAddr::V6(v6) => std::net::IpAddr::V6((u128::from(v6) & !((1u128 << 64) - 1)).into()),
+        v4 => v4,
+    }
+}
+
+impl ClientIp {
+    /// [`limit_key`] of the address, as text ("" when unknown, or not an address).
+    pub fn limit_key(&self) -> String {
+        self.0.parse().map(|ip| limit_key(ip).to_string()).unwrap_or_default()
+    }
+}
+
 impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
     type Rejection = std::convert::Infallible;
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
-        let ip = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|ConnectInfo(addr)| addr.ip().to_string());
-        Ok(ClientIp(ip.unwrap_or_default()))
+        let resolved = parts.extensions.get::<ClientAddr>().map(|ClientAddr(ip)| *ip);
+        let peer = || parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|ConnectInfo(addr)| canonical(addr.ip()));
+        Ok(ClientIp(resolved.or_else(peer).map(|ip| ip.to_string()).unwrap_or_default()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_ipv6_network_is_one_key_and_ipv4_is_itself() {
+        let key = |ip: &str| limit_key(ip.parse().unwrap()).to_string();
+        assert_eq!(key("2001:db8:1:2:aaaa::1"), "2001:db8:1:2::");
+        assert_eq!(key("2001:db8:1:2:ffff:ffff:ffff:ffff"), "2001:db8:1:2::");
+        assert_ne!(key("2001:db8:1:3::1"), key("2001:db8:1:2::1"));
+        assert_eq!(key("192.0.2.7"), "192.0.2.7");
+        assert_eq!(key("::ffff:192.0.2.7"), "192.0.2.7");
+    }
+
+    fn headers(pairs: &[(&'static str, &str)]) -> HeaderMap {
+        let mut map = HeaderMap::new();
+        for (name, value) in pairs {
+            map.append(*name, value.parse().unwrap());
+        }
+        map
+    }
+
+    #[test]
+    fn forwarded_headers_count_only_from_trusted_proxies() {
+        let proxy: IpAddr = "10.0.0.5".parse().unwrap();
+        let trusted: Vec<IpNet> = vec!["10.0.0.0/8".parse().unwrap()];
+        let forged = headers(&[("x-forwarded-for", "203.0.113.1")]);
+        let stranger: IpAddr = "198.51.100.9".parse().unwrap();
+        assert_eq!(client_address(stranger, &forged, &trusted), stranger, "a client's own header is ignored");
+        assert_eq!(client_address(proxy, &forged, &trusted), "203.0.113.1".parse::<IpAddr>().unwrap());
+        // A client prepends a lie; the proxy appends what it saw: the nearest untrusted hop wins.
+        let chain = headers(&[("x-forwarded-for", "1.2.3.4, 198.51.100.9, 10.0.0.7")]);
+        assert_eq!(client_address(proxy, &chain, &trusted), stranger);
+        let rfc = headers(&[("forwarded", r#"for=192.0.2.60;proto=http, for="[2001:db8:cafe::17]:4711""#)]);
+        assert_eq!(client_address(proxy, &rfc, &trusted), "2001:db8:cafe::17".parse::<IpAddr>().unwrap());
+        assert_eq!(client_address(proxy, &HeaderMap::new(), &trusted), proxy, "no header: the proxy itself");
+        assert_eq!(client_address(proxy, &forged, &[]), proxy, "nothing trusted by default");
     }
 }

@@ -126,6 +126,10 @@ pub fn router(api: Router, stack: Stack) -> Router {
                 .layer(CatchPanicLayer::custom(|_panic: Box<dyn std::any::Any + Send>| {
                     ApiError::internal(anyhow::anyhow!("handler panicked")).into_response()
                 }))
+                .layer(middleware::from_fn_with_state(
+                    Arc::new(config.http.trusted_proxy_networks()),
+                    client_ip::resolve,
+                ))
                 .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
                 .layer(PropagateRequestIdLayer::new(REQUEST_ID))
                 .layer(middleware::from_fn(observe))
@@ -209,11 +213,8 @@ impl Ops {
     /// Whether the caller may read metrics and readiness details: from `http.ops_addresses`, or
     /// with `http.ops_token`. A request without a peer address comes from within the process.
     fn allowed(&self, request: &Request) -> bool {
-        let peer = request.extensions().get::<axum::extract::ConnectInfo<std::net::SocketAddr>>();
-        let from_network = peer.is_none_or(|peer| {
-            let ip = client_ip::canonical(peer.0.ip());
-            self.networks.iter().any(|n| n.contains(&ip))
-        });
+        let client = request.extensions().get::<client_ip::ClientAddr>();
+        let from_network = client.is_none_or(|client| self.networks.iter().any(|n| n.contains(&client.0)));
         let presented = request
             .headers()
             .get(header::AUTHORIZATION)

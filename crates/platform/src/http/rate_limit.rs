@@ -1,21 +1,16 @@
 //! Per-client rate limiting: a token bucket per client address (GCRA, via `governor`).
 //! Over the limit, a request gets 429 with `Retry-After` saying when the next one will pass.
 
-use std::{
-    net::{IpAddr, SocketAddr},
-    num::NonZeroU32,
-    sync::Arc,
-    time::Duration,
-};
+use std::{net::IpAddr, num::NonZeroU32, sync::Arc, time::Duration};
 
 use axum::{
-    extract::{ConnectInfo, Request, State},
+    extract::{Request, State},
     middleware::Next,
     response::{IntoResponse, Response},
 };
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter, clock::Clock};
 
-use super::problem::ApiError;
+use super::{client_ip::ClientAddr, problem::ApiError};
 
 /// The limiter shared by every route of a process.
 pub struct ClientRateLimiter {
@@ -53,9 +48,10 @@ impl ClientRateLimiter {
     }
 }
 
-/// The middleware. Requests without a peer address (in-process tests) are not limited.
+/// The middleware: one bucket per client address (an IPv6 address by its /64, see
+/// `client_ip::limit_key`). Requests without an address (in-process tests) are not limited.
 pub async fn limit(State(limiter): State<Arc<ClientRateLimiter>>, request: Request, next: Next) -> Response {
-    let client = request.extensions().get::<ConnectInfo<SocketAddr>>().map(|ConnectInfo(addr)| addr.ip());
+    let client = request.extensions().get::<ClientAddr>().map(|ClientAddr(ip)| super::client_ip::limit_key(*ip));
     if let Some(Err(retry_after)) = client.map(|client| limiter.check(client)) {
         return ApiError::too_many_requests(retry_after).into_response();
     }

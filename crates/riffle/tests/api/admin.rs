@@ -42,7 +42,7 @@ crate::on_every_backend!(an_admin_suspends_and_restores_a_user, |app: TestApp| a
 crate::on_every_backend!(admins_list_search_and_page_through_users, |app: TestApp| async move {
     let admin = app.admin("list_admin").await;
     for name in ["zed_one", "zed_two", "zed_three", "other"] {
-        app.register(name).await;
+        app.registered(name).await;
     }
     let found: Value = app.get("/api/v1/admin/users?q=ZED_&limit=2", token(&admin)).await.json().await.unwrap();
     let first: Vec<&str> = found["items"].as_array().unwrap().iter().map(|u| u["username"].as_str().unwrap()).collect();
@@ -103,11 +103,10 @@ async fn a_deleted_user_is_gone_and_their_name_stays_reserved() {
     problem(app.register("leaving").await, StatusCode::CONFLICT).await;
     let email_again =
         json!({ "username": "returning", "email": "leaving@example.org", "password": "correct horse battery" });
-    assert_eq!(
-        app.post("/api/v1/auth/register", &email_again, None).await.status(),
-        StatusCode::CREATED,
-        "email freed"
-    );
+    assert_eq!(app.post("/api/v1/auth/register", &email_again, None).await.status(), StatusCode::ACCEPTED);
+    let (token, _) = app.mailed("leaving@example.org", "token:").await;
+    let confirmed = app.post("/api/v1/auth/confirm", &json!({ "token": token }), None).await;
+    assert_eq!(confirmed.status(), StatusCode::CREATED, "the address is free again");
 }
 
 crate::on_every_backend!(users_edit_their_profile_change_password_and_delete_themselves, |app: TestApp| async move {
@@ -148,9 +147,9 @@ crate::on_every_backend!(users_edit_their_profile_change_password_and_delete_the
 #[tokio::test]
 async fn repeated_failed_sign_ins_lock_the_name_for_real_and_unknown_accounts_alike() {
     let app = TestApp::spawn(Backends::Embedded).await.unwrap();
-    app.register("target").await;
+    app.registered("target").await;
     for login in ["target", "nobody_like_this"] {
-        for _ in 0..identity::domain::throttle::ACCOUNT_LIMIT {
+        for _ in 0..identity::domain::throttle::PAIR_LIMIT {
             problem(app.login(login, "wrong guess here").await, StatusCode::UNAUTHORIZED).await;
         }
         // Locked: even the right password is refused now, with a Retry-After.
@@ -160,7 +159,7 @@ async fn repeated_failed_sign_ins_lock_the_name_for_real_and_unknown_accounts_al
         problem(locked, StatusCode::TOO_MANY_REQUESTS).await;
     }
     // Another name from the same address is not locked yet (the address limit is higher).
-    app.register("bystander").await;
+    app.registered("bystander").await;
     assert_eq!(app.login("bystander", "correct horse battery").await.status(), StatusCode::OK);
 
     let admin = app.admin("watcher").await;
@@ -175,7 +174,7 @@ async fn repeated_failed_sign_ins_lock_the_name_for_real_and_unknown_accounts_al
 #[tokio::test]
 async fn too_many_failures_from_one_address_lock_it() {
     let app = TestApp::spawn(Backends::Embedded).await.unwrap();
-    app.register("victim").await;
+    app.registered("victim").await;
     // A spray: few attempts per name, many names, one address.
     for i in 0..identity::domain::throttle::ADDRESS_LIMIT {
         app.login(&format!("spray_{i}"), "wrong guess here").await;

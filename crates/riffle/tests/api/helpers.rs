@@ -49,6 +49,8 @@ impl TestApp {
         config.http.rate_limit_per_second = 0;
         config.workers = 2;
         config.auth.refresh_reuse_grace_secs = 1;
+        config.auth.registrations_per_address_per_hour = 10_000;
+        config.mail.url = format!("file://{}", data_dir.path().join("mail").display());
         if backends == Backends::Distributed {
             let postgres = external("RIFFLE_TEST_POSTGRES_URL")?;
             let nats = external("RIFFLE_TEST_NATS_URL")?;
@@ -144,9 +146,55 @@ impl TestApp {
         self.post("/api/v1/auth/login", &json!({ "login": login, "password": password }), None).await
     }
 
-    /// Registers `username` and signs in; returns the token response.
+    /// The directory this app's mail is written to (`mail.url = file://…`).
+    pub fn mailbox(&self) -> std::path::PathBuf {
+        std::path::PathBuf::from(self.config.mail.url.strip_prefix("file://").expect("tests mail to files"))
+    }
+
+    /// The newest mail to `to` that has a line starting with `prefix`, once it arrived: that line's
+    /// rest, and the whole message. The mail is taken out of the mailbox, so that a later call
+    /// waits for a newer one.
+    pub async fn mailed(&self, to: &str, prefix: &str) -> (String, String) {
+        let header = format!("to: {to}");
+        for _ in 0..200 {
+            let entries = std::fs::read_dir(self.mailbox()).into_iter().flatten().flatten();
+            let mut mails: Vec<(std::time::SystemTime, std::path::PathBuf, String)> = entries
+                .filter_map(|e| {
+                    Some((e.metadata().ok()?.modified().ok()?, e.path(), std::fs::read_to_string(e.path()).ok()?))
+                })
+                .filter(|(_, _, text)| text.lines().any(|l| l.trim_end().eq_ignore_ascii_case(&header)))
+                .collect();
+            mails.sort_by_key(|(at, _, _)| *at);
+            let newest = mails.into_iter().rev().find_map(|(_, path, text)| {
+                let line = text.lines().find_map(|l| l.trim_end().strip_prefix(prefix))?.trim().to_owned();
+                Some((path, line, text))
+            });
+            if let Some((path, line, text)) = newest {
+                let _ = std::fs::remove_file(path);
+                return (line, text);
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+        }
+        panic!("timed out waiting for a mail to {to} with {prefix:?}");
+    }
+
+    /// Confirms `username`'s registration (mailed to `<username>@example.org`) with its token.
+    pub async fn confirm(&self, username: &str) -> Response {
+        let (token, _) = self.mailed(&format!("{username}@example.org"), "token:").await;
+        self.post("/api/v1/auth/confirm", &json!({ "token": token }), None).await
+    }
+
+    /// Registers `username` and confirms the address; returns the new user.
+    pub async fn registered(&self, username: &str) -> Value {
+        assert_eq!(self.register(username).await.status(), StatusCode::ACCEPTED);
+        let confirmed = self.confirm(username).await;
+        assert_eq!(confirmed.status(), StatusCode::CREATED);
+        confirmed.json().await.unwrap()
+    }
+
+    /// Registers `username`, confirms the address and signs in; returns the token response.
     pub async fn signed_up(&self, username: &str) -> Value {
-        assert_eq!(self.register(username).await.status(), StatusCode::CREATED);
+        self.registered(username).await;
         let response = self.login(username, "correct horse battery").await;
         assert_eq!(response.status(), StatusCode::OK);
         response.json().await.unwrap()

@@ -8,8 +8,14 @@ use crate::helpers::{Backends, TestApp, problem};
 
 crate::on_every_backend!(a_new_user_registers_signs_in_and_reads_their_account, |app: TestApp| async move {
     let response = app.register("Ada_L").await;
-    assert_eq!(response.status(), StatusCode::CREATED);
-    let user: Value = response.json().await.unwrap();
+    assert_eq!(response.status(), StatusCode::ACCEPTED);
+    let pending: Value = response.json().await.unwrap();
+    assert_eq!((&pending["username"], &pending["email"]), (&json!("Ada_L"), &json!("Ada_L@example.org")));
+    let early = problem(app.login("Ada_L", "correct horse battery").await, StatusCode::FORBIDDEN).await;
+    assert!(early["detail"].as_str().unwrap().contains("confirm"), "{early}");
+    let confirmed = app.confirm("Ada_L").await;
+    assert_eq!(confirmed.status(), StatusCode::CREATED);
+    let user: Value = confirmed.json().await.unwrap();
     assert_eq!(user["username"], "Ada_L");
     assert_eq!(user["display_name"], "Ada_L");
     assert_eq!(user["role"], "user");
@@ -31,13 +37,13 @@ crate::on_every_backend!(a_new_user_registers_signs_in_and_reads_their_account, 
 });
 
 crate::on_every_backend!(usernames_and_emails_are_unique_without_regard_to_case, |app: TestApp| async move {
-    assert_eq!(app.register("grace").await.status(), StatusCode::CREATED);
+    assert_eq!(app.register("grace").await.status(), StatusCode::ACCEPTED);
     let same_name = json!({ "username": "GRACE", "email": "other@example.org", "password": "correct horse battery" });
     let body = problem(app.post("/api/v1/auth/register", &same_name, None).await, StatusCode::CONFLICT).await;
-    assert!(body["detail"].as_str().unwrap().contains("username"));
-    let same_email = json!({ "username": "grace2", "email": "Grace@Example.org", "password": "correct horse battery" });
-    let body = problem(app.post("/api/v1/auth/register", &same_email, None).await, StatusCode::CONFLICT).await;
-    assert!(body["detail"].as_str().unwrap().contains("email"));
+    assert!(body["detail"].as_str().unwrap().contains("username"), "a pending registration holds its name");
+    app.confirm("grace").await;
+    let body = problem(app.post("/api/v1/auth/register", &same_name, None).await, StatusCode::CONFLICT).await;
+    assert!(body["detail"].as_str().unwrap().contains("username"), "and so does the account");
 });
 
 #[tokio::test]
@@ -58,7 +64,7 @@ async fn invalid_registrations_name_every_bad_field() {
 #[tokio::test]
 async fn a_wrong_password_and_an_unknown_account_get_the_same_answer() {
     let app = TestApp::spawn(Backends::Embedded).await.unwrap();
-    app.register("hopper").await;
+    app.registered("hopper").await;
     let wrong = problem(app.login("hopper", "wrong password here").await, StatusCode::UNAUTHORIZED).await;
     let unknown = problem(app.login("nobody_at_all", "wrong password here").await, StatusCode::UNAUTHORIZED).await;
     assert_eq!(wrong, unknown, "no user enumeration through sign-in");

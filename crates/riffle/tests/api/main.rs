@@ -3,6 +3,7 @@
 //! Each test spawns the real application on port 0 with its own data directory (SQLite) or
 //! its own PostgreSQL database and NATS stream, see `helpers`.
 
+mod abuse;
 mod admin;
 mod cli;
 mod content;

@@ -49,18 +49,6 @@ pub struct Ticket {
     address: Option<IpAddr>,
 }
 
-/// The key an address is counted under: IPv4 as is, IPv6 by its /64 (one subscriber's
-/// network, which hands out addresses freely).
-fn address_key(ip: IpAddr) -> IpAddr {
-    match platform::http::client_ip::canonical(ip) {
-        IpAddr::V6(v6) => {
-            let bits = u128::from(v6) & !((1u128 << 64) - 1);
-            IpAddr::V6(bits.into())
-        }
-        v4 => v4,
-    }
-}
-
 impl Admission {
     pub fn new(limits: Limits) -> Arc<Self> {
         Arc::new(Self { limits, open: Mutex::new(Open::default()) })
@@ -68,7 +56,7 @@ impl Admission {
 
     /// A place for a stream of `user` (if signed in) from `address` (if known), or why not.
     pub fn admit(self: &Arc<Self>, user: Option<Uuid>, address: Option<IpAddr>) -> Result<Ticket, Refused> {
-        let address = address.map(address_key);
+        let address = address.map(platform::http::client_ip::limit_key);
         let mut open = self.open.lock().expect("not poisoned");
         if open.total >= self.limits.total {
             return Err(Refused::Full(self.limits.total));
