@@ -12,6 +12,12 @@ pub struct ContentConfig {
     pub max_post_chars: usize,
     /// Most media attachments on one post.
     pub max_media_per_post: usize,
+    /// Most hashtags in one post (each is a timeline to write).
+    pub max_tags_per_post: usize,
+    /// Most mentions in one post (each is someone notified).
+    pub max_mentions_per_post: usize,
+    /// Most links in one post.
+    pub max_links_per_post: usize,
     /// This process's node number in post ids (0 to 255), unique among the processes that run
     /// content at the same time. Unset: leased from content's database at start (see
     /// `contracts::ids`).
@@ -20,7 +26,14 @@ pub struct ContentConfig {
 
 impl Default for ContentConfig {
     fn default() -> Self {
-        Self { max_post_chars: 500, max_media_per_post: 4, node_id: None }
+        Self {
+            max_post_chars: 500,
+            max_media_per_post: 4,
+            max_tags_per_post: 10,
+            max_mentions_per_post: 10,
+            max_links_per_post: 10,
+            node_id: None,
+        }
     }
 }
 
@@ -42,6 +55,10 @@ pub struct MediaConfig {
     pub max_image_pixels: u64,
     /// Uploads not attached to a post within this time are deleted (checked at start and hourly).
     pub unattached_ttl_secs: u64,
+    /// Bytes one user's media and unfinished uploads may take in all; 0: no quota.
+    pub quota_bytes_per_user: u64,
+    /// Resumable uploads one user may have unfinished at once.
+    pub max_uploads_in_progress: usize,
 }
 
 impl Default for MediaConfig {
@@ -57,6 +74,8 @@ impl Default for MediaConfig {
             max_document_bytes: 50 * MIB,
             max_image_pixels: 50_000_000,
             unattached_ttl_secs: 24 * 3600,
+            quota_bytes_per_user: 10 * 1024 * MIB,
+            max_uploads_in_progress: 4,
         }
     }
 }
@@ -68,6 +87,15 @@ impl ContentConfig {
         }
         if self.max_media_per_post > 16 {
             return Err(ConfigError::key("content.max_media_per_post", self.max_media_per_post, "must be 0 to 16"));
+        }
+        for (key, value) in [
+            ("content.max_tags_per_post", self.max_tags_per_post),
+            ("content.max_mentions_per_post", self.max_mentions_per_post),
+            ("content.max_links_per_post", self.max_links_per_post),
+        ] {
+            if value > 100 {
+                return Err(ConfigError::key(key, value, "must be 0 to 100"));
+            }
         }
         Ok(())
     }
@@ -81,6 +109,9 @@ impl MediaConfig {
                 &self.url,
                 "expected empty, file:///DIR or s3://BUCKET?endpoint=URL&region=R",
             ));
+        }
+        if self.max_uploads_in_progress == 0 {
+            return Err(ConfigError::key("media.max_uploads_in_progress", 0, "must be at least 1"));
         }
         Ok(())
     }

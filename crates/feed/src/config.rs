@@ -34,6 +34,9 @@ pub struct TimelinesConfig {
     pub streams_total: usize,
     /// Seconds between heartbeats (SSE comments) on an idle live stream.
     pub stream_heartbeat_secs: u64,
+    /// A tag nobody follows loses its timeline after this many days without a post (a later
+    /// post or read makes it again from the database).
+    pub tag_idle_days: u64,
 }
 
 impl Default for TimelinesConfig {
@@ -50,6 +53,7 @@ impl Default for TimelinesConfig {
             streams_per_address: 32,
             streams_total: 10_000,
             stream_heartbeat_secs: 15,
+            tag_idle_days: 30,
         }
     }
 }
@@ -72,6 +76,9 @@ impl TimelinesConfig {
                 0,
                 "must be at least 1",
             ));
+        }
+        if self.tag_idle_days == 0 {
+            return Err(ConfigError::key("timelines.tag_idle_days", 0, "must be at least 1"));
         }
         if !(1..=300).contains(&self.stream_heartbeat_secs) {
             return Err(ConfigError::key(

@@ -17,6 +17,7 @@ use crate::{
     store::{
         graph,
         posts::{self, Source},
+        tags,
     },
 };
 
@@ -50,6 +51,9 @@ pub async fn publish(feed: &Feed, change: &mut Change, post: &FeedPost) -> Resul
     let own = Timeline::of(post);
     for timeline in &own {
         feed.timelines.push(std::slice::from_ref(&timeline.key()), post.id, timeline.cap(config)).await?;
+        if let Timeline::Tag(tag) = timeline {
+            tags::posted(change, tag, post.created_at_ms).await?;
+        }
     }
     let pushed = !graph::is_pulled(change, post.author_id, config.fanout_threshold).await?;
     let recipients = graph::recipients(change, post, pushed, active_since(config)).await?;

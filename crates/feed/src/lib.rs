@@ -122,7 +122,7 @@ async fn open(
 
 pub async fn mount(runtime: &Runtime, config: &TimelinesConfig) -> anyhow::Result<Mounted> {
     let (feed, embedded) = open(runtime, config).await?;
-    let mut background = Vec::new();
+    let mut background = vec![platform::service::task(housekeeping(Arc::clone(&feed), runtime.shutdown.clone()))];
     if let Some((store, path)) = embedded {
         background.push(platform::service::task(snapshot(store, path, runtime.shutdown.clone())));
     }
@@ -161,6 +161,42 @@ pub async fn mount(runtime: &Runtime, config: &TimelinesConfig) -> anyhow::Resul
         background,
         database: Some(db),
     })
+}
+
+/// Drops the timelines of tags nobody follows and nothing posted to for `timelines.tag_idle_days`,
+/// in rounds until none is left, and "for you" snapshots past their cursors' life: at start,
+/// then hourly.
+async fn housekeeping(feed: Arc<Feed>, shutdown: tokio_util::sync::CancellationToken) {
+    const ROUND: usize = 1000;
+    loop {
+        let cutoff = platform::db::now_ms() - feed.config.tag_idle_days as i64 * 86_400_000;
+        let expired = async {
+            let mut dropped = 0;
+            loop {
+                let idle = store::tags::idle(&feed.store, cutoff, ROUND).await?;
+                for tag in &idle {
+                    feed.timelines.drop_timeline(&domain::timelines::Timeline::Tag(tag.clone()).key()).await?;
+                    store::tags::dropped(&feed.store, tag, cutoff).await?;
+                }
+                dropped += idle.len();
+                if idle.len() < ROUND {
+                    return Ok::<_, domain::FeedError>(dropped);
+                }
+            }
+        };
+        match expired.await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(tags = n, "idle tag timelines dropped"),
+            Err(err) => tracing::warn!(error = format!("{err:#}"), "tag timeline housekeeping failed; will retry"),
+        }
+        if let Err(err) = store::for_you::expire_snapshots(&feed.store).await {
+            tracing::warn!(error = format!("{err:#}"), "expiring for-you snapshots failed; will retry");
+        }
+        tokio::select! {
+            () = shutdown.cancelled() => return,
+            () = tokio::time::sleep(Duration::from_secs(3600)) => {}
+        }
+    }
 }
 
 /// Saves the embedded timelines every minute and once more on shutdown.

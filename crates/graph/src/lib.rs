@@ -6,9 +6,10 @@
 //! * `store`: the only SQL, one module per table family; every change one transaction with its
 //!   events (a block removes follows both ways, with their events).
 //! * `ingest`: identity's events: which users exist; a deleted user's edges go.
+//! * `jobs`: suggestions, computed in the background for the users who ask for them.
 //! * `api`: HTTP handlers and the one mapping of errors to answers.
 //!
-//! Dependencies point down: `api` and `ingest` → `store` → `domain`.
+//! Dependencies point down: `api`, `ingest` and `jobs` → `store` → `domain`.
 //!
 //! **Invariant:** the graph never reads another service's tables; other services learn about
 //! edges from its events (`contracts::graph::GraphEvent`).
@@ -16,6 +17,7 @@
 mod api;
 mod domain;
 mod ingest;
+mod jobs;
 mod store;
 
 use std::sync::Arc;
@@ -29,9 +31,19 @@ pub const NAME: &str = "graph";
 /// Portable SQL, applied as is on SQLite and PostgreSQL.
 pub static MIGRATIONS: Migrator = sqlx::migrate!();
 
-/// Everything the graph's handlers share.
+/// Everything the graph's handlers and jobs share.
 struct Graph {
     store: store::Store,
+    /// The most followed accounts, what suggestions fall back on.
+    popular: std::sync::RwLock<Arc<Vec<store::suggestions::Suggested>>>,
+    /// Wakes the suggestions job when someone asks for suggestions not computed yet.
+    suggestions_wanted: tokio::sync::Notify,
+}
+
+impl Graph {
+    fn popular(&self) -> Arc<Vec<store::suggestions::Suggested>> {
+        Arc::clone(&self.popular.read().expect("not poisoned"))
+    }
 }
 
 /// The OpenAPI description of the graph's routes.
@@ -44,9 +56,10 @@ pub async fn mount(runtime: &Runtime) -> anyhow::Result<Mounted> {
     let store = opened.writer.clone();
     let db = opened.db().clone();
     let users = platform::ingest::handler(ingest::identity::CONSUMER, ingest::identity::Users(store.clone()));
+    let graph = Arc::new(Graph { store, popular: Default::default(), suggestions_wanted: tokio::sync::Notify::new() });
     Ok(Mounted {
         name: NAME,
-        routes: api::routes().with_state(Arc::new(Graph { store })),
+        routes: api::routes().with_state(Arc::clone(&graph)),
         probes: vec![Runtime::database_probe(&db)],
         subscriptions: vec![platform::service::subscription(
             ingest::identity::CONSUMER,
@@ -55,7 +68,7 @@ pub async fn mount(runtime: &Runtime) -> anyhow::Result<Mounted> {
             &db,
         )],
         relay: Some(opened.relay),
-        background: Vec::new(),
+        background: vec![platform::service::task(jobs::suggest(graph, runtime.shutdown.clone()))],
         database: Some(db),
     })
 }

@@ -166,6 +166,12 @@ impl Application {
             probes.extend(service.probes);
             relays.extend(service.relay);
             background.extend(service.background);
+            if let Some(db) = &service.database {
+                background.push(platform::service::task(platform::events::outbox::housekeeping(
+                    db.clone(),
+                    runtime.shutdown.clone(),
+                )));
+            }
             databases.extend(service.database);
         }
         let (api, service_spec) = routes.split_for_parts();

@@ -122,7 +122,8 @@ async fn readable(
 /// an image, video, audio file or PDF; each kind has a size limit (`media.max_*_bytes`).
 #[utoipa::path(post, path = "/api/v1/media", tag = "media", security(("bearer" = [])),
     request_body(content_type = "multipart/form-data", description = "A form with one field `file`"),
-    responses((status = 201, body = MediaView), (status = 400, body = Problem), (status = 413, body = Problem),
+    responses((status = 201, body = MediaView), (status = 400, body = Problem), (status = 401, body = Problem),
+        (status = 413, body = Problem, description = "larger than its kind allows, or than what is left of the caller's quota"),
         (status = 415, body = Problem), (status = 422, body = Problem)))]
 pub(super) async fn upload(
     State(content): State<Arc<Content>>,
@@ -147,7 +148,12 @@ pub(super) async fn upload(
             filename: field.file_name().unwrap_or_default().to_owned(),
             content_type: field.content_type().map(str::to_owned),
         };
+        let usage = media::usage(&content.store, &owner.user_id.to_string()).await?;
+        if let Some(length) = declared {
+            usage.fits(length, &content.media)?;
+        }
         let received = media::receive(&content.data_dir, &content.media, field, &claims).await?;
+        usage.fits(received.size, &content.media)?;
         let media = record(&content, &owner, received, &claims).await?;
         return Ok((StatusCode::CREATED, Json(MediaView::of(&media, Some(&owner)))));
     }

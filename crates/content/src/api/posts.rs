@@ -2,6 +2,8 @@
 
 use std::sync::Arc;
 
+use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
+
 use axum::{
     extract::State,
     http::{HeaderMap, StatusCode},
@@ -11,7 +13,7 @@ use contracts::{PostId, Role, Visibility};
 use platform::{
     ApiError, Principal,
     db::from_ms,
-    http::{FieldError, Json, Path, Problem},
+    http::{FieldError, Json, Path, Problem, Query, pagination::PageParams},
 };
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -68,7 +70,7 @@ pub(super) async fn create(
     }
 
     let mut errors = Vec::new();
-    rules::check_text(content.posts.max_post_chars, &request.text, request.language.as_deref(), &mut errors);
+    rules::check_text(&content.posts, &request.text, request.language.as_deref(), &mut errors);
     let reply_to = match request.reply_to_id.as_deref().map(str::parse::<PostId>) {
         Some(Ok(id)) => Some(id),
         Some(Err(_)) => {
@@ -152,7 +154,7 @@ pub(super) async fn edit(
     let id = post_id(&id)?;
     posts::visible(&content.store, Some(&editor), id).await?;
     let mut errors = Vec::new();
-    rules::check_text(content.posts.max_post_chars, &request.text, request.language.as_deref(), &mut errors);
+    rules::check_text(&content.posts, &request.text, request.language.as_deref(), &mut errors);
     if !errors.is_empty() {
         return Err(ContentError::Invalid(errors).into());
     }
@@ -214,33 +216,62 @@ pub(super) async fn history(
 /// A post's place in its thread.
 #[derive(Debug, Serialize, ToSchema)]
 pub(super) struct Context {
-    /// From the thread's first post down to the parent.
+    /// From the thread's first post down to the parent (on the first page only).
     ancestors: Vec<PostView>,
-    /// Every reply below the post, in thread order (depth first, oldest first).
+    /// Replies below the post, in thread order (depth first, oldest first), a page at a time.
     descendants: Vec<PostView>,
+    /// Pass as `cursor` for the next replies; absent after the last.
+    next_cursor: Option<String>,
 }
 
 /// How many posts of one thread are read.
 const MAX_THREAD: i64 = 2_000;
 
-/// The thread around a post: what it answers and what answers it, as far as the caller may see.
+/// The thread around a post: what it answers and what answers it, as far as the caller may see,
+/// with the replies `limit` at a time (default 20, at most 100). The same few queries answer
+/// every page, whatever the thread's size.
 #[utoipa::path(get, path = "/api/v1/posts/{id}/context", tag = "posts",
-    params(("id" = String, Path, description = "Post id")),
-    responses((status = 200, body = Context), (status = 404, body = Problem)))]
+    params(("id" = String, Path, description = "Post id"), PageParams),
+    responses((status = 200, body = Context), (status = 401, body = Problem), (status = 404, body = Problem),
+        (status = 422, body = Problem)))]
 pub(super) async fn context(
     State(content): State<Arc<Content>>,
     viewer: Option<Principal>,
     Path(id): Path<String>,
+    Query(paging): Query<PageParams>,
 ) -> Result<Json<Context>, ApiError> {
     let store = &content.store;
+    let limit = paging.limit()? as usize;
+    let after = paging
+        .position()?
+        .map(|p| {
+            p.parse::<PostId>().map_err(|_| ContentError::field("cursor", "is not a cursor this endpoint returned"))
+        })
+        .transpose()?;
     let post = posts::visible(store, viewer.as_ref(), post_id(&id)?).await?;
-    // One query for the whole thread, then walk it in memory.
+    // One query for the whole thread, a walk in memory, one visibility check for all of it (a
+    // reply the caller may not see leaves its own replies in place).
     let thread = posts::thread(store, post.root_id, MAX_THREAD).await?;
     let (ancestors, descendants) = rules::around(&post, &thread);
-    let ancestors = posts::visible_among(store, viewer.as_ref(), ancestors.into_iter().cloned().collect()).await?;
-    let descendants = posts::visible_among(store, viewer.as_ref(), descendants.into_iter().cloned().collect()).await?;
+    let placed: Vec<_> = ancestors.iter().chain(&descendants).map(|p| (*p).clone()).collect();
+    let visible: std::collections::HashSet<PostId> =
+        posts::visible_among(store, viewer.as_ref(), placed).await?.iter().map(|p| p.id).collect();
+    let ancestors: Vec<_> = ancestors.into_iter().filter(|p| visible.contains(&p.id)).collect();
+    let descendants: Vec<_> = descendants.into_iter().filter(|p| visible.contains(&p.id)).collect();
+    let start = match after {
+        None => 0,
+        Some(after) => match descendants.iter().position(|p| p.id == after) {
+            Some(at) => at + 1,
+            None => return Err(ContentError::field("cursor", "that reply is no longer in this thread").into()),
+        },
+    };
+    let page: Vec<_> = descendants.iter().skip(start).take(limit).map(|p| (*p).clone()).collect();
+    let more = descendants.len() > start + page.len();
+    let next_cursor = more.then(|| page.last().map(|p| URL_SAFE_NO_PAD.encode(p.id.to_string()))).flatten();
+    let ancestors = if after.is_none() { ancestors.into_iter().cloned().collect() } else { Vec::new() };
     Ok(Json(Context {
         ancestors: views::render(store, viewer.as_ref(), ancestors).await?,
-        descendants: views::render(store, viewer.as_ref(), descendants).await?,
+        descendants: views::render(store, viewer.as_ref(), page).await?,
+        next_cursor,
     }))
 }

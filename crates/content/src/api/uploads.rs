@@ -97,8 +97,10 @@ fn metadata(headers: &HeaderMap) -> Result<Claims, ContentError> {
     params(("Upload-Length" = u64, Header, description = "Total size in bytes"),
         ("Upload-Metadata" = Option<String>, Header, description = "tus metadata: `filename`, `filetype`"),
         ("Tus-Resumable" = String, Header, description = "1.0.0")),
-    responses((status = 201, description = "created; see `Location`"), (status = 412, body = Problem),
-        (status = 413, body = Problem)))]
+    responses((status = 201, description = "created; see `Location`"), (status = 400, body = Problem),
+        (status = 401, body = Problem), (status = 412, body = Problem),
+        (status = 413, body = Problem, description = "larger than the largest upload, or than what is left of the caller's quota"),
+        (status = 429, body = Problem, description = "too many uploads in progress; see Retry-After")))]
 pub(super) async fn create(State(content): State<Arc<Content>>, owner: Principal, headers: HeaderMap) -> Response {
     if let Some(response) = refuse_non_tus(&headers) {
         return response;
@@ -110,6 +112,14 @@ pub(super) async fn create(State(content): State<Arc<Content>>, owner: Principal
     let max = largest_allowed(&content.media);
     if length > max {
         return error(ApiError::payload_too_large(format!("uploads may be at most {max} bytes")));
+    }
+    let allowed = async {
+        let usage = media::usage(&content.store, &owner.user_id.to_string()).await?;
+        usage.may_start_upload(&content.media)?;
+        usage.fits(length, &content.media)
+    };
+    if let Err(err) = allowed.await {
+        return error(err.into());
     }
     let mut claims = match metadata(&headers) {
         Ok(claims) => claims,

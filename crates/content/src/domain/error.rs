@@ -30,6 +30,9 @@ pub enum ContentError {
     BadRequest(String),
     #[error("{0}")]
     TooLarge(String),
+    /// Too many uploads in progress: says the limit.
+    #[error("{0}")]
+    TooManyUploads(String),
     #[error("{0}")]
     UnsupportedMediaType(String),
     #[error("this Idempotency-Key was used for a different request")]

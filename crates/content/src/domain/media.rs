@@ -227,3 +227,36 @@ mod tests {
         assert!(refused(classify(b"MZ\x90\0", &claims("x.png", None))), "executables are not media");
     }
 }
+
+/// What a user's media take: the stored media's bytes, and the unfinished uploads' declared ones.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Usage {
+    pub bytes: u64,
+    pub uploads_in_progress: usize,
+}
+
+impl Usage {
+    /// Whether `more` bytes fit the quota (`0`: no quota); if not, the problem, naming it.
+    pub fn fits(&self, more: u64, config: &MediaConfig) -> Result<(), ContentError> {
+        let quota = config.quota_bytes_per_user;
+        if quota > 0 && self.bytes.saturating_add(more) > quota {
+            return Err(ContentError::TooLarge(format!(
+                "this upload of {more} bytes would bring your media to {} bytes; your quota is {quota} bytes",
+                self.bytes + more
+            )));
+        }
+        Ok(())
+    }
+
+    /// Whether another resumable upload may start.
+    pub fn may_start_upload(&self, config: &MediaConfig) -> Result<(), ContentError> {
+        let most = config.max_uploads_in_progress;
+        if self.uploads_in_progress >= most {
+            return Err(ContentError::TooManyUploads(format!(
+                "you have {} uploads in progress, the most allowed is {most}; finish or cancel one first",
+                self.uploads_in_progress
+            )));
+        }
+        Ok(())
+    }
+}

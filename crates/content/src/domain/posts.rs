@@ -1,6 +1,8 @@
 //! Posts: what one is, what a new one must satisfy, and who may see it.
 
 use contracts::{PostId, Role, Visibility, content::PostSummary};
+
+use crate::config::ContentConfig;
 use platform::{Principal, http::FieldError};
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -135,8 +137,11 @@ pub struct NewPost {
     pub media_ids: Vec<String>,
 }
 
-/// Checks text length (at most `max_chars` characters) and language; collects every problem.
-pub fn check_text(max_chars: usize, text: &str, language: Option<&str>, errors: &mut Vec<FieldError>) {
+/// Checks a post's text against `limits` (its length, and how many hashtags, mentions and links
+/// it holds: each tag is a timeline, each mention a notification) and its language; collects
+/// every problem.
+pub fn check_text(limits: &ContentConfig, text: &str, language: Option<&str>, errors: &mut Vec<FieldError>) {
+    let max_chars = limits.max_post_chars;
     let count = text::char_count(text);
     if text.trim().is_empty() {
         errors.push(FieldError::new("text", "must not be empty"));
@@ -145,6 +150,16 @@ pub fn check_text(max_chars: usize, text: &str, language: Option<&str>, errors: 
     }
     if text.chars().any(|c| c.is_control() && c != '\n' && c != '\t') {
         errors.push(FieldError::new("text", "must not contain control characters"));
+    }
+    let entities = text::extract(text);
+    for (what, found, cap) in [
+        ("hashtags", entities.tags.len(), limits.max_tags_per_post),
+        ("mentions", entities.mentions.len(), limits.max_mentions_per_post),
+        ("links", entities.links.len(), limits.max_links_per_post),
+    ] {
+        if found > cap {
+            errors.push(FieldError::new("text", format!("has {found} {what}; a post may have at most {cap}")));
+        }
     }
     if let Some(language) = language {
         let valid = !language.is_empty()
@@ -284,12 +299,36 @@ mod tests {
 
     #[test]
     fn text_and_language_are_checked_together() {
+        let limits = ContentConfig { max_post_chars: 5, ..ContentConfig::default() };
         let mut errors = Vec::new();
-        check_text(5, "toolong", Some("english"), &mut errors);
+        check_text(&limits, "toolong", Some("english"), &mut errors);
         let fields: Vec<&str> = errors.iter().map(|e| e.field.as_str()).collect();
         assert_eq!(fields, ["text", "language"]);
         let mut errors = Vec::new();
-        check_text(5, "你好世界", Some("zh-Hans"), &mut errors);
+        check_text(&limits, "你好世界", Some("zh-Hans"), &mut errors);
         assert!(errors.is_empty(), "{errors:?}");
+    }
+
+    #[test]
+    fn hashtags_mentions_and_links_are_capped_and_the_cap_is_named() {
+        let limits = ContentConfig {
+            max_tags_per_post: 2,
+            max_mentions_per_post: 1,
+            max_links_per_post: 1,
+            ..ContentConfig::default()
+        };
+        let mut errors = Vec::new();
+        check_text(&limits, "#a #b @ann https://a.example", None, &mut errors);
+        assert!(errors.is_empty(), "at the caps: {errors:?}");
+        check_text(&limits, "#a #b #c @ann @bob https://a.example https://b.example", None, &mut errors);
+        let messages: Vec<&str> = errors.iter().map(|e| e.message.as_str()).collect();
+        assert_eq!(
+            messages,
+            [
+                "has 3 hashtags; a post may have at most 2",
+                "has 2 mentions; a post may have at most 1",
+                "has 2 links; a post may have at most 1"
+            ]
+        );
     }
 }

@@ -11,7 +11,10 @@ use tokio_util::sync::CancellationToken;
 
 use crate::{
     Content,
-    store::media::{self, blob_path},
+    store::{
+        blob_claims,
+        media::{self, blob_path},
+    },
 };
 
 /// The longest side of a thumbnail, in pixels.
@@ -45,8 +48,15 @@ pub async fn process_pending(content: &Content) -> anyhow::Result<usize> {
         match made {
             Ok((thumbnail, mime)) => {
                 let thumb_sha: String = Sha256::digest(&thumbnail).iter().map(|b| format!("{b:02x}")).collect();
-                content.blobs.store().put(&blob_path(&thumb_sha), PutPayload::from(thumbnail)).await?;
-                media::set_thumbnail(&content.store, id, "ready", Some((&thumb_sha, mime))).await?;
+                blob_claims::hold(content.store.db(), &thumb_sha).await?;
+                let stored = async {
+                    content.blobs.store().put(&blob_path(&thumb_sha), PutPayload::from(thumbnail)).await?;
+                    media::set_thumbnail(&content.store, id, "ready", Some((&thumb_sha, mime))).await?;
+                    anyhow::Ok(())
+                };
+                let stored = stored.await;
+                blob_claims::unhold(content.store.db(), &thumb_sha).await?;
+                stored?;
             }
             Err(reason) => {
                 tracing::info!(media = %id, %reason, "no thumbnail for this image");

@@ -53,3 +53,15 @@ pub async fn remember(
     .await?;
     Ok(())
 }
+
+/// How long a stored response answers retries of its key: far longer than any client retries.
+pub const KEEP_MS: i64 = 24 * 3600 * 1000;
+
+/// Forgets responses older than [`KEEP_MS`]; returns how many.
+pub async fn expire(store: &Store) -> Result<u64, ContentError> {
+    let done = sqlx::query("DELETE FROM idempotency_keys WHERE created_at_ms < $1")
+        .bind(now_ms() - KEEP_MS)
+        .execute(store.db().writer())
+        .await?;
+    Ok(done.rows_affected())
+}

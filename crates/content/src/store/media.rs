@@ -20,12 +20,12 @@ use sha2::{Digest, Sha256};
 use sqlx::{Row, any::AnyRow};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-use super::Store;
+use super::{Store, blob_claims};
 use crate::{
     config::MediaConfig,
     domain::{
         ContentError,
-        media::{Claims, Kind, Media, classify, largest_allowed, max_bytes, sanitize_filename},
+        media::{Claims, Kind, Media, Usage, classify, largest_allowed, max_bytes, sanitize_filename},
     },
 };
 
@@ -86,7 +86,7 @@ impl Drop for TempFile {
 /// Bytes received into a temporary file, not yet stored.
 pub struct Received {
     temp: TempFile,
-    size: u64,
+    pub size: u64,
     head: Vec<u8>,
     sha256: String,
 }
@@ -195,8 +195,6 @@ pub async fn record(
     } else {
         (None, None)
     };
-    keep(blobs, temp, &sha256).await?;
-
     let media = Media {
         id: uuid::Uuid::now_v7().to_string(),
         owner_id: owner.to_owned(),
@@ -211,6 +209,18 @@ pub async fn record(
         created_at_ms: now_ms(),
         thumbnail: None,
     };
+    // Held from before looking for the blob until the media is recorded: a collection must not
+    // delete bytes this upload reuses.
+    blob_claims::hold(store.db(), &media.sha256).await?;
+    let recorded = keep_and_insert(store, blobs, temp, &media).await;
+    blob_claims::unhold(store.db(), &media.sha256).await?;
+    recorded.map(|()| media)
+}
+
+/// Keeps the bytes and records the media with its event (the second half of [`record`], under
+/// its hold).
+async fn keep_and_insert(store: &Store, blobs: &BlobStore, temp: TempFile, media: &Media) -> Result<(), ContentError> {
+    keep(blobs, temp, &media.sha256).await?;
     let mut change = store.writer().begin().await?;
     sqlx::query(
         "INSERT INTO media (id, owner_id, sha256, kind, mime, size, width, height, filename, created_at_ms, \
@@ -226,14 +236,14 @@ pub async fn record(
     .bind(media.height)
     .bind(&media.filename)
     .bind(media.created_at_ms)
-    .bind(if kind == Kind::Image { "pending" } else { "none" })
+    .bind(if media.kind == Kind::Image { "pending" } else { "none" })
     .execute(change.conn())
     .await?;
-    let owner_id = owner.parse().map_err(|e| StoreError::decode("owner_id", e))?;
-    let uploaded = MediaRef { id: media.id.clone(), owner_id, kind: kind.as_str().to_owned() };
+    let owner_id = media.owner_id.parse().map_err(|e| StoreError::decode("owner_id", e))?;
+    let uploaded = MediaRef { id: media.id.clone(), owner_id, kind: media.kind.as_str().to_owned() };
     change.emit(&ContentEvent::MediaUploaded(uploaded)).await?;
     change.commit().await?;
-    Ok(media)
+    Ok(())
 }
 
 /// Moves the finished temporary file to `blobs/<sha>`: a rename on the local store, a streamed
@@ -267,6 +277,25 @@ async fn keep(blobs: &BlobStore, mut temp: TempFile, sha256: &str) -> Result<(),
     Ok(())
 }
 
+/// What `owner`'s media and unfinished uploads take.
+pub async fn usage(store: &Store, owner: &str) -> Result<Usage, ContentError> {
+    let db = store.db().reader();
+    let stored: i64 = sqlx::query("SELECT CAST(COALESCE(SUM(size), 0) AS BIGINT) AS n FROM media WHERE owner_id = $1")
+        .bind(owner)
+        .fetch_one(db)
+        .await?
+        .try_get("n")?;
+    let pending = sqlx::query(
+        "SELECT COUNT(*) AS n, CAST(COALESCE(SUM(length), 0) AS BIGINT) AS bytes FROM uploads \
+         WHERE owner_id = $1 AND media_id IS NULL",
+    )
+    .bind(owner)
+    .fetch_one(db)
+    .await?;
+    let (count, bytes): (i64, i64) = (pending.try_get("n")?, pending.try_get("bytes")?);
+    Ok(Usage { bytes: (stored + bytes) as u64, uploads_in_progress: count as usize })
+}
+
 /// Images waiting for a thumbnail: `(id, sha256)`, up to `limit`.
 pub async fn pending_thumbnails(store: &Store, limit: i64) -> Result<Vec<(String, String)>, ContentError> {
     let rows = sqlx::query("SELECT id, sha256 FROM media WHERE thumbnail_state = 'pending' LIMIT $1")
@@ -293,16 +322,31 @@ pub async fn set_thumbnail(
     Ok(())
 }
 
-/// Deletes media uploaded longer than `older_than_ms` ago and never attached (nor anyone's
-/// avatar), and each blob no other media refers to (nor uses as its thumbnail). Returns how many
-/// media were collected.
-pub async fn collect_unattached(store: &Store, blobs: &BlobStore, older_than_ms: i64) -> Result<usize, ContentError> {
+/// Whether any media refers to the blob `sha256`, as its bytes or its thumbnail.
+async fn is_used(store: &Store, sha256: &str) -> Result<bool, ContentError> {
+    let row = sqlx::query("SELECT 1 FROM media WHERE sha256 = $1 OR thumbnail_sha256 = $1 LIMIT 1")
+        .bind(sha256)
+        .fetch_optional(store.db().writer())
+        .await?;
+    Ok(row.is_some())
+}
+
+/// Deletes up to `limit` media uploaded longer than `older_than_ms` ago and never attached (nor
+/// anyone's avatar), and each blob no other media refers to (nor uses as its thumbnail). Returns
+/// how many media were collected.
+pub async fn collect_unattached(
+    store: &Store,
+    blobs: &BlobStore,
+    older_than_ms: i64,
+    limit: usize,
+) -> Result<usize, ContentError> {
     let cutoff = now_ms() - older_than_ms;
     let rows = sqlx::query(
         "SELECT id, sha256, thumbnail_sha256 FROM media WHERE post_id IS NULL AND created_at_ms < $1 \
-         AND id NOT IN (SELECT avatar_media_id FROM known_users WHERE avatar_media_id IS NOT NULL) LIMIT 1000",
+         AND id NOT IN (SELECT avatar_media_id FROM known_users WHERE avatar_media_id IS NOT NULL) LIMIT $2",
     )
     .bind(cutoff)
+    .bind(limit as i64)
     .fetch_all(store.db().reader())
     .await?;
     for row in &rows {
@@ -313,17 +357,22 @@ pub async fn collect_unattached(store: &Store, blobs: &BlobStore, older_than_ms:
             .await?;
         let shas = [Some(row.try_get::<String, _>("sha256")?), row.try_get::<Option<String>, _>("thumbnail_sha256")?];
         for sha256 in shas.into_iter().flatten() {
-            let users: i64 = sqlx::query("SELECT COUNT(*) AS n FROM media WHERE sha256 = $1 OR thumbnail_sha256 = $1")
-                .bind(&sha256)
-                .fetch_one(store.db().reader())
-                .await?
-                .try_get("n")?;
-            if users == 0 {
-                match blobs.store().delete(&blob_path(&sha256)).await {
-                    Ok(()) | Err(object_store::Error::NotFound { .. }) => {}
-                    Err(err) => return Err(err.into()),
-                }
+            if is_used(store, &sha256).await? || !blob_claims::claim_for_deletion(store.db(), &sha256).await? {
+                continue;
             }
+            // Claimed: no writer holds it now, but one whose hold ended may have recorded media.
+            let deleted = async {
+                if !is_used(store, &sha256).await? {
+                    match blobs.store().delete(&blob_path(&sha256)).await {
+                        Ok(()) | Err(object_store::Error::NotFound { .. }) => {}
+                        Err(err) => return Err(ContentError::from(err)),
+                    }
+                }
+                Ok(())
+            };
+            let outcome = deleted.await;
+            blob_claims::release(store.db(), &sha256).await?;
+            outcome?;
         }
     }
     Ok(rows.len())

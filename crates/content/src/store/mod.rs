@@ -2,6 +2,7 @@
 //! bytes (`media`). A change that writes is one `Change` (its rows and its events), opened and
 //! committed here.
 
+pub mod blob_claims;
 pub mod idempotency;
 pub mod known;
 pub mod media;

@@ -81,24 +81,29 @@ pub async fn likes_by_follows(store: &Store, user: Uuid, posts: &[u64]) -> Resul
     Ok(counts)
 }
 
-/// Stores a new snapshot for `user`, dropping expired ones; returns its id.
+/// Stores `user`'s snapshot, replacing the one before (a reader has one ranking to page
+/// through, so snapshots do not pile up); returns its id.
 pub async fn save_snapshot(store: &Store, user: Uuid, items: &[Ranked]) -> Result<String, FeedError> {
     let id = uuid::Uuid::new_v4().simple().to_string();
-    let now = now_ms();
-    let mut change = store.begin().await?;
-    sqlx::query("DELETE FROM feed_for_you_snapshots WHERE created_at_ms < $1")
-        .bind(now - SNAPSHOT_TTL_MS)
-        .execute(change.conn())
-        .await?;
-    sqlx::query("INSERT INTO feed_for_you_snapshots (id, user_id, created_at_ms, items) VALUES ($1, $2, $3, $4)")
-        .bind(&id)
-        .bind(user.to_string())
-        .bind(now)
-        .bind(to_json(&items))
-        .execute(change.conn())
-        .await?;
-    change.commit().await?;
+    sqlx::query(
+        "INSERT INTO feed_for_you_snapshots (id, user_id, created_at_ms, items) VALUES ($1, $2, $3, $4)          ON CONFLICT (user_id) DO UPDATE SET id = $1, created_at_ms = $3, items = $4",
+    )
+    .bind(&id)
+    .bind(user.to_string())
+    .bind(now_ms())
+    .bind(to_json(&items))
+    .execute(store.db().writer())
+    .await?;
     Ok(id)
+}
+
+/// Forgets snapshots whose cursors expired; returns how many.
+pub async fn expire_snapshots(store: &Store) -> Result<u64, FeedError> {
+    let done = sqlx::query("DELETE FROM feed_for_you_snapshots WHERE created_at_ms < $1")
+        .bind(now_ms() - SNAPSHOT_TTL_MS)
+        .execute(store.db().writer())
+        .await?;
+    Ok(done.rows_affected())
 }
 
 /// The items of snapshot `id` of `user`, if it exists and has not expired.

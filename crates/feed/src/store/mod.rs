@@ -9,6 +9,7 @@ pub mod graph;
 pub mod likes;
 pub mod posts;
 pub mod readers;
+pub mod tags;
 
 /// The feed's database and the way to change it.
 pub type Store = platform::Writer;

@@ -45,6 +45,9 @@ pub(crate) async fn page(
             let cap = timeline.cap(&feed.config);
             let newest = posts::page(&feed.store, timeline, None, cap).await?;
             feed.timelines.merge(&key, &newest, cap).await?;
+            if let Timeline::Tag(tag) = timeline {
+                crate::store::tags::rebuilt(&feed.store, tag).await?;
+            }
             tracing::info!(timeline = key.as_str(), entries = newest.len(), "timeline rebuilt from the database");
         }
         ids.extend(more);

@@ -206,17 +206,31 @@ pub(super) struct Suggestion {
 
 /// Who to follow: accounts followed by the accounts you follow, ranked by how many of them do,
 /// then popular accounts (for a new user, only those); never yourself, nor accounts you follow,
-/// block, mute or are blocked by.
+/// block, mute or are blocked by. Computed in the background: a first request is answered with
+/// the popular accounts and asks for yours, which come within seconds and are kept for ten
+/// minutes.
 #[utoipa::path(get, path = "/api/v1/suggestions", tag = "graph", security(("bearer" = [])),
     responses((status = 200, body = Vec<Suggestion>), (status = 401, body = Problem)))]
 pub(super) async fn suggestions(
     State(graph): State<Arc<Graph>>,
     me: Principal,
 ) -> Result<Json<Vec<Suggestion>>, ApiError> {
-    let suggestions = suggestions::for_user(&graph.store, me.user_id)
-        .await?
+    let (mut list, fresh) = suggestions::stored(&graph.store, me.user_id).await?;
+    if !fresh {
+        suggestions::want(&graph.store, me.user_id).await?;
+        graph.suggestions_wanted.notify_one();
+    }
+    if list.is_empty() {
+        list = suggestions::popular_for(&graph.store, me.user_id, &graph.popular()).await?;
+    }
+    let suggestions = list
         .into_iter()
-        .map(|s| Suggestion { id: s.id, username: s.username, followed_by_your_follows: s.via, followers: s.followers })
+        .map(|s| Suggestion {
+            id: s.id.to_string(),
+            username: s.username,
+            followed_by_your_follows: s.via,
+            followers: s.followers,
+        })
         .collect();
     Ok(Json(suggestions))
 }

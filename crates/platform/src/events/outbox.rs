@@ -22,6 +22,32 @@ use crate::{
 /// Relayed events are kept this long for inspection, then deleted.
 const KEEP_RELAYED_MS: i64 = 7 * 24 * 3600 * 1000;
 
+/// Forgets, in one service's database, relayed events and the record of processed ones once
+/// they are older than [`KEEP_RELAYED_MS`] (a redelivery comes within minutes, so the inbox
+/// still recognises every duplicate): at start, then hourly, for every database, whether its
+/// service relays events or only consumes them.
+pub async fn housekeeping(db: Db, shutdown: CancellationToken) {
+    loop {
+        let cutoff = now_ms() - KEEP_RELAYED_MS;
+        for (table, sql) in [
+            ("riffle_outbox", "DELETE FROM riffle_outbox WHERE relayed_at_ms < $1"),
+            ("riffle_inbox", "DELETE FROM riffle_inbox WHERE processed_at_ms < $1"),
+        ] {
+            match sqlx::query(sql).bind(cutoff).execute(db.writer()).await {
+                Ok(done) if done.rows_affected() > 0 => {
+                    tracing::debug!(table, database = db.label(), rows = done.rows_affected(), "expired event records")
+                }
+                Ok(_) => {}
+                Err(err) => tracing::warn!(table, database = db.label(), error = %err, "event housekeeping failed"),
+            }
+        }
+        tokio::select! {
+            () = shutdown.cancelled() => return,
+            () = tokio::time::sleep(Duration::from_secs(3600)) => {}
+        }
+    }
+}
+
 /// Creates the event tables of a service's database if they do not exist: the outbox (events it
 /// publishes), the inbox (events it applied), its subscriptions' queues on the in-process bus,
 /// and their dead letters. Every service calls this before its own migrations; the tables are
@@ -211,7 +237,6 @@ impl Relay {
     /// Runs until `shutdown`, then flushes what is left.
     pub async fn run(self, shutdown: CancellationToken) {
         let mut failures = 0u32;
-        let mut rounds = 0u64;
         loop {
             match self.relay_once().await {
                 Ok(n) if n == self.batch as usize => {
@@ -228,22 +253,10 @@ impl Relay {
                     );
                 }
             }
-            rounds += 1;
             if let Ok(backlog) = self.backlog().await {
                 metrics::gauge!("riffle_outbox_pending", "service" => self.service).set(backlog.pending as f64);
                 metrics::gauge!("riffle_outbox_lag_seconds", "service" => self.service)
                     .set(backlog.oldest_ms as f64 / 1000.0);
-            }
-            if rounds.is_multiple_of(3600) {
-                let cutoff = now_ms() - KEEP_RELAYED_MS;
-                let _ = sqlx::query("DELETE FROM riffle_outbox WHERE relayed_at_ms < $1")
-                    .bind(cutoff)
-                    .execute(self.db.writer())
-                    .await;
-                let _ = sqlx::query("DELETE FROM riffle_inbox WHERE processed_at_ms < $1")
-                    .bind(cutoff)
-                    .execute(self.db.writer())
-                    .await;
             }
             // Back off exponentially while the bus is down, up to 30 intervals.
             let pause = self.interval * failures.min(5).pow(2).max(1);

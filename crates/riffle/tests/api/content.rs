@@ -312,3 +312,58 @@ async fn concurrent_writes_never_exhaust_a_small_pool() {
         }
     }
 }
+
+crate::on_every_backend!(a_long_thread_s_replies_come_a_page_at_a_time, |app: TestApp| async move {
+    let ada = app.signed_up("ada").await;
+    let root = post(&app, &ada, json!({ "text": "root" })).await;
+    let root_id = root["id"].as_str().unwrap().to_owned();
+    let mut parent = root_id.clone();
+    for i in 0..25 {
+        let under = if i % 4 == 0 { root_id.clone() } else { parent.clone() };
+        parent = post(&app, &ada, json!({ "text": format!("reply {i}"), "reply_to_id": under })).await["id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+    }
+    let ids = |page: &Value| -> Vec<String> {
+        page["descendants"].as_array().unwrap().iter().map(|p| p["id"].as_str().unwrap().to_owned()).collect()
+    };
+    let whole: Value = app.get(&format!("/api/v1/posts/{root_id}/context?limit=100"), None).await.json().await.unwrap();
+    assert_eq!(ids(&whole).len(), 25);
+    let mut paged = Vec::new();
+    let mut path = format!("/api/v1/posts/{root_id}/context?limit=10");
+    loop {
+        let page: Value = app.get(&path, None).await.json().await.unwrap();
+        assert!(ids(&page).len() <= 10);
+        paged.extend(ids(&page));
+        match page["next_cursor"].as_str() {
+            Some(cursor) => {
+                assert_eq!(page["ancestors"], json!([]), "ancestors come with the first page");
+                path = format!("/api/v1/posts/{root_id}/context?limit=10&cursor={cursor}");
+            }
+            None => break,
+        }
+    }
+    assert_eq!(paged, ids(&whole), "the pages are the thread, in order, each reply once");
+    let bad = app.get(&format!("/api/v1/posts/{root_id}/context?cursor=bm9wZQ"), None).await;
+    assert_eq!(problem(bad, StatusCode::UNPROCESSABLE_ENTITY).await["errors"][0]["field"], "cursor");
+    let too_many = app.get(&format!("/api/v1/posts/{root_id}/context?limit=1000"), None).await;
+    problem(too_many, StatusCode::UNPROCESSABLE_ENTITY).await;
+});
+
+crate::on_every_backend!(hashtags_mentions_and_links_per_post_are_capped, |app: TestApp| async move {
+    let ada = app.signed_up("ada").await;
+    let tags: String = (0..11).map(|i| format!("#tag{i} ")).collect();
+    let refused = app.post("/api/v1/posts", &json!({ "text": tags }), token(&ada)).await;
+    let body = problem(refused, StatusCode::UNPROCESSABLE_ENTITY).await;
+    assert_eq!(body["errors"][0]["message"], "has 11 hashtags; a post may have at most 10");
+    let ten: String = (0..10).map(|i| format!("#tag{i} ")).collect();
+    post(&app, &ada, json!({ "text": ten })).await;
+    let mentions: String = (0..11).map(|i| format!("@user{i} ")).collect();
+    let body = problem(
+        app.post("/api/v1/posts", &json!({ "text": mentions }), token(&ada)).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+    )
+    .await;
+    assert!(body["errors"][0]["message"].as_str().unwrap().contains("mentions"), "{body}");
+});

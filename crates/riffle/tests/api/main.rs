@@ -16,4 +16,5 @@ mod identity;
 mod media;
 mod openapi;
 mod privacy;
+mod queries;
 mod split;

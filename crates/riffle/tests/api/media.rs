@@ -366,3 +366,39 @@ async fn uploads_never_attached_are_collected_and_attached_ones_stay() {
     assert_eq!(kept_content.status(), StatusCode::OK);
     assert!(!dropped_blob.exists(), "its blob is deleted too");
 }
+
+#[tokio::test]
+async fn storage_is_limited_per_user_and_so_are_uploads_in_progress() {
+    let (mut config, dir) = TestApp::config(Backends::Embedded).await.unwrap();
+    config.media.quota_bytes_per_user = 1_000;
+    config.media.max_uploads_in_progress = 2;
+    let app = TestApp::spawn_with(config, dir).await;
+    let ada = app.signed_up("ada").await;
+    assert_eq!(upload(&app, &ada, png(), "a.png", "image/png").await.status(), StatusCode::CREATED);
+    let big = upload(&app, &ada, png_claiming(1, 1, 990), "big.png", "image/png").await;
+    let body = problem(big, StatusCode::PAYLOAD_TOO_LARGE).await;
+    assert!(body["detail"].as_str().unwrap().contains("quota is 1000 bytes"), "{body}");
+
+    let start = |length: u64| {
+        tus(&app, &ada, reqwest::Method::POST, "/api/v1/media/uploads").header("upload-length", length).send()
+    };
+    let body = problem(start(5_000).await.unwrap(), StatusCode::PAYLOAD_TOO_LARGE).await;
+    assert!(body["detail"].as_str().unwrap().contains("quota"), "{body}");
+    assert_eq!(start(100).await.unwrap().status(), StatusCode::CREATED);
+    let second = start(100).await.unwrap();
+    assert_eq!(second.status(), StatusCode::CREATED);
+    let third = start(100).await.unwrap();
+    assert!(third.headers().contains_key("retry-after"));
+    let body = problem(third, StatusCode::TOO_MANY_REQUESTS).await;
+    assert!(body["detail"].as_str().unwrap().contains("the most allowed is 2"), "{body}");
+    // Cancelling one makes room.
+    let location = second.headers()["location"].to_str().unwrap().to_owned();
+    assert_eq!(
+        tus(&app, &ada, reqwest::Method::DELETE, &location).send().await.unwrap().status(),
+        StatusCode::NO_CONTENT
+    );
+    assert_eq!(start(100).await.unwrap().status(), StatusCode::CREATED);
+    // Another user has a quota of their own.
+    let bob = app.signed_up("bob").await;
+    assert_eq!(upload(&app, &bob, png(), "b.png", "image/png").await.status(), StatusCode::CREATED);
+}
