@@ -87,12 +87,25 @@ async fn open(
     let mut embedded = None;
     let timelines: Arc<dyn TimelineStore> = if config.url.is_empty() {
         let path = runtime.config.data_dir.join("timelines.snapshot");
-        let store = match EmbeddedTimelines::load(&path) {
-            Ok(store) => store,
-            Err((empty, err)) => {
-                // Timelines are rebuilt from the database on demand, so starting empty loses nothing.
-                tracing::error!(path = %path.display(), error = %err, "timeline snapshot unusable; starting empty");
-                empty
+        // The snapshot is written on a clean stop only. Found while the marker of a running
+        // process is still there, it is older than what the process did before it died: start
+        // empty instead (timelines are rebuilt from the database on demand, so that loses nothing
+        // but warmth), never from a snapshot that misses posts.
+        let running = running_marker(&path);
+        let unclean = running.exists();
+        std::fs::create_dir_all(&runtime.config.data_dir)?;
+        std::fs::write(&running, std::process::id().to_string())
+            .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", running.display()))?;
+        let store = if unclean {
+            tracing::warn!("the last process stopped uncleanly; timelines start empty and are rebuilt on demand");
+            EmbeddedTimelines::new()
+        } else {
+            match EmbeddedTimelines::load(&path) {
+                Ok(store) => store,
+                Err((empty, err)) => {
+                    tracing::error!(path = %path.display(), error = %err, "timeline snapshot unusable; starting empty");
+                    empty
+                }
             }
         };
         embedded = Some((store.clone(), path));
@@ -124,7 +137,12 @@ pub async fn mount(runtime: &Runtime, config: &TimelinesConfig) -> anyhow::Resul
     let (feed, embedded) = open(runtime, config).await?;
     let mut background = vec![platform::service::task(housekeeping(Arc::clone(&feed), runtime.shutdown.clone()))];
     if let Some((store, path)) = embedded {
-        background.push(platform::service::task(snapshot(store, path, runtime.shutdown.clone())));
+        background.push(platform::service::task(snapshot(
+            store,
+            path,
+            Arc::clone(&runtime.bus),
+            runtime.shutdown.clone(),
+        )));
     }
     let timelines = Arc::clone(&feed.timelines);
     let store_probe = Probe::new("feed.timelines", move || {
@@ -199,21 +217,31 @@ async fn housekeeping(feed: Arc<Feed>, shutdown: tokio_util::sync::CancellationT
     }
 }
 
-/// Saves the embedded timelines every minute and once more on shutdown.
-async fn snapshot(store: EmbeddedTimelines, path: PathBuf, shutdown: tokio_util::sync::CancellationToken) {
-    loop {
-        let stopping = tokio::select! {
-            () = shutdown.cancelled() => true,
-            () = tokio::time::sleep(Duration::from_secs(60)) => false,
-        };
-        let (store, target) = (store.clone(), path.clone());
-        match tokio::task::spawn_blocking(move || store.save(&target)).await {
-            Ok(Ok(())) => {}
-            Ok(Err(err)) => tracing::warn!(error = %err, "timeline snapshot failed"),
-            Err(err) => tracing::warn!(error = %err, "timeline snapshot task failed"),
+/// The file that says a process has the embedded timelines open: there from start to the final
+/// snapshot of a clean stop.
+fn running_marker(snapshot: &std::path::Path) -> PathBuf {
+    snapshot.with_extension("running")
+}
+
+/// Saves the embedded timelines when the process stops cleanly, once no consumer can change
+/// them any more, then removes the running marker, so that the next start may trust the
+/// snapshot.
+async fn snapshot(
+    store: EmbeddedTimelines,
+    path: PathBuf,
+    bus: Arc<dyn platform::events::EventBus>,
+    shutdown: tokio_util::sync::CancellationToken,
+) {
+    shutdown.cancelled().await;
+    bus.consumers_stopped().await;
+    let target = path.clone();
+    match tokio::task::spawn_blocking(move || store.save(&target)).await {
+        Ok(Ok(())) => {
+            if let Err(err) = std::fs::remove_file(running_marker(&path)) {
+                tracing::warn!(error = %err, "cannot remove the timelines' running marker");
+            }
         }
-        if stopping {
-            return;
-        }
+        Ok(Err(err)) => tracing::warn!(error = %err, "timeline snapshot failed; the next start rebuilds"),
+        Err(err) => tracing::warn!(error = %err, "timeline snapshot task failed; the next start rebuilds"),
     }
 }

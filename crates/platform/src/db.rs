@@ -198,7 +198,9 @@ impl Db {
                     .after_connect(move |conn, _meta| {
                         let set_path = set_path.clone();
                         Box::pin(async move {
-                            sqlx::query(&set_path).execute(conn).await?;
+                            sqlx::query(&set_path).execute(&mut *conn).await?;
+                            // "already exists, skipping" and the like are not worth a log line.
+                            sqlx::query("SET client_min_messages TO warning").execute(conn).await?;
                             Ok(())
                         })
                     })

@@ -235,8 +235,10 @@ impl Application {
             Ok(result) => result??,
             Err(_) => tracing::warn!(?grace, "requests still running after the grace period; closing anyway"),
         }
-        // Relays flush their outboxes when they see the cancellation.
+        // Relays flush their outboxes when they see the cancellation; consumers finish the event
+        // they are applying. Databases close after both.
         while tasks.join_next().await.is_some() {}
+        runtime.bus.consumers_stopped().await;
         for db in databases {
             db.close().await;
         }

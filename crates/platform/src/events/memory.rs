@@ -35,11 +35,12 @@ pub struct InProcessBus {
     queues: RwLock<Vec<Arc<Queue>>>,
     watchers: RwLock<Vec<(Vec<&'static str>, Watcher)>>,
     policy: RetryPolicy,
+    consumers: tokio_util::task::TaskTracker,
 }
 
 impl InProcessBus {
     pub fn new(policy: RetryPolicy) -> Self {
-        Self { queues: RwLock::default(), watchers: RwLock::default(), policy }
+        Self { queues: RwLock::default(), watchers: RwLock::default(), policy, consumers: Default::default() }
     }
 }
 
@@ -78,7 +79,7 @@ impl EventBus for InProcessBus {
     async fn subscribe(&self, subscription: Subscription, shutdown: CancellationToken) -> Result<(), BusError> {
         let queue = Arc::new(Queue { subscription, wake: Notify::new() });
         self.queues.write().expect("not poisoned").push(Arc::clone(&queue));
-        tokio::spawn(drain(queue, self.policy, shutdown));
+        self.consumers.spawn(drain(queue, self.policy, shutdown));
         Ok(())
     }
 
@@ -93,6 +94,11 @@ impl EventBus for InProcessBus {
         // producers, which run in this same process (see `events` for why).
         self.watchers.write().expect("not poisoned").push((topics.to_vec(), watcher));
         Ok(())
+    }
+
+    async fn consumers_stopped(&self) {
+        self.consumers.close();
+        self.consumers.wait().await;
     }
 
     async fn ping(&self) -> Result<(), String> {

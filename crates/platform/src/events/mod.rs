@@ -205,6 +205,10 @@ pub trait EventBus: Send + Sync {
         shutdown: tokio_util::sync::CancellationToken,
     ) -> Result<(), BusError>;
 
+    /// Waits until every subscription's delivery task has ended (after the shutdown its
+    /// `subscribe` was given): nothing is applied after this returns.
+    async fn consumers_stopped(&self);
+
     /// Whether the bus is reachable, for `/readyz`.
     async fn ping(&self) -> Result<(), String>;
 

@@ -35,6 +35,8 @@ const ACK_WAIT: Duration = Duration::from_secs(3);
 /// How often a consumer still working on an event tells JetStream so.
 const PROGRESS_EVERY: Duration = Duration::from_secs(1);
 /// Messages a consumer holds at once: few, so none waits in the client past [`ACK_WAIT`].
+/// How long one pull request waits for events before it is renewed.
+const PULL_EXPIRES: Duration = Duration::from_secs(2);
 const PULL_BATCH: usize = 32;
 /// Pause after the stream itself failed (not a handler).
 const STREAM_RETRY: Duration = Duration::from_secs(1);
@@ -46,6 +48,7 @@ pub struct NatsBus {
     stream: String,
     prefix: String,
     policy: RetryPolicy,
+    consumers: tokio_util::task::TaskTracker,
 }
 
 impl NatsBus {
@@ -74,7 +77,7 @@ impl NatsBus {
                     "JetStream stream {stream_name} unavailable (is JetStream enabled?): {e}"
                 ))
             })?;
-        Ok(NatsBus { client, jetstream, stream: stream_name.to_owned(), prefix, policy })
+        Ok(NatsBus { client, jetstream, stream: stream_name.to_owned(), prefix, policy, consumers: Default::default() })
     }
 
     fn subject(&self, topic: &str) -> String {
@@ -138,13 +141,17 @@ impl EventBus for NatsBus {
             ok => ok,
         }
         .map_err(|e| BusError::Other(format!("cannot create consumer {}: {e}", subscription.consumer)))?;
+        // Short-lived pull requests: a killed process's outstanding ones lapse within PULL_EXPIRES,
+        // so the server stops handing events to a reader that is gone.
         let messages = consumer
             .stream()
             .max_messages_per_batch(PULL_BATCH)
+            .expires(PULL_EXPIRES)
+            .heartbeat(PULL_EXPIRES / 2)
             .messages()
             .await
             .map_err(|e| BusError::Unreachable(e.to_string()))?;
-        tokio::spawn(consume(subscription, messages, self.policy, shutdown));
+        self.consumers.spawn(consume(subscription, messages, self.policy, shutdown));
         Ok(())
     }
 
@@ -195,6 +202,11 @@ impl EventBus for NatsBus {
             }
         });
         Ok(())
+    }
+
+    async fn consumers_stopped(&self) {
+        self.consumers.close();
+        self.consumers.wait().await;
     }
 
     async fn ping(&self) -> Result<(), String> {

@@ -168,6 +168,9 @@ impl EventBus for CrashAfterPublish {
     ) -> Result<(), BusError> {
         self.0.watch(topics, replay, watcher, shutdown).await
     }
+    async fn consumers_stopped(&self) {
+        self.0.consumers_stopped().await
+    }
     async fn ping(&self) -> Result<(), String> {
         self.0.ping().await
     }
