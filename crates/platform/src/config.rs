@@ -414,14 +414,8 @@ impl Config {
                 "must be between 60 and 86400",
             ));
         }
-        crate::mail::Transport::parse(&self.mail.url)?;
-        if self.mail.from.parse::<lettre::message::Mailbox>().is_err() {
-            return Err(ConfigError::key(
-                "mail.from",
-                &self.mail.from,
-                "expected a mailbox like `Riffle <riffle@example.org>`",
-            ));
-        }
+        // `mail.url` and `mail.from` are checked by `mail::Mailer::new` when a service that
+        // sends mail starts: only those need them, and the check stays next to the transports.
         if !self.auth.jwks_url.is_empty() && !self.auth.jwks_url.starts_with("http") {
             return Err(ConfigError::key("auth.jwks_url", &self.auth.jwks_url, "must be an http(s) URL"));
         }

@@ -44,7 +44,7 @@ pub fn openapi(services: &[&ServiceDef]) -> OpenApi {
     for service in services {
         spec.merge((service.openapi)());
     }
-    spec
+    http::spec::complete(spec)
 }
 
 fn base_spec() -> OpenApi {
@@ -177,6 +177,7 @@ impl Application {
         let (api, service_spec) = routes.split_for_parts();
         let mut spec = base_spec();
         spec.merge(service_spec);
+        let spec = http::spec::complete(spec);
         let openapi_json = Arc::new(spec.to_pretty_json().context("OpenAPI document does not serialize")?);
         let router = http::router(
             api,

@@ -18,6 +18,7 @@ impl From<ContentError> for ApiError {
             ContentError::Conflict(why) => ApiError::conflict(why),
             ContentError::BadRequest(why) => ApiError::bad_request(why),
             ContentError::TooLarge(why) => ApiError::payload_too_large(why),
+            ContentError::NoSuchParent => ApiError::not_found(err.to_string()),
             ContentError::TooManyUploads(why) => ApiError::too_many_requests(60).with_detail(why),
             ContentError::UnsupportedMediaType(why) => ApiError::unsupported_media_type(why),
             ContentError::IdempotencyKeyReused => {

@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use axum::{
     body::Body,
-    extract::{Multipart, State},
+    extract::{Multipart, State, multipart::MultipartRejection},
     http::{HeaderMap, HeaderValue, StatusCode, header},
     response::{IntoResponse, Response},
 };
@@ -118,10 +118,20 @@ async fn readable(
     }
 }
 
+/// The upload form: one field, `file`.
+#[derive(serde::Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+pub(super) struct UploadForm {
+    /// The file's bytes, with its name in the part's `filename`.
+    #[schema(value_type = String, format = Binary)]
+    file: Vec<u8>,
+}
+
 /// Uploads a file (multipart form, field `file`). The type is sniffed from the bytes and must be
 /// an image, video, audio file or PDF; each kind has a size limit (`media.max_*_bytes`).
 #[utoipa::path(post, path = "/api/v1/media", tag = "media", security(("bearer" = [])),
-    request_body(content_type = "multipart/form-data", description = "A form with one field `file`"),
+    request_body(content = UploadForm, content_type = "multipart/form-data"),
     responses((status = 201, body = MediaView), (status = 400, body = Problem), (status = 401, body = Problem),
         (status = 413, body = Problem, description = "larger than its kind allows, or than what is left of the caller's quota"),
         (status = 415, body = Problem), (status = 422, body = Problem)))]
@@ -129,8 +139,9 @@ pub(super) async fn upload(
     State(content): State<Arc<Content>>,
     owner: Principal,
     headers: HeaderMap,
-    mut form: Multipart,
+    form: Result<Multipart, MultipartRejection>,
 ) -> Result<(StatusCode, Json<MediaView>), ApiError> {
+    let mut form = form.map_err(|e| ApiError::bad_request(format!("not a multipart form: {}", e.body_text())))?;
     let declared =
         headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok());
     let ceiling = largest_allowed(&content.media);
@@ -140,24 +151,32 @@ pub(super) async fn upload(
     let bad_form = |e: axum::extract::multipart::MultipartError| {
         ApiError::bad_request(format!("malformed form: {}", e.body_text()))
     };
-    while let Some(field) = form.next_field().await.map_err(bad_form)? {
-        if field.name() != Some("file") {
-            continue;
-        }
-        let claims = Claims {
-            filename: field.file_name().unwrap_or_default().to_owned(),
-            content_type: field.content_type().map(str::to_owned),
-        };
-        let usage = media::usage(&content.store, &owner.user_id.to_string()).await?;
-        if let Some(length) = declared {
-            usage.fits(length, &content.media)?;
-        }
-        let received = media::receive(&content.data_dir, &content.media, field, &claims).await?;
-        usage.fits(received.size, &content.media)?;
-        let media = record(&content, &owner, received, &claims).await?;
-        return Ok((StatusCode::CREATED, Json(MediaView::of(&media, Some(&owner)))));
+    let unknown = |name: Option<&str>| {
+        let name = name.unwrap_or_default().chars().take(64).collect::<String>();
+        ApiError::from(ContentError::field(&name, "is not a field of this form; send only `file`"))
+    };
+    let Some(field) = form.next_field().await.map_err(bad_form)? else {
+        return Err(ContentError::field("file", "the form has no `file` field").into());
+    };
+    if field.name() != Some("file") {
+        return Err(unknown(field.name()));
     }
-    Err(ContentError::field("file", "the form has no `file` field").into())
+    let claims = Claims {
+        filename: field.file_name().unwrap_or_default().to_owned(),
+        content_type: field.content_type().map(str::to_owned),
+    };
+    let usage = media::usage(&content.store, &owner.user_id.to_string()).await?;
+    if let Some(length) = declared {
+        usage.fits(length, &content.media)?;
+    }
+    let received = media::receive(&content.data_dir, &content.media, field, &claims).await?;
+    // Anything after `file` refuses the whole form; `received` deletes its bytes when dropped.
+    if let Some(extra) = form.next_field().await.map_err(bad_form)? {
+        return Err(unknown(extra.name()));
+    }
+    usage.fits(received.size, &content.media)?;
+    let media = record(&content, &owner, received, &claims).await?;
+    Ok((StatusCode::CREATED, Json(MediaView::of(&media, Some(&owner)))))
 }
 
 /// A media item's description, for those who may see it: anyone for an avatar or the media of a

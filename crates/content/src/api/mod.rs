@@ -7,6 +7,7 @@ mod media;
 mod moderation;
 mod posts;
 mod reactions;
+mod schemas;
 mod uploads;
 mod views;
 

@@ -35,25 +35,28 @@ use crate::{
 #[derive(Debug, Deserialize, Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(super) struct CreatePost {
-    /// Up to `content.max_post_chars` characters (500 by default), counted as Unicode characters.
+    #[schema(schema_with = super::schemas::post_text)]
     text: String,
     #[serde(default)]
     visibility: Visibility,
-    /// A language tag such as `en` or `zh-Hans`.
+    #[schema(schema_with = super::schemas::language)]
     language: Option<String>,
-    /// The post this one answers.
+    /// The post this one answers (404 when there is no such post the author may see).
     reply_to_id: Option<String>,
-    /// Up to `content.max_media_per_post` ids of media the author uploaded.
     #[serde(default)]
+    #[schema(schema_with = super::schemas::media_ids)]
     media_ids: Vec<String>,
 }
 
 /// Publishes a post or a reply. Send an `Idempotency-Key` header to make retries safe: a retry
 /// with the same key returns the first response instead of posting twice.
 #[utoipa::path(post, path = "/api/v1/posts", tag = "posts", security(("bearer" = [])), request_body = CreatePost,
-    params(("Idempotency-Key" = Option<String>, Header, description = "Makes the request safe to retry")),
-    responses((status = 201, body = PostView), (status = 401, body = Problem), (status = 403, body = Problem),
-        (status = 422, body = Problem)))]
+    params(("Idempotency-Key" = Option<String>, Header, description = "Makes the request safe to retry: 1 to 255 visible ASCII characters",
+        pattern = r"^[\x21-\x7E]{1,255}$")),
+    responses((status = 201, body = PostView), (status = 200, body = PostView, description = "a retry: the first answer again"),
+        (status = 401, body = Problem), (status = 403, body = Problem, description = "media not yours, or replying across a block"),
+        (status = 404, body = Problem, description = "no such post to reply to"),
+        (status = 422, body = Problem, description = "an invalid field, or an Idempotency-Key used for another request")))]
 pub(super) async fn create(
     State(content): State<Arc<Content>>,
     author: Principal,
@@ -71,12 +74,10 @@ pub(super) async fn create(
 
     let mut errors = Vec::new();
     rules::check_text(&content.posts, &request.text, request.language.as_deref(), &mut errors);
+    // What is no post id is no such post, as in paths.
     let reply_to = match request.reply_to_id.as_deref().map(str::parse::<PostId>) {
         Some(Ok(id)) => Some(id),
-        Some(Err(_)) => {
-            errors.push(FieldError::new("reply_to_id", "no such post"));
-            None
-        }
+        Some(Err(_)) => return Err(ContentError::NoSuchParent.into()),
         None => None,
     };
     let max_media = content.posts.max_media_per_post;
@@ -136,7 +137,9 @@ pub(super) async fn show(
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(super) struct EditPost {
+    #[schema(schema_with = super::schemas::post_text)]
     text: String,
+    #[schema(schema_with = super::schemas::language)]
     language: Option<String>,
 }
 
@@ -244,9 +247,7 @@ pub(super) async fn context(
     let limit = paging.limit()? as usize;
     let after = paging
         .position()?
-        .map(|p| {
-            p.parse::<PostId>().map_err(|_| ContentError::field("cursor", "is not a cursor this endpoint returned"))
-        })
+        .map(|p| p.parse::<PostId>().map_err(|_| ApiError::bad_cursor("is not a cursor this endpoint returned")))
         .transpose()?;
     let post = posts::visible(store, viewer.as_ref(), post_id(&id)?).await?;
     // One query for the whole thread, a walk in memory, one visibility check for all of it (a
@@ -262,7 +263,7 @@ pub(super) async fn context(
         None => 0,
         Some(after) => match descendants.iter().position(|p| p.id == after) {
             Some(at) => at + 1,
-            None => return Err(ContentError::field("cursor", "that reply is no longer in this thread").into()),
+            None => return Err(ApiError::bad_cursor("that reply is no longer in this thread")),
         },
     };
     let page: Vec<_> = descendants.iter().skip(start).take(limit).map(|p| (*p).clone()).collect();

@@ -33,7 +33,8 @@ async fn repost_it(content: &Content, user: &Principal, id: &str, repost: bool) 
     if original.repost_of_id.is_some() {
         return Err(ContentError::field("id", "repost the original post, not a repost").into());
     }
-    if original.visibility == contracts::Visibility::Followers {
+    // Taking a repost back is always allowed, whatever the post has become since.
+    if repost && original.visibility == contracts::Visibility::Followers {
         return Err(ContentError::Forbidden("followers-only posts cannot be reposted".into()).into());
     }
     let after = posts::repost(&content.store, user, &original, repost).await?;

@@ -40,10 +40,14 @@ fn tus(mut response: Response) -> Response {
     response
 }
 
-/// The refusal to send when a request does not speak tus 1.0.0, if it does not.
+/// The refusal to send when a request does not speak tus 1.0.0, if it does not: 400 without
+/// `Tus-Resumable`, 412 (with the version spoken) for another version, as tus asks.
 fn refuse_non_tus(headers: &HeaderMap) -> Option<Response> {
-    if headers.get("tus-resumable").and_then(|v| v.to_str().ok()) == Some(TUS_VERSION) {
-        return None;
+    let version = headers.get("tus-resumable").map(|v| v.to_str().unwrap_or_default());
+    match version {
+        Some(TUS_VERSION) => return None,
+        None => return Some(error(ApiError::bad_request("a tus request needs `Tus-Resumable: 1.0.0`"))),
+        Some(_) => {}
     }
     let mut response = ApiError::new(
         StatusCode::PRECONDITION_FAILED,
@@ -96,9 +100,9 @@ fn metadata(headers: &HeaderMap) -> Result<Claims, ContentError> {
 #[utoipa::path(post, path = "/api/v1/media/uploads", tag = "media", security(("bearer" = [])),
     params(("Upload-Length" = u64, Header, description = "Total size in bytes"),
         ("Upload-Metadata" = Option<String>, Header, description = "tus metadata: `filename`, `filetype`"),
-        ("Tus-Resumable" = String, Header, description = "1.0.0")),
+        ("Tus-Resumable" = String, Header, description = "The tus version: 1.0.0 (400 without it, 412 for another)", pattern = r"^1\.0\.0$")),
     responses((status = 201, description = "created; see `Location`"), (status = 400, body = Problem),
-        (status = 401, body = Problem), (status = 412, body = Problem),
+        (status = 401, body = Problem), (status = 412, body = Problem, description = "another tus version"),
         (status = 413, body = Problem, description = "larger than the largest upload, or than what is left of the caller's quota"),
         (status = 429, body = Problem, description = "too many uploads in progress; see Retry-After")))]
 pub(super) async fn create(State(content): State<Arc<Content>>, owner: Principal, headers: HeaderMap) -> Response {
@@ -178,9 +182,9 @@ fn progress(upload: &Upload, status: StatusCode) -> Response {
 
 /// How far an upload got: `Upload-Offset` is where to resume.
 #[utoipa::path(head, path = "/api/v1/media/uploads/{id}", tag = "media", security(("bearer" = [])),
-    params(("id" = String, Path, description = "Upload id")),
+    params(("id" = String, Path, description = "Upload id"), ("Tus-Resumable" = String, Header, description = "The tus version: 1.0.0 (400 without it, 412 for another)", pattern = r"^1\.0\.0$")),
     responses((status = 200, description = "`Upload-Offset`, `Upload-Length`, and `Riffle-Media-Id` once complete"),
-        (status = 404, description = "no such upload")))]
+        (status = 404, description = "no such upload"), (status = 412, description = "another tus version")))]
 pub(super) async fn status(
     State(content): State<Arc<Content>>,
     owner: Principal,
@@ -199,9 +203,13 @@ pub(super) async fn status(
 /// Appends bytes at `Upload-Offset`, which must be the current offset (409 otherwise). When the
 /// last byte arrives the upload becomes media, named by the `Riffle-Media-Id` header.
 #[utoipa::path(patch, path = "/api/v1/media/uploads/{id}", tag = "media", security(("bearer" = [])),
-    params(("id" = String, Path, description = "Upload id"), ("Upload-Offset" = u64, Header, description = "Where these bytes start")),
-    request_body(content_type = "application/offset+octet-stream", description = "The next bytes"),
-    responses((status = 204, description = "accepted; `Upload-Offset` is the new offset"), (status = 409, body = Problem),
+    params(("id" = String, Path, description = "Upload id"), ("Upload-Offset" = u64, Header, description = "Where these bytes start"),
+        ("Tus-Resumable" = String, Header, description = "The tus version: 1.0.0 (400 without it, 412 for another)", pattern = r"^1\.0\.0$")),
+    request_body(content = Vec<u8>, content_type = "application/offset+octet-stream", description = "The next bytes"),
+    responses((status = 204, description = "accepted; `Upload-Offset` is the new offset"),
+        (status = 404, body = Problem, description = "no such upload"),
+        (status = 409, body = Problem, description = "`Upload-Offset` is not where the upload is"),
+        (status = 412, body = Problem, description = "another tus version"),
         (status = 413, body = Problem), (status = 415, body = Problem)))]
 pub(super) async fn append(
     State(content): State<Arc<Content>>,
@@ -296,8 +304,8 @@ async fn append_bytes(
 
 /// Abandons an upload and deletes what was received (tus termination).
 #[utoipa::path(delete, path = "/api/v1/media/uploads/{id}", tag = "media", security(("bearer" = [])),
-    params(("id" = String, Path, description = "Upload id")),
-    responses((status = 204), (status = 404, body = Problem)))]
+    params(("id" = String, Path, description = "Upload id"), ("Tus-Resumable" = String, Header, description = "The tus version: 1.0.0 (400 without it, 412 for another)", pattern = r"^1\.0\.0$")),
+    responses((status = 204), (status = 404, body = Problem), (status = 412, body = Problem, description = "another tus version")))]
 pub(super) async fn terminate(
     State(content): State<Arc<Content>>,
     owner: Principal,

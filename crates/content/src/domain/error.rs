@@ -30,6 +30,9 @@ pub enum ContentError {
     BadRequest(String),
     #[error("{0}")]
     TooLarge(String),
+    /// A reply to a post that does not exist or that the author may not see.
+    #[error("reply_to_id: no such post")]
+    NoSuchParent,
     /// Too many uploads in progress: says the limit.
     #[error("{0}")]
     TooManyUploads(String),

@@ -245,7 +245,7 @@ pub async fn create(
     let mut change = store.writer().begin().await?;
     let (root_id, reply_to_author) = match new.reply_to {
         Some(parent_id) => {
-            let no_such = || ContentError::field("reply_to_id", "no such post");
+            let no_such = || ContentError::NoSuchParent;
             let parent = load(change.conn(), parent_id).await?.ok_or_else(no_such)?;
             if !may_see(change.conn(), Some(author), &parent).await? {
                 return Err(no_such());

@@ -7,7 +7,7 @@ use crate::domain::FeedError;
 impl From<FeedError> for ApiError {
     fn from(err: FeedError) -> Self {
         match err {
-            FeedError::BadCursor(why) => ApiError::invalid_field("cursor", why),
+            FeedError::BadCursor(why) => ApiError::bad_cursor(why),
             FeedError::Store(StoreError::NotFound) => ApiError::not_found("not found"),
             FeedError::Store(store) => ApiError::internal(store),
             FeedError::Timelines(err) => ApiError::internal(err),

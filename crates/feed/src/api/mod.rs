@@ -90,8 +90,10 @@ pub(super) async fn home(
 #[into_params(parameter_in = Query)]
 pub(super) struct ForYouParams {
     /// Items per page, 1 to 100 (default 20).
+    #[param(minimum = 1, maximum = 100)]
     limit: Option<u32>,
-    /// `next_cursor` of the previous page.
+    /// `next_cursor` of the previous page (409 once its ranking expired).
+    #[param(pattern = r"^[A-Za-z0-9_-]{1,1024}$")]
     cursor: Option<String>,
     /// Return each post's score components.
     explain: Option<bool>,

@@ -52,7 +52,7 @@ macro_rules! edge_endpoints {
         #[doc = concat!("Starts to ", $what, " a user (idempotent).")]
         #[utoipa::path(put, path = $path, tag = "graph", security(("bearer" = [])),
             params(("id" = Uuid, Path, description = "User id")),
-            responses((status = 204), (status = 403, body = Problem), (status = 404, body = Problem), (status = 422, body = Problem)))]
+            responses((status = 204), (status = 403, body = Problem, description = "yourself, or across a block"), (status = 404, body = Problem)))]
         pub(super) async fn $put(State(graph): State<Arc<Graph>>, me: Principal, Path(id): Path<Uuid>) -> Result<StatusCode, ApiError> {
             domain::not_self(me.user_id, id, $myself)?;
             $action(&graph.store, me.user_id, existing(&graph, id).await?, true).await?;
@@ -62,7 +62,7 @@ macro_rules! edge_endpoints {
         #[doc = concat!("Stops to ", $what, " a user (idempotent).")]
         #[utoipa::path(delete, path = $path, tag = "graph", security(("bearer" = [])),
             params(("id" = Uuid, Path, description = "User id")),
-            responses((status = 204), (status = 404, body = Problem)))]
+            responses((status = 204), (status = 403, body = Problem, description = "yourself"), (status = 404, body = Problem)))]
         pub(super) async fn $delete(State(graph): State<Arc<Graph>>, me: Principal, Path(id): Path<Uuid>) -> Result<StatusCode, ApiError> {
             domain::not_self(me.user_id, id, $myself)?;
             $action(&graph.store, me.user_id, id, false).await?;
@@ -77,7 +77,7 @@ edge_endpoints!(mute, unmute, "/api/v1/users/{id}/mute", edges::mute, "mute", "y
 
 /// Follows a hashtag: its public posts come into the home feed.
 #[utoipa::path(put, path = "/api/v1/tags/{tag}/follow", tag = "graph", security(("bearer" = [])),
-    params(("tag" = String, Path, description = "Hashtag, without `#`")),
+    params(("tag" = String, Path, description = "Hashtag: letters, digits and `_`, at most 64, a leading `#` ignored", pattern = r"^#*[\p{Alpha}\p{N}_]{1,64}$")),
     responses((status = 204), (status = 422, body = Problem)))]
 pub(super) async fn follow_tag(
     State(graph): State<Arc<Graph>>,
@@ -90,7 +90,7 @@ pub(super) async fn follow_tag(
 
 /// Stops following a hashtag.
 #[utoipa::path(delete, path = "/api/v1/tags/{tag}/follow", tag = "graph", security(("bearer" = [])),
-    params(("tag" = String, Path, description = "Hashtag, without `#`")),
+    params(("tag" = String, Path, description = "Hashtag: letters, digits and `_`, at most 64, a leading `#` ignored", pattern = r"^#*[\p{Alpha}\p{N}_]{1,64}$")),
     responses((status = 204), (status = 422, body = Problem)))]
 pub(super) async fn unfollow_tag(
     State(graph): State<Arc<Graph>>,

@@ -53,6 +53,9 @@ pub enum GraphError {
     BlockedByYou,
     #[error("not a cursor this endpoint returned")]
     BadCursor,
+    /// An edge from a user to themself: a request that is understood and refused.
+    #[error("{0}")]
+    Myself(&'static str),
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -65,7 +68,7 @@ impl From<sqlx::Error> for GraphError {
 
 /// Refuses an edge from a user to themself.
 pub fn not_self(from: Uuid, to: Uuid, what: &'static str) -> Result<(), GraphError> {
-    if from == to { Err(GraphError::Invalid { field: "id", message: what }) } else { Ok(()) }
+    if from == to { Err(GraphError::Myself(what)) } else { Ok(()) }
 }
 
 #[cfg(test)]

@@ -33,14 +33,13 @@ use crate::{
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(super) struct RegisterRequest {
-    /// 3 to 30 ASCII letters, digits or underscores, starting with a letter; unique without
-    /// regard to case; reserved names (admin, root, support, ...) are refused.
+    #[schema(schema_with = super::schemas::username)]
     username: String,
+    #[schema(schema_with = super::schemas::email)]
     email: String,
-    /// 1 to 50 characters; defaults to the username.
+    #[schema(schema_with = super::schemas::optional_display_name)]
     display_name: Option<String>,
-    /// 8 to 128 characters, no composition rules; passwords that are easy to guess (common,
-    /// breached, words, patterns, your own names) are refused with advice.
+    #[schema(schema_with = super::schemas::new_password)]
     password: String,
 }
 
@@ -141,7 +140,7 @@ pub(super) struct ConfirmRequest {
 #[utoipa::path(post, path = "/api/v1/auth/confirm", tag = "identity", request_body = ConfirmRequest,
     responses((status = 201, body = UserView),
         (status = 409, body = Problem, description = "the address was registered meanwhile"),
-        (status = 422, body = Problem, description = "no such confirmation: wrong, used or expired")))]
+        (status = 404, body = Problem, description = "no such confirmation: wrong, used or expired")))]
 pub(super) async fn confirm(
     State(identity): State<Arc<Identity>>,
     Json(request): Json<ConfirmRequest>,

@@ -17,11 +17,15 @@ impl From<IdentityError> for ApiError {
             IdentityError::WrongCredentials | IdentityError::InvalidRefreshToken => {
                 ApiError::unauthorized(err.to_string())
             }
-            IdentityError::WrongPassword { field } => ApiError::invalid_field(field, "is not your current password"),
+            // Understood and refused (the re-authentication failed), not a malformed field.
+            IdentityError::WrongPassword { field } => {
+                ApiError::forbidden(format!("{field}: is not your current password"))
+                    .naming(field, "is not your current password")
+            }
             IdentityError::Locked { wait_ms } => ApiError::too_many_requests((wait_ms as u64).div_ceil(1000)),
             IdentityError::NoSuchSession => ApiError::not_found(err.to_string()),
-            IdentityError::Unconfirmed => ApiError::forbidden(err.to_string()),
-            IdentityError::NoSuchConfirmation => ApiError::invalid_field("token", err.to_string()),
+            IdentityError::Unconfirmed | IdentityError::NotYourImage => ApiError::forbidden(err.to_string()),
+            IdentityError::NoSuchConfirmation => ApiError::not_found(err.to_string()),
             IdentityError::NotYourSession => ApiError::forbidden(err.to_string()),
             IdentityError::OwnAccount(what) => ApiError::forbidden(what),
             IdentityError::Store(StoreError::NotFound) => ApiError::not_found("not found"),

@@ -50,13 +50,14 @@ pub(super) async fn show(
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(super) struct ProfilePatch {
-    /// 1 to 50 characters.
+    #[schema(schema_with = super::schemas::optional_display_name)]
     display_name: Option<String>,
-    /// Up to 500 characters.
+    #[schema(schema_with = super::schemas::optional_bio)]
     bio: Option<String>,
-    /// An image you uploaded (`POST /api/v1/media`), which then is public; `null` removes the avatar.
+    /// An image you uploaded (`POST /api/v1/media`), which then is public (403 for any other);
+    /// `null` removes the avatar.
     #[serde(default, deserialize_with = "double_option")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, pattern = r"^[A-Za-z0-9-]{1,64}$")]
     avatar_media_id: Option<Option<String>>,
 }
 
@@ -67,7 +68,9 @@ fn double_option<'de, D: serde::Deserializer<'de>>(de: D) -> Result<Option<Optio
 
 /// Edits the signed-in user's profile; absent fields stay as they are.
 #[utoipa::path(patch, path = "/api/v1/me", tag = "identity", security(("bearer" = [])), request_body = ProfilePatch,
-    responses((status = 200, body = MeView), (status = 401, body = Problem), (status = 422, body = Problem)))]
+    responses((status = 200, body = MeView), (status = 401, body = Problem),
+        (status = 403, body = Problem, description = "`avatar_media_id` is not an image you uploaded"),
+        (status = 422, body = Problem)))]
 pub(super) async fn update(
     State(identity): State<Arc<Identity>>,
     principal: Principal,
@@ -86,14 +89,13 @@ pub(super) async fn update(
     {
         errors.push(FieldError::new("avatar_media_id", "is not a media id"));
     }
-    if let Some(Some(media)) = &patch.avatar_media_id
-        && errors.is_empty()
-        && !media::is_image_of(&identity.store, media, principal.user_id).await?
-    {
-        errors.push(FieldError::new("avatar_media_id", "must be an image you uploaded"));
-    }
     if !errors.is_empty() {
         return Err(IdentityError::Invalid(errors).into());
+    }
+    if let Some(Some(media)) = &patch.avatar_media_id
+        && !media::is_image_of(&identity.store, media, principal.user_id).await?
+    {
+        return Err(IdentityError::NotYourImage.into());
     }
     let changes = ProfileChanges { display_name: display_name.flatten(), bio, avatar_media_id: patch.avatar_media_id };
     let actor = Actor { id: Some(principal.user_id), ip: &ip };
@@ -105,13 +107,15 @@ pub(super) async fn update(
 #[serde(deny_unknown_fields)]
 pub(super) struct PasswordChange {
     current_password: String,
-    /// 8 to 128 characters; passwords that are easy to guess are refused with advice.
+    #[schema(schema_with = super::schemas::new_password)]
     new_password: String,
 }
 
 /// Changes the password. Every other session ends; this one stays signed in.
 #[utoipa::path(post, path = "/api/v1/me/password", tag = "identity", security(("bearer" = [])), request_body = PasswordChange,
-    responses((status = 204), (status = 401, body = Problem), (status = 422, body = Problem),
+    responses((status = 204), (status = 401, body = Problem),
+        (status = 403, body = Problem, description = "`current_password` is not the current password"),
+        (status = 422, body = Problem),
         (status = 429, body = Problem, description = "too many password attempts; see Retry-After")))]
 pub(super) async fn change_password(
     State(identity): State<Arc<Identity>>,
@@ -141,7 +145,8 @@ pub(super) struct DeleteAccount {
 /// Deletes the signed-in user's account. Personal data is erased at once, and the user's posts
 /// and connections are removed by the services that own them.
 #[utoipa::path(delete, path = "/api/v1/me", tag = "identity", security(("bearer" = [])), request_body = DeleteAccount,
-    responses((status = 204), (status = 401, body = Problem), (status = 422, body = Problem),
+    responses((status = 204), (status = 401, body = Problem),
+        (status = 403, body = Problem, description = "`password` is not the current password"),
         (status = 429, body = Problem, description = "too many password attempts; see Retry-After")))]
 pub(super) async fn delete(
     State(identity): State<Arc<Identity>>,

@@ -5,6 +5,7 @@ mod auth;
 mod error;
 mod jwks;
 mod me;
+mod schemas;
 mod sessions;
 mod users;
 

@@ -33,6 +33,9 @@ pub enum IdentityError {
     /// A pending registration signed in before its address was confirmed.
     #[error("confirm your email address first: follow the link we sent to it")]
     Unconfirmed,
+    /// An avatar that is not an image the caller uploaded (or no media at all: the same answer).
+    #[error("avatar_media_id: must be an image you uploaded")]
+    NotYourImage,
     #[error("no such confirmation: the token is wrong, used, or older than 24 hours")]
     NoSuchConfirmation,
     #[error("invalid or expired refresh token")]

@@ -37,12 +37,27 @@ const RESERVED_USERNAMES: &[&str] = &[
     "official",
 ];
 
+/// What Rust's `char::is_whitespace` accepts, as the body of a regular expression's class.
+pub const WHITESPACE_CLASS: &str = r"\t\n\x0B\x0C\r \x85\xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000";
+/// What `char::is_control` accepts (Unicode's Cc), likewise.
+const CONTROL_CLASS: &str = r"\x00-\x1F\x7F-\x9F";
+
 /// A username: 3 to 30 ASCII letters, digits or underscores, starting with a letter. Unique
 /// without regard to case; the chosen casing is kept for display.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Username(String);
 
 impl Username {
+    /// [`Username::parse`]'s rule as a regular expression (ECMA-262), for the API's schema.
+    pub fn pattern() -> String {
+        let either_case = |name: &str| -> String {
+            name.chars().map(|c| format!("[{}{}]", c.to_ascii_uppercase(), c.to_ascii_lowercase())).collect()
+        };
+        let reserved: Vec<String> =
+            RESERVED_USERNAMES.iter().filter(|n| n.len() >= 3).map(|n| either_case(n)).collect();
+        format!("^(?!(?:{})$)[A-Za-z][A-Za-z0-9_]{{2,29}}$", reserved.join("|"))
+    }
+
     pub const RULES: &'static str =
         "3 to 30 characters: ASCII letters, digits and underscores, starting with a letter; not a reserved name";
 
@@ -79,14 +94,21 @@ impl Username {
 pub struct Email(String);
 
 impl Email {
+    /// [`Email::parse`]'s rule as a regular expression (ECMA-262), for the API's schema.
+    pub fn pattern() -> String {
+        let (w, c) = (WHITESPACE_CLASS, CONTROL_CLASS);
+        let label = format!("[^@.{w}{c}-](?:[^@.{w}{c}]*[^@.{w}{c}-])?");
+        format!("^[{w}]*(?=[^@{w}{c}]{{1,64}}@)(?=[^{w}{c}]{{3,254}}[{w}]*$)[^@{w}{c}]+@(?:{label}\\.)+{label}[{w}]*$")
+    }
+
     pub fn parse(raw: &str) -> Result<Self, FieldError> {
         let err = || FieldError::new("email", "must be an address like name@example.org");
         let raw = raw.trim();
-        if raw.len() > 254 || raw.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        if raw.chars().count() > 254 || raw.chars().any(|c| c.is_whitespace() || c.is_control()) {
             return Err(err());
         }
         let (local, domain) = raw.rsplit_once('@').ok_or_else(err)?;
-        if local.is_empty() || local.len() > 64 || local.contains('@') {
+        if local.is_empty() || local.chars().count() > 64 || local.contains('@') {
             return Err(err());
         }
         let labels: Vec<&str> = domain.split('.').collect();
@@ -110,6 +132,12 @@ impl Email {
 pub struct DisplayName(String);
 
 impl DisplayName {
+    /// [`DisplayName::parse`]'s rule as a regular expression (ECMA-262), for the API's schema.
+    pub fn pattern() -> String {
+        let (w, c) = (WHITESPACE_CLASS, CONTROL_CLASS);
+        format!("^[{w}]*[^{w}{c}](?:[^{c}]{{0,48}}[^{w}{c}])?[{w}]*$")
+    }
+
     pub fn parse(raw: &str) -> Result<Self, FieldError> {
         let trimmed = raw.trim();
         let len = trimmed.chars().count();

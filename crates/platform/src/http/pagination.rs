@@ -20,8 +20,10 @@ pub const MAX_LIMIT: u32 = 100;
 #[into_params(parameter_in = Query)]
 pub struct PageParams {
     /// Items per page, 1 to 100 (default 20).
+    #[param(minimum = 1, maximum = 100)]
     pub limit: Option<u32>,
-    /// `next_cursor` of the previous page.
+    /// `next_cursor` of the previous page (409 when it can no longer be continued from).
+    #[param(pattern = r"^[A-Za-z0-9_-]{1,1024}$")]
     pub cursor: Option<String>,
 }
 
@@ -42,7 +44,7 @@ impl PageParams {
                     .decode(c)
                     .ok()
                     .and_then(|bytes| String::from_utf8(bytes).ok())
-                    .ok_or_else(|| ApiError::invalid_field("cursor", "is not a cursor this endpoint returned"))
+                    .ok_or_else(|| ApiError::bad_cursor("is not a cursor this endpoint returned"))
             })
             .transpose()
     }

@@ -91,6 +91,20 @@ impl ApiError {
         Self::new(StatusCode::NOT_FOUND, "not-found", detail)
     }
 
+    /// 409: a cursor this endpoint cannot continue from (expired, another user's, or never one
+    /// of its own). A conflict with what the server holds now rather than a malformed request:
+    /// cursors are opaque, and one that was good may stop being so.
+    pub fn bad_cursor(why: impl Into<String>) -> Self {
+        let why = why.into();
+        Self::new(StatusCode::CONFLICT, "bad-cursor", format!("cursor: {why}")).naming("cursor", why)
+    }
+
+    /// The same answer, naming the field it is about in `errors` (for forms that point at it).
+    pub fn naming(mut self, field: impl Into<String>, message: impl Into<String>) -> Self {
+        self.errors.push(FieldError::new(field, message));
+        self
+    }
+
     pub fn conflict(detail: impl Into<String>) -> Self {
         Self::new(StatusCode::CONFLICT, "conflict", detail)
     }

@@ -75,8 +75,7 @@ async fn password_rechecks_are_throttled_like_sign_in() {
     let token = ada["access_token"].as_str();
     let change = json!({ "current_password": "not my password", "new_password": "another long secret phrase" });
     for _ in 0..5 {
-        let body =
-            problem(app.post("/api/v1/me/password", &change, token).await, StatusCode::UNPROCESSABLE_ENTITY).await;
+        let body = problem(app.post("/api/v1/me/password", &change, token).await, StatusCode::FORBIDDEN).await;
         assert_eq!(body["errors"][0]["field"], "current_password");
     }
     let refused = app.post("/api/v1/me/password", &change, token).await;
@@ -112,8 +111,7 @@ crate::on_every_backend!(registration_answers_alike_whether_or_not_the_email_is_
     assert!(!told.contains("token:"), "{told}");
     assert_eq!(app.confirm("newcomer").await.status(), StatusCode::CREATED);
     let wrong = app.post("/api/v1/auth/confirm", &json!({ "token": "made-up" }), None).await;
-    let body = problem(wrong, StatusCode::UNPROCESSABLE_ENTITY).await;
-    assert_eq!(body["errors"][0]["field"], "token");
+    problem(wrong, StatusCode::NOT_FOUND).await;
 });
 
 #[tokio::test]

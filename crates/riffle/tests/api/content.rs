@@ -115,7 +115,7 @@ crate::on_every_backend!(
         )
         .await;
         let reply = json!({ "text": "sneaky", "reply_to_id": private["id"] });
-        problem(app.post("/api/v1/posts", &reply, token(&mallory)).await, StatusCode::UNPROCESSABLE_ENTITY).await;
+        problem(app.post("/api/v1/posts", &reply, token(&mallory)).await, StatusCode::NOT_FOUND).await;
     }
 );
 
@@ -346,7 +346,7 @@ crate::on_every_backend!(a_long_thread_s_replies_come_a_page_at_a_time, |app: Te
     }
     assert_eq!(paged, ids(&whole), "the pages are the thread, in order, each reply once");
     let bad = app.get(&format!("/api/v1/posts/{root_id}/context?cursor=bm9wZQ"), None).await;
-    assert_eq!(problem(bad, StatusCode::UNPROCESSABLE_ENTITY).await["errors"][0]["field"], "cursor");
+    assert_eq!(problem(bad, StatusCode::CONFLICT).await["errors"][0]["field"], "cursor");
     let too_many = app.get(&format!("/api/v1/posts/{root_id}/context?limit=1000"), None).await;
     problem(too_many, StatusCode::UNPROCESSABLE_ENTITY).await;
 });

@@ -168,7 +168,7 @@ crate::on_every_backend!(for_you_ranks_explains_and_pages_from_a_snapshot, |app:
 
     // A cursor is its reader's alone.
     let stolen = app.get(&format!("{FOR_YOU}?limit=4&cursor={cursor}"), token(&sam)).await;
-    let body = problem(stolen, StatusCode::UNPROCESSABLE_ENTITY).await;
+    let body = problem(stolen, StatusCode::CONFLICT).await;
     assert_eq!(body["errors"][0]["field"], "cursor");
     let anonymous = app.get(FOR_YOU, None).await;
     assert_eq!(anonymous.status(), StatusCode::UNAUTHORIZED);

@@ -77,8 +77,7 @@ crate::on_every_backend!(follows_are_idempotent_listed_and_undone, |app: TestApp
         app.get(&format!("/api/v1/users/{}/relationship", id(&fans[0])), Some(token(&ada))).await.json().await.unwrap();
     assert_eq!((relation["followed_by"].as_bool(), relation["mutual"].as_bool()), (Some(false), Some(false)));
 
-    problem(put(&app, &format!("/api/v1/users/{}/follow", id(&ada)), &ada).await, StatusCode::UNPROCESSABLE_ENTITY)
-        .await;
+    problem(put(&app, &format!("/api/v1/users/{}/follow", id(&ada)), &ada).await, StatusCode::FORBIDDEN).await;
     let nobody = uuid::Uuid::new_v4();
     problem(put(&app, &format!("/api/v1/users/{nobody}/follow"), &ada).await, StatusCode::NOT_FOUND).await;
     problem(put(&app, "/api/v1/tags/no spaces!/follow", &ada).await, StatusCode::UNPROCESSABLE_ENTITY).await;

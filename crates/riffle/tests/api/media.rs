@@ -178,6 +178,14 @@ async fn bad_uploads_are_refused_and_leave_nothing_behind() {
     let response =
         app.client.post(app.url("/api/v1/media")).bearer_auth(token(&ada)).multipart(no_file).send().await.unwrap();
     problem(response, StatusCode::UNPROCESSABLE_ENTITY).await;
+    // A field after the file refuses the whole form, and the file's bytes are not kept.
+    let files_before = files_under(&app.data_dir().join("media"));
+    let extra = Form::new().part("file", Part::bytes(png()).file_name("a.png")).text("note", "hello");
+    let response =
+        app.client.post(app.url("/api/v1/media")).bearer_auth(token(&ada)).multipart(extra).send().await.unwrap();
+    let body = problem(response, StatusCode::UNPROCESSABLE_ENTITY).await;
+    assert_eq!(body["errors"][0]["field"], "note", "{body}");
+    assert_eq!(files_under(&app.data_dir().join("media")), files_before, "no bytes of a refused form stay");
     let anonymous = app
         .client
         .post(app.url("/api/v1/media"))
@@ -259,7 +267,11 @@ crate::on_every_backend!(a_large_file_is_uploaded_resumably_with_tus, |app: Test
     let foreign = tus(&app, &bob, reqwest::Method::HEAD, &location).send().await.unwrap();
     assert_eq!(foreign.status(), StatusCode::NOT_FOUND, "other users cannot see or resume it");
     let no_tus = app.client.head(app.url(&location)).bearer_auth(token(&ada)).send().await.unwrap();
-    assert_eq!(no_tus.status(), StatusCode::PRECONDITION_FAILED);
+    assert_eq!(no_tus.status(), StatusCode::BAD_REQUEST, "no Tus-Resumable at all");
+    let other = app.client.head(app.url(&location)).bearer_auth(token(&ada)).header("tus-resumable", "0.2.2");
+    let other = other.send().await.unwrap();
+    assert_eq!(other.status(), StatusCode::PRECONDITION_FAILED, "another version");
+    assert_eq!(other.headers()["tus-version"], "1.0.0");
     let wrong_type = tus(&app, &ada, reqwest::Method::PATCH, &location)
         .header("upload-offset", half)
         .header("content-type", "application/octet-stream")
