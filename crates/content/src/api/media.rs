@@ -118,6 +118,8 @@ async fn readable(
     }
 }
 
+// Only the schema of this form is used (the handler reads the parts as they stream);
+// `deny_unknown_fields` makes that schema say no other field is allowed.
 /// The upload form: one field, `file`.
 #[derive(serde::Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]

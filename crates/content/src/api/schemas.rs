@@ -7,10 +7,9 @@ use utoipa::openapi::{
     schema::{SchemaType, Type},
 };
 
-use crate::config::ContentConfig;
+use platform::http::spec::WHITESPACE_CLASS;
 
-/// What Rust's `char::is_whitespace` accepts, as the body of a regular expression's class.
-const WHITESPACE_CLASS: &str = r"\t\n\x0B\x0C\r \x85\xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000";
+use crate::config::ContentConfig;
 
 /// A post's text: not blank, at most `content.max_post_chars` characters, no control
 /// characters but tabs and line breaks.

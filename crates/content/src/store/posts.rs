@@ -245,10 +245,9 @@ pub async fn create(
     let mut change = store.writer().begin().await?;
     let (root_id, reply_to_author) = match new.reply_to {
         Some(parent_id) => {
-            let no_such = || ContentError::NoSuchParent;
-            let parent = load(change.conn(), parent_id).await?.ok_or_else(no_such)?;
+            let parent = load(change.conn(), parent_id).await?.ok_or(ContentError::NoSuchParent)?;
             if !may_see(change.conn(), Some(author), &parent).await? {
-                return Err(no_such());
+                return Err(ContentError::NoSuchParent);
             }
             may_interact(change.conn(), author.user_id, &parent).await?;
             sqlx::query("UPDATE posts SET replies_count = replies_count + 1 WHERE id = $1")

@@ -45,7 +45,7 @@ pub fn new_password() -> Object {
 
 /// A bio: at most [`BIO_MAX_CHARS`] characters once surrounding spaces are trimmed.
 pub fn optional_bio() -> Object {
-    let w = crate::domain::fields::WHITESPACE_CLASS;
+    let w = platform::http::spec::WHITESPACE_CLASS;
     let inner = BIO_MAX_CHARS - 2;
     ObjectBuilder::new()
         .schema_type(SchemaType::from_iter([Type::String, Type::Null]))

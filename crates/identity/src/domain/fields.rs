@@ -1,7 +1,10 @@
 //! Account fields that validate on construction: a value of these types is always acceptable,
 //! so the rest of the service never re-checks them.
 
-use platform::http::FieldError;
+use platform::http::{
+    FieldError,
+    spec::{CONTROL_CLASS, WHITESPACE_CLASS},
+};
 
 /// Names nobody may register: they would impersonate the instance or collide with routes.
 const RESERVED_USERNAMES: &[&str] = &[
@@ -36,11 +39,6 @@ const RESERVED_USERNAMES: &[&str] = &[
     "public",
     "official",
 ];
-
-/// What Rust's `char::is_whitespace` accepts, as the body of a regular expression's class.
-pub const WHITESPACE_CLASS: &str = r"\t\n\x0B\x0C\r \x85\xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000";
-/// What `char::is_control` accepts (Unicode's Cc), likewise.
-const CONTROL_CLASS: &str = r"\x00-\x1F\x7F-\x9F";
 
 /// A username: 3 to 30 ASCII letters, digits or underscores, starting with a letter. Unique
 /// without regard to case; the chosen casing is kept for display.

@@ -7,6 +7,12 @@ use serde_json::{Map, Value, json};
 use utoipa::openapi::OpenApi;
 
 const PROBLEM: &str = "application/problem+json";
+
+/// What Rust's `char::is_whitespace` accepts, as the body of a regular expression's class, for
+/// schemas whose fields the server trims or requires not blank.
+pub const WHITESPACE_CLASS: &str = r"\t\n\x0B\x0C\r \x85\xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000";
+/// What `char::is_control` accepts (Unicode's Cc), likewise.
+pub const CONTROL_CLASS: &str = r"\x00-\x1F\x7F-\x9F";
 const METHODS: [&str; 7] = ["get", "put", "post", "delete", "options", "head", "patch"];
 
 /// Why the shared layers answer a status, for its description.
