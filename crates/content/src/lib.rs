@@ -2,12 +2,13 @@
 //!
 //! # Layout
 //! * `config`: the `[content]` and `[media]` sections.
-//! * `domain`: posts and their text (hashtags, mentions, links; Chinese too), who may see a post,
+//! * `domain`: posts (their text's entities come from the `text` crate), who may see a post,
 //!   media types and limits, reports; the service's error. Pure.
 //! * `store`: the only SQL, one module per table family, and the media bytes; every change one
 //!   transaction with its events (and the moderation log).
 //! * `ingest`: identity's users and graph's follows, kept from their events; a deleted user's
-//!   posts and likes are removed here, by the service that owns them.
+//!   posts and likes are removed here, by the service that owns them; the crawler's entries
+//!   become the posts of their sources.
 //! * `jobs`: thumbnails, collection of unattached media, the post id node lease.
 //! * `api`: HTTP handlers, one module per resource, and the one mapping of errors to answers.
 //!
@@ -113,7 +114,13 @@ pub async fn mount(runtime: &Runtime, posts: &ContentConfig, media: &MediaConfig
             platform::service::subscription(
                 ingest::graph::CONSUMER,
                 ingest::graph::TOPICS,
-                handler(ingest::graph::CONSUMER, ingest::graph::Edges(store)),
+                handler(ingest::graph::CONSUMER, ingest::graph::Edges(store.clone())),
+                &db,
+            ),
+            platform::service::subscription(
+                ingest::crawler::CONSUMER,
+                ingest::crawler::TOPICS,
+                handler(ingest::crawler::CONSUMER, ingest::crawler::Entries { store, limits: posts.clone() }),
                 &db,
             ),
         ],

@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::Role;
+use crate::{AccountKind, Role};
 
 event_family! {
     /// Identity's events.
@@ -32,6 +32,9 @@ pub struct UserRegistered {
     pub username: String,
     pub display_name: String,
     pub role: Role,
+    /// Added in version 1 (absent means a person): a source's account is the crawler's.
+    #[serde(default)]
+    pub kind: AccountKind,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -4,9 +4,9 @@
 //! # Layout
 //! * `family`: the [`EventFamily`] trait and the macro that declares a family: one enum per
 //!   producer, each variant a topic with its payload type and the family's schema version.
-//! * `identity`, `content`, `graph`: the families of the services that exist.
+//! * `identity`, `content`, `graph`, `crawler`: the families of the services that exist.
 //! * `ids`: [`PostId`] and its generator.
-//! * `values`: [`Visibility`] and [`Role`].
+//! * `values`: [`Visibility`], [`Role`] and [`AccountKind`].
 //!
 //! Producers serialize events from these types and consumers deserialize into them: no service
 //! writes an event payload by hand or re-declares another's. `fixtures/` holds one committed
@@ -23,6 +23,7 @@
 #[macro_use]
 mod family;
 pub mod content;
+pub mod crawler;
 pub mod graph;
 pub mod identity;
 pub mod ids;
@@ -30,4 +31,4 @@ pub mod values;
 
 pub use family::EventFamily;
 pub use ids::{PostId, PostIdGenerator};
-pub use values::{Role, Visibility};
+pub use values::{AccountKind, Role, Visibility};

@@ -69,6 +69,35 @@ impl Role {
     }
 }
 
+/// Who is behind an account.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum AccountKind {
+    /// Someone who signed up (or an admin created): has a password and signs in.
+    #[default]
+    Person,
+    /// A feed or website the crawler follows: no password, never signs in; its posts are
+    /// the source's entries.
+    Source,
+}
+
+impl AccountKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AccountKind::Person => "person",
+            AccountKind::Source => "source",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<AccountKind> {
+        match text {
+            "person" => Some(AccountKind::Person),
+            "source" => Some(AccountKind::Source),
+            _ => None,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -84,5 +113,9 @@ mod tests {
             assert_eq!(Role::parse(r.as_str()), Some(r));
         }
         assert!(Role::Admin > Role::Moderator && Role::Moderator > Role::User);
+        for k in [AccountKind::Person, AccountKind::Source] {
+            assert_eq!(AccountKind::parse(k.as_str()), Some(k));
+            assert_eq!(serde_json::to_value(k).unwrap(), k.as_str());
+        }
     }
 }

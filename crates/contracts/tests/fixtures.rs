@@ -9,8 +9,9 @@
 use std::{collections::BTreeSet, path::PathBuf};
 
 use contracts::{
-    EventFamily, PostId, Role, Visibility,
+    AccountKind, EventFamily, PostId, Role, Visibility,
     content::{ContentEvent, Like, MediaRef, PostRef, PostSnapshot, PostSummary},
+    crawler::{Attachment, CrawlerEvent, Entry, SourceProfile, Subscription},
     graph::{Block, Follow, GraphEvent, Mute, TagFollow},
     identity::{IdentityEvent, RoleChanged, SessionRef, UserRef, UserRegistered, UserUpdated},
 };
@@ -32,6 +33,7 @@ fn identity_examples() -> Vec<IdentityEvent> {
             username: "ada".into(),
             display_name: "Ada Lovelace".into(),
             role: Role::User,
+            kind: AccountKind::Person,
         }),
         IdentityEvent::UserUpdated(UserUpdated {
             user_id: user(1),
@@ -119,6 +121,38 @@ fn graph_examples() -> Vec<GraphEvent> {
     ]
 }
 
+fn crawler_examples() -> Vec<CrawlerEvent> {
+    let profile = SourceProfile {
+        account_id: user(5),
+        username: "blog_example_org".into(),
+        display_name: "Example 博客".into(),
+        bio: "Notes on physics".into(),
+        home_url: Some("https://blog.example.org/".into()),
+        feed_url: "https://blog.example.org/feed.xml".into(),
+    };
+    let entry = Entry {
+        entry_id: user(6),
+        account_id: user(5),
+        text: "Heat engines\n\nWhy Carnot was right.\n\nhttps://blog.example.org/carnot".into(),
+        url: Some("https://blog.example.org/carnot".into()),
+        language: Some("en".into()),
+        published_at_ms: Some(1_767_225_600_000),
+        attachments: vec![Attachment {
+            url: "https://blog.example.org/carnot.mp3".into(),
+            media_type: Some("audio/mpeg".into()),
+        }],
+    };
+    let subscription = Subscription { user_id: user(1), account_id: user(5) };
+    vec![
+        CrawlerEvent::SourceCreated(profile.clone()),
+        CrawlerEvent::SourceUpdated(SourceProfile { display_name: "Example Blog".into(), ..profile }),
+        CrawlerEvent::EntryPublished(entry.clone()),
+        CrawlerEvent::EntryRevised(Entry { text: "Heat engines, revised".into(), ..entry }),
+        CrawlerEvent::Subscribed(subscription),
+        CrawlerEvent::Unsubscribed(subscription),
+    ]
+}
+
 fn fixtures_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fixtures")
 }
@@ -154,6 +188,7 @@ fn every_event_round_trips_through_its_committed_fixture() {
     let mut topics = check(identity_examples());
     topics.extend(check(content_examples()));
     topics.extend(check(graph_examples()));
+    topics.extend(check(crawler_examples()));
     // No fixture is left over from a topic that no longer exists.
     for entry in std::fs::read_dir(fixtures_dir()).unwrap() {
         let name = entry.unwrap().file_name().into_string().unwrap();
@@ -173,7 +208,22 @@ fn topics_belong_to_their_family_and_unknown_topics_are_not_errors() {
     for topic in GraphEvent::ALL {
         assert!(topic.starts_with("graph."));
     }
+    for topic in CrawlerEvent::ALL {
+        assert!(topic.starts_with("crawler."));
+    }
     assert_eq!(ContentEvent::from_payload("content.post.pinned", json!({})).unwrap(), None);
+}
+
+#[test]
+fn an_account_without_a_kind_is_a_person() {
+    let mut payload = identity_examples()[0].to_payload();
+    payload.as_object_mut().unwrap().remove("kind");
+    let Some(IdentityEvent::UserRegistered(user)) =
+        IdentityEvent::from_payload("identity.user.registered", payload).unwrap()
+    else {
+        panic!("decodes as a registration");
+    };
+    assert_eq!(user.kind, AccountKind::Person);
 }
 
 #[test]

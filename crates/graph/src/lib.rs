@@ -5,7 +5,8 @@
 //! * `domain`: the kinds of edges and the events their changes emit, the tag rule, the error.
 //! * `store`: the only SQL, one module per table family; every change one transaction with its
 //!   events (a block removes follows both ways, with their events).
-//! * `ingest`: identity's events: which users exist; a deleted user's edges go.
+//! * `ingest`: identity's events: which users exist; a deleted user's edges go. The crawler's
+//!   subscriptions: follows of sources.
 //! * `jobs`: suggestions, computed in the background for the users who ask for them.
 //! * `api`: HTTP handlers and the one mapping of errors to answers.
 //!
@@ -56,17 +57,22 @@ pub async fn mount(runtime: &Runtime) -> anyhow::Result<Mounted> {
     let store = opened.writer.clone();
     let db = opened.db().clone();
     let users = platform::ingest::handler(ingest::identity::CONSUMER, ingest::identity::Users(store.clone()));
+    let subscriptions =
+        platform::ingest::handler(ingest::crawler::CONSUMER, ingest::crawler::Subscriptions(store.clone()));
     let graph = Arc::new(Graph { store, popular: Default::default(), suggestions_wanted: tokio::sync::Notify::new() });
     Ok(Mounted {
         name: NAME,
         routes: api::routes().with_state(Arc::clone(&graph)),
         probes: vec![Runtime::database_probe(&db)],
-        subscriptions: vec![platform::service::subscription(
-            ingest::identity::CONSUMER,
-            &[IdentityEvent::TOPICS],
-            users,
-            &db,
-        )],
+        subscriptions: vec![
+            platform::service::subscription(ingest::identity::CONSUMER, &[IdentityEvent::TOPICS], users, &db),
+            platform::service::subscription(
+                ingest::crawler::CONSUMER,
+                &[contracts::crawler::SUBSCRIPTIONS],
+                subscriptions,
+                &db,
+            ),
+        ],
         relay: Some(opened.relay),
         background: vec![platform::service::task(jobs::suggest(graph, runtime.shutdown.clone()))],
         database: Some(db),

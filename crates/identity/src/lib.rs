@@ -6,7 +6,8 @@
 //!   tokens, signing keys and throttling; the service's error. Pure.
 //! * `store`: the only SQL, one module per table family; every change one transaction with its
 //!   event and audit entry.
-//! * `ingest`: content's uploads, so that an avatar is always its user's own image.
+//! * `ingest`: content's uploads, so that an avatar is always its user's own image; the
+//!   crawler's sources, each an account of kind `source` (no password, never signs in).
 //! * `api`: HTTP handlers, one module per resource, and the one mapping of errors to answers.
 //!
 //! Dependencies point down: `api` and `ingest` → `store` → `domain`.
@@ -85,12 +86,20 @@ pub async fn mount(runtime: &Runtime) -> anyhow::Result<Mounted> {
         routes: router,
         probes: vec![Runtime::database_probe(&db)],
         relay: Some(relay),
-        subscriptions: vec![platform::service::subscription(
-            ingest::content::CONSUMER,
-            &[contracts::content::MEDIA],
-            platform::ingest::handler(ingest::content::CONSUMER, ingest::content::Uploads(identity.store.clone())),
-            &db,
-        )],
+        subscriptions: vec![
+            platform::service::subscription(
+                ingest::content::CONSUMER,
+                &[contracts::content::MEDIA],
+                platform::ingest::handler(ingest::content::CONSUMER, ingest::content::Uploads(identity.store.clone())),
+                &db,
+            ),
+            platform::service::subscription(
+                ingest::crawler::CONSUMER,
+                &[contracts::crawler::SOURCES],
+                platform::ingest::handler(ingest::crawler::CONSUMER, ingest::crawler::Sources(identity.store.clone())),
+                &db,
+            ),
+        ],
         background: vec![
             platform::service::task(maintain_keys(Arc::clone(&identity), runtime.shutdown.clone())),
             platform::service::task(housekeeping(identity, runtime.shutdown.clone())),

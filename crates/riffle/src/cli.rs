@@ -1,4 +1,4 @@
-//! The command line: `riffle serve|config|migrate|openapi|targets|admin|events`.
+//! The command line: `riffle serve|config|migrate|openapi|targets|admin|events|crawl`.
 
 use std::{net::SocketAddr, path::PathBuf};
 
@@ -55,6 +55,23 @@ pub enum Command {
     Events {
         #[command(subcommand)]
         command: EventsCommand,
+    },
+    /// The crawler: sources from the command line.
+    Crawl {
+        #[command(subcommand)]
+        command: CrawlCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CrawlCommand {
+    /// Create a source for every feed of an OPML file and fetch each (the newest
+    /// `crawler.backfill_entries` entries become posts), with a progress bar. The posts appear
+    /// once a process running the services relays the crawler's events (`riffle serve`).
+    Seed {
+        /// An OPML file (1.0, 1.1 or 2.0), or an http(s) URL of one.
+        #[arg(value_name = "FILE.opml")]
+        opml: String,
     },
 }
 

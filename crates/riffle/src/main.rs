@@ -7,7 +7,7 @@ use figment::{Figment, providers::Serialized};
 use riffle::{
     Settings,
     app::{self, Application},
-    cli::{AdminCommand, Cli, Command, EventsCommand},
+    cli::{AdminCommand, Cli, Command, CrawlCommand, EventsCommand},
     services,
 };
 
@@ -77,6 +77,29 @@ fn main() -> ExitCode {
                 let runtime = platform::Runtime::new(std::sync::Arc::new(config.process), Default::default()).await?;
                 let id = identity::create_user(&runtime, &username, &email, &password, role).await?;
                 println!("created {} {username} ({id})", role.as_str());
+                Ok(())
+            })
+        }
+        Command::Crawl { command: CrawlCommand::Seed { opml } } => {
+            platform::telemetry::init(&config.log);
+            run(config.worker_threads(), async move {
+                let runtime =
+                    platform::Runtime::new(std::sync::Arc::new(config.process.clone()), Default::default()).await?;
+                let bar = indicatif::ProgressBar::new(0).with_style(
+                    indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} sources  {wide_msg}")
+                        .expect("a valid template"),
+                );
+                let (done, failed) = crawler::seed::run(&runtime, &config.crawler, &opml, |progress| {
+                    bar.set_length(progress.total as u64);
+                    bar.set_position(progress.done as u64);
+                    match progress.error {
+                        Some(error) => bar.println(format!("{}: {error}", progress.url)),
+                        None => bar.set_message(progress.url.to_owned()),
+                    }
+                })
+                .await?;
+                bar.finish_and_clear();
+                println!("{done} sources fetched, {failed} failed; `riffle serve` publishes their posts");
                 Ok(())
             })
         }

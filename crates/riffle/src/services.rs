@@ -55,7 +55,7 @@ impl PartialEq for ServiceDef {
 }
 
 /// Every service, in start-up order (identity first: others verify tokens with its keys).
-pub static SERVICES: [ServiceDef; 4] = [
+pub static SERVICES: [ServiceDef; 5] = [
     ServiceDef {
         name: identity::NAME,
         description: "accounts, sessions, tokens, roles, audit",
@@ -88,11 +88,18 @@ pub static SERVICES: [ServiceDef; 4] = [
         openapi: feed::openapi,
         mount: |runtime, settings| Box::pin(feed::mount(runtime, &settings.timelines)),
     },
+    ServiceDef {
+        name: crawler::NAME,
+        description: "external feeds and websites as source accounts",
+        needs: &[Need::SharedEvents, Need::TokenKeys],
+        migrations: &crawler::MIGRATIONS,
+        openapi: crawler::openapi,
+        mount: |runtime, settings| Box::pin(crawler::mount(runtime, &settings.crawler)),
+    },
 ];
 
 /// Services of the design that this version does not have yet.
-const NOT_BUILT: &[(&str, &str)] =
-    &[("search", "full-text search over posts and people"), ("crawler", "RSS/Atom/JSON feed ingestion")];
+const NOT_BUILT: &[(&str, &str)] = &[("search", "full-text search over posts and people")];
 
 /// Groups: names for unions of services.
 pub const GROUPS: &[(&str, &str)] = &[("all", "every available service in one process")];
@@ -192,7 +199,7 @@ mod tests {
 
     #[test]
     fn all_is_the_union_of_available_services() {
-        assert_eq!(names(&resolve("all").unwrap()), ["identity", "content", "graph", "feed"]);
+        assert_eq!(names(&resolve("all").unwrap()), ["identity", "content", "graph", "feed", "crawler"]);
     }
 
     #[test]

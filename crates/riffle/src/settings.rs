@@ -13,7 +13,7 @@ use platform::config::{self, ConfigError};
 use serde::Serialize;
 
 /// The sections that belong to services, besides the process-wide keys.
-const SECTIONS: &[&str] = &["content", "media", "timelines"];
+const SECTIONS: &[&str] = &["content", "media", "timelines", "crawler"];
 
 /// The effective configuration. It reads like the file: the process-wide keys at the top
 /// (through `Deref`), the services' sections as fields.
@@ -24,6 +24,7 @@ pub struct Settings {
     pub content: content::ContentConfig,
     pub media: content::MediaConfig,
     pub timelines: feed::TimelinesConfig,
+    pub crawler: crawler::CrawlerConfig,
 }
 
 impl Deref for Settings {
@@ -55,10 +56,12 @@ impl Settings {
             content: config::extract(figment, Some("content"))?,
             media: config::extract(figment, Some("media"))?,
             timelines: config::extract(figment, Some("timelines"))?,
+            crawler: config::extract(figment, Some("crawler"))?,
         };
         settings.content.validate()?;
         settings.media.validate()?;
         settings.timelines.validate()?;
+        settings.crawler.validate()?;
         Ok(settings)
     }
 
@@ -69,6 +72,7 @@ impl Settings {
             content: self.content.clone(),
             media: self.media.redacted(),
             timelines: self.timelines.redacted(),
+            crawler: self.crawler.clone(),
         };
         // Through a `toml::Value`, which puts plain keys before tables as TOML requires.
         let value = toml::Value::try_from(&shown).expect("configuration serializes");

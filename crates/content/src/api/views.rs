@@ -5,13 +5,13 @@ use std::collections::HashMap;
 use contracts::{PostId, Visibility};
 use platform::{Principal, db::from_ms};
 use serde::Serialize;
+use text::Entities;
 use utoipa::ToSchema;
 
 use crate::{
     domain::{
         ContentError,
         posts::{Counts, Post},
-        text::Entities,
     },
     store::{Store, posts},
 };
@@ -40,6 +40,12 @@ pub struct PostView {
     pub repost_of: Option<Box<PostView>>,
     pub entities: Entities,
     pub media_ids: Vec<String>,
+    /// A source's post: the original article it was made from.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub origin_url: Option<String>,
+    /// A source's post: the files its entry refers to (podcast audio, images), by URL.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub attachments: Vec<contracts::crawler::Attachment>,
     pub counts: Counts,
     /// Whether the caller liked it (absent for anonymous callers).
     pub liked: Option<bool>,
@@ -68,6 +74,8 @@ impl PostView {
             repost_of: repost_of.map(Box::new),
             entities: post.entities.clone(),
             media_ids: post.media_ids.clone(),
+            origin_url: post.origin_url.clone(),
+            attachments: post.attachments.clone(),
             counts: post.counts.clone(),
             liked,
             hidden: post.hidden,

@@ -1,6 +1,6 @@
 //! Posts: what one is, what a new one must satisfy, and who may see it.
 
-use contracts::{PostId, Role, Visibility, content::PostSummary};
+use contracts::{PostId, Role, Visibility, content::PostSummary, crawler::Attachment};
 
 use crate::config::ContentConfig;
 use platform::{Principal, http::FieldError};
@@ -8,10 +8,9 @@ use serde::Serialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::{
-    ContentError,
-    text::{self, Entities},
-};
+use text::Entities;
+
+use super::ContentError;
 
 /// Counters kept exact under concurrent requests.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
@@ -37,6 +36,9 @@ pub struct Post {
     pub repost_of_id: Option<PostId>,
     pub entities: Entities,
     pub media_ids: Vec<String>,
+    /// A source's post: the original article, and the files it refers to.
+    pub origin_url: Option<String>,
+    pub attachments: Vec<Attachment>,
     pub counts: Counts,
     pub created_at_ms: i64,
     pub edited_at_ms: Option<i64>,
@@ -230,6 +232,8 @@ mod tests {
             repost_of_id: None,
             entities: Entities::default(),
             media_ids: vec![],
+            origin_url: None,
+            attachments: vec![],
             counts: Counts { replies: 0, reposts: 0, likes: 0 },
             created_at_ms: 0,
             edited_at_ms: None,

@@ -3,6 +3,7 @@
 //! committed here.
 
 pub mod blob_claims;
+pub mod crawled;
 pub mod idempotency;
 pub mod known;
 pub mod media;

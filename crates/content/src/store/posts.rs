@@ -12,20 +12,20 @@ use platform::{
     db::{RowExt, now_ms, placeholders, to_json},
 };
 use sqlx::{Row, any::AnyRow};
+use text::Entities;
 use uuid::Uuid;
 
 use super::{Store, known};
 use crate::domain::{
     ContentError,
     posts::{self as rules, Access, Blocks, Counts, NewPost, Post, access},
-    text::{self, Entities},
 };
 
 /// The columns [`post`] reads, joined with the author.
 const POST_SELECT: &str = "SELECT p.id, p.author_id, p.text, p.visibility, p.language, p.reply_to_id, \
-     p.reply_to_author_id, p.root_id, p.repost_of_id, p.entities, p.media_ids, p.replies_count, p.reposts_count, \
-     p.likes_count, p.created_at_ms, p.edited_at_ms, p.hidden_at_ms, p.deleted_at_ms, u.username, u.display_name \
-     FROM posts p LEFT JOIN known_users u ON u.id = p.author_id";
+     p.reply_to_author_id, p.root_id, p.repost_of_id, p.entities, p.media_ids, p.origin_url, p.attachments, \
+     p.replies_count, p.reposts_count, p.likes_count, p.created_at_ms, p.edited_at_ms, p.hidden_at_ms, \
+     p.deleted_at_ms, u.username, u.display_name FROM posts p LEFT JOIN known_users u ON u.id = p.author_id";
 
 fn post(row: &AnyRow) -> Result<Post, ContentError> {
     let visibility: String = row.try_get("visibility")?;
@@ -44,6 +44,8 @@ fn post(row: &AnyRow) -> Result<Post, ContentError> {
         repost_of_id: row.opt_post_id("repost_of_id")?,
         entities: row.json("entities").unwrap_or_default(),
         media_ids: row.json("media_ids").unwrap_or_default(),
+        origin_url: row.try_get("origin_url")?,
+        attachments: row.json("attachments").unwrap_or_default(),
         counts: Counts {
             replies: row.try_get("replies_count")?,
             reposts: row.try_get("reposts_count")?,
@@ -294,16 +296,21 @@ pub async fn create(
 }
 
 /// The columns of a new row that are not in [`NewPost`].
-struct Inserted {
-    id: PostId,
-    author: Uuid,
-    root_id: PostId,
-    reply_to_author: Option<Uuid>,
-    repost_of: Option<PostId>,
-    created_at_ms: i64,
+pub(super) struct Inserted {
+    pub id: PostId,
+    pub author: Uuid,
+    pub root_id: PostId,
+    pub reply_to_author: Option<Uuid>,
+    pub repost_of: Option<PostId>,
+    pub created_at_ms: i64,
 }
 
-async fn insert(change: &mut Change, row: &Inserted, new: &NewPost, entities: &Entities) -> Result<(), ContentError> {
+pub(super) async fn insert(
+    change: &mut Change,
+    row: &Inserted,
+    new: &NewPost,
+    entities: &Entities,
+) -> Result<(), ContentError> {
     sqlx::query(
         "INSERT INTO posts (id, author_id, text, visibility, language, reply_to_id, reply_to_author_id, root_id, \
          repost_of_id, entities, media_ids, created_at_ms) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
@@ -341,6 +348,22 @@ pub async fn edit(
     if post.repost_of_id.is_some() {
         return Err(ContentError::field("text", "a repost has no text to edit"));
     }
+    let entities = text::extract(&text);
+    let post = edit_in(&mut change, post, &text, language, &entities).await?;
+    change.commit().await?;
+    Ok(post)
+}
+
+/// Replaces `post`'s text inside `change`, keeping the previous version in the history, with
+/// its `content.post.edited` event.
+pub(super) async fn edit_in(
+    change: &mut Change,
+    post: Post,
+    text: &str,
+    language: Option<String>,
+    entities: &Entities,
+) -> Result<Post, ContentError> {
+    let id = post.id;
     let now = now_ms();
     let version: i64 = sqlx::query("SELECT COUNT(*) AS n FROM post_edits WHERE post_id = $1")
         .bind(id.get() as i64)
@@ -355,18 +378,16 @@ pub async fn edit(
         .bind(now)
         .execute(change.conn())
         .await?;
-    let entities = text::extract(&text);
     sqlx::query("UPDATE posts SET text = $1, language = $2, entities = $3, edited_at_ms = $4 WHERE id = $5")
-        .bind(&text)
+        .bind(text)
         .bind(language.or(post.language))
-        .bind(to_json(&entities))
+        .bind(to_json(entities))
         .bind(now)
         .bind(id.get() as i64)
         .execute(change.conn())
         .await?;
     let post = load(change.conn(), id).await?.ok_or(ContentError::NoSuchPost)?;
     change.emit(&ContentEvent::PostEdited(PostSnapshot { post: post.summary(None) })).await?;
-    change.commit().await?;
     Ok(post)
 }
 

@@ -75,7 +75,19 @@ async fn serialize_pair(store: &Store, change: &mut Change, a: Uuid, b: Uuid) ->
 /// Follows or unfollows `to`. A follow is refused when either side blocks the other.
 pub async fn follow(store: &Store, from: Uuid, to: Uuid, follow: bool) -> Result<(), GraphError> {
     let mut change = store.begin().await?;
-    serialize_pair(store, &mut change, from, to).await?;
+    follow_in(store, &mut change, from, to, follow).await?;
+    Ok(change.commit().await?)
+}
+
+/// [`follow`] inside `change` (a subscription made through the crawler's API).
+pub async fn follow_in(
+    store: &Store,
+    change: &mut Change,
+    from: Uuid,
+    to: Uuid,
+    follow: bool,
+) -> Result<(), GraphError> {
+    serialize_pair(store, change, from, to).await?;
     if follow {
         if has_in(change.conn(), Edge::Block, to, from).await? {
             return Err(GraphError::BlockedByThem);
@@ -84,8 +96,8 @@ pub async fn follow(store: &Store, from: Uuid, to: Uuid, follow: bool) -> Result
             return Err(GraphError::BlockedByYou);
         }
     }
-    set_in(&mut change, Edge::Follow, from, to, follow).await?;
-    Ok(change.commit().await?)
+    set_in(change, Edge::Follow, from, to, follow).await?;
+    Ok(())
 }
 
 /// Blocks or unblocks `to`. A block also removes the follows in both directions.

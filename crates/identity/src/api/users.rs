@@ -23,6 +23,8 @@ pub(super) struct UserView {
     pub bio: String,
     pub avatar_media_id: Option<String>,
     pub role: platform::Role,
+    /// `source`: a feed or website the crawler follows; its posts are the source's entries.
+    pub kind: contracts::AccountKind,
     #[serde(with = "time::serde::rfc3339")]
     pub created_at: time::OffsetDateTime,
 }
@@ -36,6 +38,7 @@ impl UserView {
             bio: account.bio.clone(),
             avatar_media_id: account.avatar_media_id.clone(),
             role: account.role,
+            kind: account.kind,
             created_at: from_ms(account.created_at_ms),
         }
     }

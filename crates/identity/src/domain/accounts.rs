@@ -1,6 +1,6 @@
 //! Accounts: their states, who acts on them, and what a change of one carries.
 
-use contracts::Role;
+use contracts::{AccountKind, Role};
 use uuid::Uuid;
 
 use super::fields::{DisplayName, Email, Username};
@@ -51,6 +51,7 @@ pub struct Account {
     pub avatar_media_id: Option<String>,
     pub role: Role,
     pub status: Status,
+    pub kind: AccountKind,
     pub created_at_ms: i64,
 }
 

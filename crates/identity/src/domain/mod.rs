@@ -8,6 +8,7 @@ pub mod fields;
 pub mod keys;
 pub mod password;
 pub mod registration;
+pub mod sources;
 pub mod throttle;
 pub mod tokens;
 

@@ -6,6 +6,7 @@ pub mod keys;
 pub mod media;
 pub mod registrations;
 pub mod sessions;
+pub mod sources;
 pub mod throttle;
 pub mod users;
 

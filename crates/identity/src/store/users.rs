@@ -2,7 +2,7 @@
 //! its audit entry.
 
 use contracts::{
-    Role,
+    AccountKind, Role,
     identity::{IdentityEvent, RoleChanged, UserRef, UserRegistered, UserUpdated},
 };
 use platform::{
@@ -20,7 +20,7 @@ use crate::domain::{
     audit::{Action, Entry},
 };
 
-const COLUMNS: &str = "id, username, email, display_name, bio, avatar_media_id, role, status, created_at_ms";
+const COLUMNS: &str = "id, username, email, display_name, bio, avatar_media_id, role, status, kind, created_at_ms";
 
 fn account(row: &AnyRow) -> Result<Account, IdentityError> {
     let role: String = row.try_get("role")?;
@@ -33,6 +33,7 @@ fn account(row: &AnyRow) -> Result<Account, IdentityError> {
         avatar_media_id: row.try_get("avatar_media_id")?,
         role: Role::parse(&role).ok_or_else(|| StoreError::decode("role", format!("unknown role {role}")))?,
         status: Status::parse(&row.try_get::<String, _>("status")?),
+        kind: AccountKind::parse(&row.try_get::<String, _>("kind")?).unwrap_or(AccountKind::Person),
         created_at_ms: row.try_get("created_at_ms")?,
     })
 }
@@ -177,6 +178,7 @@ pub async fn create_in(
             username: account.username.as_str().to_owned(),
             display_name: account.display_name.as_str().to_owned(),
             role: account.role,
+            kind: AccountKind::Person,
         }))
         .await?;
     if let Some(actor) = created_by {

@@ -70,6 +70,15 @@ impl<T> Page<T> {
         Self { items, next_cursor, link_base: None }
     }
 
+    /// The same page with each item turned into another (the cursor stays).
+    pub fn map<U>(self, f: impl FnMut(T) -> U) -> Page<U> {
+        Page {
+            items: self.items.into_iter().map(f).collect(),
+            next_cursor: self.next_cursor,
+            link_base: self.link_base,
+        }
+    }
+
     /// Adds a `Link: <path?cursor=…&limit=…>; rel="next"` header to the response.
     pub fn with_link(mut self, path: &str, limit: u32) -> Self {
         self.link_base = Some(format!("{path}?limit={limit}"));

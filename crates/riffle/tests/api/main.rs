@@ -7,6 +7,7 @@ mod abuse;
 mod admin;
 mod cli;
 mod content;
+mod crawler;
 mod feed;
 mod for_you;
 mod graph;

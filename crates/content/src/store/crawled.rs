@@ -1,0 +1,95 @@
+//! `crawled_entries`: the posts of sources, made from the crawler's entries inside the
+//! consumer's change. The entry id is the key, so a redelivered entry is still one post.
+
+use contracts::{
+    PostId,
+    content::{ContentEvent, PostSnapshot},
+    crawler::Entry,
+};
+use platform::{
+    Change,
+    db::{RowExt, now_ms, to_json},
+};
+
+use super::{
+    Store,
+    posts::{self, Inserted},
+};
+use crate::{config::ContentConfig, domain::ContentError, domain::crawled};
+
+/// The post made from entry `entry_id`, if any.
+async fn post_of(change: &mut Change, entry: &Entry) -> Result<Option<PostId>, ContentError> {
+    let row = sqlx::query("SELECT post_id FROM crawled_entries WHERE entry_id = $1")
+        .bind(entry.entry_id.to_string())
+        .fetch_optional(change.conn())
+        .await?;
+    Ok(row.map(|r| r.post_id("post_id")).transpose()?)
+}
+
+/// Publishes `entry` as a public post by its source's account; nothing when it already is one.
+pub async fn publish(
+    store: &Store,
+    change: &mut Change,
+    limits: &ContentConfig,
+    entry: &Entry,
+) -> Result<(), ContentError> {
+    if post_of(change, entry).await?.is_some() {
+        return Ok(());
+    }
+    let new = crawled::new_post(limits, entry);
+    if new.text.trim().is_empty() {
+        return Ok(());
+    }
+    let entities = crawled::entities(limits, &new.text);
+    let id = store.ids().next();
+    let row = Inserted {
+        id,
+        author: entry.account_id,
+        root_id: id,
+        reply_to_author: None,
+        repost_of: None,
+        created_at_ms: now_ms(),
+    };
+    posts::insert(change, &row, &new, &entities).await?;
+    sqlx::query("UPDATE posts SET origin_url = $1, attachments = $2 WHERE id = $3")
+        .bind(&entry.url)
+        .bind(to_json(&entry.attachments))
+        .bind(id.get() as i64)
+        .execute(change.conn())
+        .await?;
+    sqlx::query("INSERT INTO crawled_entries (entry_id, post_id) VALUES ($1, $2)")
+        .bind(entry.entry_id.to_string())
+        .bind(id.get() as i64)
+        .execute(change.conn())
+        .await?;
+    let post = posts::get_in(change, id).await?.ok_or_else(|| anyhow::anyhow!("post vanished"))?;
+    change.emit(&ContentEvent::PostCreated(PostSnapshot { post: post.summary(None) })).await?;
+    Ok(())
+}
+
+/// Edits the post of a revised entry (publishes it if the first version never arrived); a post
+/// deleted meanwhile stays deleted.
+pub async fn revise(
+    store: &Store,
+    change: &mut Change,
+    limits: &ContentConfig,
+    entry: &Entry,
+) -> Result<(), ContentError> {
+    let Some(id) = post_of(change, entry).await? else {
+        return publish(store, change, limits, entry).await;
+    };
+    let Some(post) = posts::get_in(change, id).await?.filter(|p| !p.deleted) else { return Ok(()) };
+    let new = crawled::new_post(limits, entry);
+    if new.text == post.text || new.text.trim().is_empty() {
+        return Ok(());
+    }
+    let entities = crawled::entities(limits, &new.text);
+    sqlx::query("UPDATE posts SET origin_url = $1, attachments = $2 WHERE id = $3")
+        .bind(&entry.url)
+        .bind(to_json(&entry.attachments))
+        .bind(id.get() as i64)
+        .execute(change.conn())
+        .await?;
+    posts::edit_in(change, post, &new.text, new.language, &entities).await?;
+    Ok(())
+}

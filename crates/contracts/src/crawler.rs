@@ -1,0 +1,80 @@
+//! What the crawler tells the other services: sources become accounts (identity), their
+//! entries become posts (content), and subscriptions made through the crawler's API become
+//! follows (graph). The crawler never writes another service's tables.
+
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+event_family! {
+    /// The crawler's events.
+    pub enum CrawlerEvent: "crawler.>", version 1 {
+        /// A feed or site became a source: identity creates its account (kind `source`).
+        SourceCreated(SourceProfile) = "crawler.source.created",
+        /// The source's title, description or home page changed: identity updates the profile.
+        SourceUpdated(SourceProfile) = "crawler.source.updated",
+        /// A new entry: content publishes it as a post by the source's account.
+        EntryPublished(Entry) = "crawler.entry.published",
+        /// An entry's content changed: content edits its post.
+        EntryRevised(Entry) = "crawler.entry.revised",
+        /// Someone subscribed through the crawler's API: graph makes the follow.
+        Subscribed(Subscription) = "crawler.subscription.created",
+        /// Someone unsubscribed through the crawler's API: graph removes the follow.
+        Unsubscribed(Subscription) = "crawler.subscription.deleted",
+    }
+}
+
+/// The entry events alone (what content consumes).
+pub const ENTRIES: &str = "crawler.entry.>";
+/// The source events alone (what identity consumes).
+pub const SOURCES: &str = "crawler.source.>";
+/// The subscription events alone (what graph consumes).
+pub const SUBSCRIPTIONS: &str = "crawler.subscription.>";
+
+/// A source as its account shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SourceProfile {
+    /// The account's id, chosen by the crawler.
+    pub account_id: Uuid,
+    /// The username the crawler proposes (derived from the host and the feed); identity adds
+    /// a suffix when it is taken, and its `identity.user.registered` says the final one.
+    pub username: String,
+    pub display_name: String,
+    /// The feed's description, as plain text.
+    pub bio: String,
+    /// The site the feed belongs to.
+    pub home_url: Option<String>,
+    pub feed_url: String,
+}
+
+/// An entry of a source, as a post shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Entry {
+    /// The crawler's id of the entry: the same entry is always the same post.
+    pub entry_id: Uuid,
+    /// The source's account, the post's author.
+    pub account_id: Uuid,
+    /// The post's text: title, summary (plain text) and the link to the original, within the
+    /// post length limit.
+    pub text: String,
+    /// The original article.
+    pub url: Option<String>,
+    pub language: Option<String>,
+    /// When the source says it was published.
+    pub published_at_ms: Option<i64>,
+    /// Enclosures and media (podcast audio, images), by URL.
+    pub attachments: Vec<Attachment>,
+}
+
+/// A file an entry refers to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Attachment {
+    pub url: String,
+    pub media_type: Option<String>,
+}
+
+/// A subscriber and a source's account.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Subscription {
+    pub user_id: Uuid,
+    pub account_id: Uuid,
+}

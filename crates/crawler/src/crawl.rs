@@ -1,0 +1,326 @@
+//! One fetch of one source, start to end: the host's turn, the request (conditional unless an
+//! unconditional one is due), parsing, deduplication, the events for new and changed entries,
+//! and the next fetch's time, all recorded in one change. Also how a URL someone pastes
+//! becomes a source: the feed itself, or the feed its page names, or one at a common path.
+
+use std::{
+    collections::HashSet,
+    time::{Duration, Instant},
+};
+
+use contracts::crawler::{CrawlerEvent, Entry};
+use platform::{Change, db::now_ms};
+use url::Url;
+use uuid::Uuid;
+
+use crate::{
+    Crawler,
+    domain::{
+        CrawlerError, discover,
+        parse::{self, ParsedEntry, ParsedFeed},
+        schedule::{self, Policy},
+    },
+    fetch::{FetchError, Fetched, Validators},
+    store::{
+        entries,
+        sources::{self, NewSource, Source, Success},
+        subscriptions,
+    },
+};
+
+/// The post length the crawler writes for (content cuts further if its limit is lower).
+const POST_CHARS: usize = 500;
+const WEEK_MS: i64 = 7 * 24 * 3600 * 1000;
+/// A 429 without `Retry-After` waits this long (TT-RSS).
+const TOO_MANY_REQUESTS_WAIT: Duration = Duration::from_secs(3600);
+
+impl Crawler {
+    fn policy(&self) -> Policy {
+        Policy {
+            min: Duration::from_secs(self.config.min_interval_secs),
+            max: Duration::from_secs(self.config.max_interval_secs),
+            disable_after: self.config.disable_after_failures,
+        }
+    }
+
+    /// Fetches `url` in its host's turn.
+    async fn fetch(&self, url: &Url, validators: &Validators) -> Result<Fetched, FetchError> {
+        let _turn = self.hosts.turn(url.host_str().unwrap_or("")).await;
+        let started = Instant::now();
+        let result = self.fetcher.get(url, validators).await;
+        metrics::histogram!("riffle_crawler_fetch_seconds").record(started.elapsed().as_secs_f64());
+        let outcome = match &result {
+            Ok(fetched) if fetched.body.is_none() => "not_modified",
+            Ok(_) => "fetched",
+            Err(FetchError::Refused(_)) => "refused",
+            Err(FetchError::Timeout(_)) => "timeout",
+            Err(FetchError::TooLarge(_)) => "too_large",
+            Err(FetchError::Network(_)) => "network_error",
+            Err(_) => "http_error",
+        };
+        metrics::counter!("riffle_crawler_fetches_total", "outcome" => outcome).increment(1);
+        if let Ok(Fetched { body: Some(body), .. }) = &result {
+            metrics::counter!("riffle_crawler_fetched_bytes_total").increment(body.len() as u64);
+        }
+        result
+    }
+
+    /// The feed at `url`: the URL itself when it is one; else, for a web page, the first feed
+    /// the page names, else the first common feed path that answers with a feed.
+    pub(crate) async fn discover(&self, url: &Url) -> Result<(Url, Fetched, ParsedFeed), CrawlerError> {
+        let fetched = self.fetch(url, &Validators::default()).await.map_err(refusal)?;
+        let body = fetched.body.clone().unwrap_or_default();
+        let here = fetched.url.clone();
+        if !discover::is_html(fetched.content_type.as_deref(), &body) {
+            let parsed = self.parse(&fetched, &body)?;
+            return Ok((fetched.moved_to.clone().unwrap_or_else(|| url.clone()), fetched, parsed));
+        }
+        let (page, _) = crate::domain::decode::decode(&body, fetched.content_type.as_deref());
+        let named = discover::feed_links(&page, &here);
+        let common = discover::common_feed_urls(&here);
+        let mut last_error = None;
+        for candidate in named.iter().cloned().chain(common).take(16) {
+            match self.fetch(&candidate, &Validators::default()).await {
+                Ok(found) => {
+                    let body = found.body.clone().unwrap_or_default();
+                    if discover::is_html(found.content_type.as_deref(), &body) {
+                        continue;
+                    }
+                    match self.parse(&found, &body) {
+                        Ok(parsed) => return Ok((found.moved_to.clone().unwrap_or(candidate), found, parsed)),
+                        Err(err) => last_error = Some(err),
+                    }
+                }
+                Err(FetchError::Refused(why)) => return Err(CrawlerError::Denied(why)),
+                Err(_) => {}
+            }
+        }
+        let tried = if named.is_empty() { "names no feed" } else { "names feeds that could not be read" };
+        Err(last_error.filter(|_| !named.is_empty()).unwrap_or_else(|| {
+            CrawlerError::NotAFeed(format!("this page {tried}, and none was found at the usual paths"))
+        }))
+    }
+
+    fn parse(&self, fetched: &Fetched, body: &[u8]) -> Result<ParsedFeed, CrawlerError> {
+        parse::feed(body, fetched.content_type.as_deref(), &fetched.url).inspect_err(|_| {
+            metrics::counter!("riffle_crawler_parse_errors_total").increment(1);
+        })
+    }
+
+    /// Adds the feed at `url` (or that its page names) and subscribes `user` to it; an existing
+    /// source of the same feed is reused. `true` when the source is new.
+    pub(crate) async fn add(&self, user: Uuid, url: &Url) -> Result<(Source, bool), CrawlerError> {
+        if let Some(existing) = sources::by_feed_url(&self.store, url).await? {
+            self.subscribe(user, &existing).await?;
+            return Ok((existing, false));
+        }
+        let (feed_url, fetched, parsed) = self.discover(url).await?;
+        if let Some(existing) = sources::by_feed_url(&self.store, &feed_url).await? {
+            self.subscribe(user, &existing).await?;
+            return Ok((existing, false));
+        }
+        let mut change = self.store.begin().await?;
+        let new = NewSource {
+            feed_url: &feed_url,
+            title: &parsed.title,
+            description: &parsed.description,
+            home_url: parsed.home_url.as_deref(),
+            next_fetch_at_ms: now_ms(),
+        };
+        let (source, created) = sources::create_in(&mut change, new).await?;
+        if created {
+            let added = self.apply(&mut change, &source, &parsed, true).await?;
+            self.schedule_success(&mut change, &source, &fetched, parsed.ttl, added, true).await?;
+        }
+        subscriptions::add_in(&mut change, user, &source).await?;
+        change.commit().await?;
+        if created {
+            self.websub_subscribe(&source, &parsed).await;
+        }
+        let source = sources::by_id(&self.store, source.id).await?.ok_or(CrawlerError::NoSuchSource)?;
+        Ok((source, created))
+    }
+
+    pub(crate) async fn subscribe(&self, user: Uuid, source: &Source) -> Result<(), CrawlerError> {
+        let mut change = self.store.begin().await?;
+        subscriptions::add_in(&mut change, user, source).await?;
+        Ok(change.commit().await?)
+    }
+
+    /// Creates a source for a feed URL without fetching it (OPML import, seeding): it is due at
+    /// once and backfilled on its first fetch. `user` is subscribed when given.
+    pub(crate) async fn add_unfetched(
+        &self,
+        user: Option<Uuid>,
+        url: &Url,
+        title: &str,
+    ) -> Result<(Source, bool), CrawlerError> {
+        let mut change = self.store.begin().await?;
+        let new = NewSource { feed_url: url, title, description: "", home_url: None, next_fetch_at_ms: now_ms() };
+        let (source, created) = sources::create_in(&mut change, new).await?;
+        if let Some(user) = user {
+            subscriptions::add_in(&mut change, user, &source).await?;
+        }
+        change.commit().await?;
+        Ok((source, created))
+    }
+
+    /// Fetches a leased source and records the outcome (its lease ends with it). `forced`
+    /// skips the validators, as a refresh asked for by hand does.
+    pub(crate) async fn refresh(&self, source: &Source, forced: bool) -> Result<Option<String>, CrawlerError> {
+        let url = source.url()?;
+        let now = now_ms();
+        let unconditional_due = source
+            .last_unconditional_at_ms
+            .is_none_or(|at| now - at >= (self.config.unconditional_every_secs * 1000) as i64);
+        let unconditional = forced || unconditional_due;
+        let validators = if unconditional { Validators::default() } else { source.validators.clone() };
+        let result = match self.fetch(&url, &validators).await {
+            Ok(fetched) => match fetched.body.clone() {
+                Some(body) => match self.parse(&fetched, &body) {
+                    Ok(parsed) => Ok((fetched, Some(parsed))),
+                    Err(err) => Err(FetchError::Unreadable(err.to_string())),
+                },
+                None => Ok((fetched, None)),
+            },
+            Err(err) => Err(err),
+        };
+        match result {
+            Ok((fetched, parsed)) => {
+                let mut change = self.store.begin().await?;
+                let first = source.last_success_at_ms.is_none();
+                let new_entries = match &parsed {
+                    Some(parsed) => {
+                        sources::update_profile_in(
+                            &mut change,
+                            source,
+                            &parsed.title,
+                            &parsed.description,
+                            parsed.home_url.as_deref(),
+                        )
+                        .await?;
+                        self.apply(&mut change, source, parsed, first).await?
+                    }
+                    None => 0,
+                };
+                let ttl = parsed.as_ref().and_then(|p| p.ttl);
+                self.schedule_success(&mut change, source, &fetched, ttl, new_entries, unconditional).await?;
+                change.commit().await?;
+                if let Some(parsed) = &parsed {
+                    self.websub_subscribe(source, parsed).await;
+                }
+                metrics::counter!("riffle_crawler_entries_total").increment(new_entries as u64);
+                Ok(None)
+            }
+            Err(err) => {
+                let message = err.to_string();
+                self.record_failure(source, &err).await?;
+                Ok(Some(message))
+            }
+        }
+    }
+
+    async fn record_failure(&self, source: &Source, err: &FetchError) -> Result<(), CrawlerError> {
+        let now = now_ms();
+        let failures = u32::try_from(source.failures + 1).unwrap_or(u32::MAX);
+        let failing_for = Duration::from_millis((now - source.failing_since_ms.unwrap_or(now)).max(0) as u64);
+        let hint = match err {
+            FetchError::TooManyRequests { retry_after: None } => Some(TOO_MANY_REQUESTS_WAIT),
+            other => other.retry_after(),
+        };
+        let after = schedule::after_failure(&self.policy(), failures, failing_for, hint);
+        let reason = match err {
+            FetchError::Gone => Some("the server says the feed is gone (410)".to_owned()),
+            _ if after.disable => Some(format!("{failures} failed fetches in a row")),
+            _ => None,
+        };
+        let next = now + after.wait.as_millis() as i64;
+        sources::failed(&self.store, source.id, &err.to_string(), next, reason.as_deref()).await
+    }
+
+    /// Records the entries of a feed inside `change`: new ones (on the first fetch, only the
+    /// newest `backfill_entries` become posts) and changed ones, with their events.
+    pub(crate) async fn apply(
+        &self,
+        change: &mut Change,
+        source: &Source,
+        parsed: &ParsedFeed,
+        first: bool,
+    ) -> Result<usize, CrawlerError> {
+        // Oldest first, so that posts are made in the order the source published them; feeds
+        // list newest first, and entries without a date keep that order, reversed.
+        let mut ordered: Vec<&ParsedEntry> = parsed.entries.iter().rev().collect();
+        ordered.sort_by_key(|e| e.published_at_ms.unwrap_or(i64::MIN));
+        let keys: Vec<String> = ordered.iter().map(|e| e.key()).collect();
+        let seen = entries::seen_in(change, source.id, &keys).await?;
+        let post_from = if first { ordered.len().saturating_sub(self.config.backfill_entries) } else { 0 };
+        let mut done = HashSet::new();
+        let mut added = 0;
+        for (i, (entry, key)) in ordered.iter().zip(&keys).enumerate() {
+            if !done.insert(key) {
+                continue;
+            }
+            match seen.get(key) {
+                None => {
+                    let posted = i >= post_from;
+                    let id = entries::insert_in(change, source.id, entry, posted).await?;
+                    if posted {
+                        change.emit(&CrawlerEvent::EntryPublished(event(id, source, entry))).await?;
+                    }
+                    added += 1;
+                }
+                Some(before) if before.content_hash != entry.content_hash() => {
+                    entries::update_in(change, before.id, entry).await?;
+                    if before.posted {
+                        change.emit(&CrawlerEvent::EntryRevised(event(before.id, source, entry))).await?;
+                    }
+                }
+                Some(_) => {}
+            }
+        }
+        Ok(added)
+    }
+
+    async fn schedule_success(
+        &self,
+        change: &mut Change,
+        source: &Source,
+        fetched: &Fetched,
+        ttl: Option<Duration>,
+        added: usize,
+        unconditional: bool,
+    ) -> Result<(), CrawlerError> {
+        let now = now_ms();
+        let weekly = entries::count_since_in(change, source.id, now - WEEK_MS).await?;
+        let hint = [fetched.hint, ttl].into_iter().flatten().max();
+        let interval = schedule::jittered(schedule::after_success(&self.policy(), weekly, hint), fastrand::f64());
+        let success = Success {
+            validators: &fetched.validators,
+            unconditional,
+            next_fetch_at_ms: now + interval.as_millis() as i64,
+            moved_to: fetched.moved_to.as_ref(),
+            new_entries: added as i64,
+        };
+        sources::succeeded_in(change, source.id, success).await
+    }
+}
+
+/// A fetch error as an API answer: a refused address is the caller's mistake, said so.
+fn refusal(err: FetchError) -> CrawlerError {
+    match err {
+        FetchError::Refused(why) => CrawlerError::Denied(why),
+        other => CrawlerError::Fetch(format!("could not fetch it: {other}")),
+    }
+}
+
+fn event(id: Uuid, source: &Source, entry: &ParsedEntry) -> Entry {
+    Entry {
+        entry_id: id,
+        account_id: source.account_id,
+        text: entry.post_text(POST_CHARS),
+        url: entry.url.as_ref().map(Url::to_string),
+        language: entry.language.clone(),
+        published_at_ms: entry.published_at_ms,
+        attachments: entry.attachments.clone(),
+    }
+}
