@@ -1,4 +1,5 @@
-//! Parses every feed file of a directory `ROUNDS` times the way the crawler does (decoding,
+//! Parses every XML feed file of a directory (`.xml`, `.atom`, `.rdf`: the formats feedparser
+//! reads too) `ROUNDS` times the way the crawler does (decoding,
 //! feed-rs, sanitizing, plain text, dedup keys) and prints the rate; `scripts/bench-parse.sh`
 //! runs it next to feedparser on the same files.
 //!
@@ -14,7 +15,8 @@ fn main() -> anyhow::Result<()> {
         .filter_map(Result::ok)
         .map(|e| e.path())
         .filter(|p| {
-            p.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.starts_with("feed") && !n.ends_with(".opml"))
+            let name = p.file_name().and_then(|n| n.to_str()).unwrap_or("");
+            name.starts_with("feed") && [".xml", ".atom", ".rdf"].iter().any(|ext| name.ends_with(ext))
         })
         .collect();
     files.sort();

@@ -7,22 +7,27 @@
 //! that decodes without an error; then `chardetng`'s guess. Labels follow WHATWG, so `gb2312`
 //! decodes as GBK (its superset), which is what such feeds really contain.
 
+use std::borrow::Cow;
+
 use encoding_rs::{Encoding, UTF_8};
 
 /// `bytes` as text, and the encoding it was read in. XML's declaration is rewritten to say
-/// UTF-8, so that a parser that honours it does not decode the text a second time.
-pub fn decode(bytes: &[u8], content_type: Option<&str>) -> (String, &'static Encoding) {
+/// UTF-8, so that a parser that honours it does not decode the text a second time. Valid UTF-8
+/// that says so (or says nothing) is borrowed as it is.
+pub fn decode<'a>(bytes: &'a [u8], content_type: Option<&str>) -> (Cow<'a, str>, &'static Encoding) {
+    if Encoding::for_bom(bytes).is_none()
+        && let Ok(text) = std::str::from_utf8(bytes)
+    {
+        return (declare_utf8(Cow::Borrowed(text)), UTF_8);
+    }
     let (text, encoding) = decode_raw(bytes, content_type);
-    (declare_utf8(text), encoding)
+    (declare_utf8(Cow::Owned(text)), encoding)
 }
 
 fn decode_raw(bytes: &[u8], content_type: Option<&str>) -> (String, &'static Encoding) {
     if let Some((encoding, bom_len)) = Encoding::for_bom(bytes) {
         let (text, _) = encoding.decode_without_bom_handling(&bytes[bom_len..]);
         return (text.into_owned(), encoding);
-    }
-    if let Ok(text) = std::str::from_utf8(bytes) {
-        return (text.to_owned(), UTF_8);
     }
     let head = &bytes[..bytes.len().min(2048)];
     let declared = [content_type.and_then(header_charset), xml_declared(head), html_meta_charset(head)];
@@ -87,15 +92,19 @@ fn html_meta_charset(head: &[u8]) -> Option<String> {
     None
 }
 
-/// Rewrites the declaration's `encoding` to UTF-8 (the text is UTF-8 now).
-fn declare_utf8(text: String) -> String {
+/// Rewrites the declaration's `encoding` to UTF-8 (the text is UTF-8 now); a declaration of
+/// UTF-8, or of none, stays as it is.
+fn declare_utf8(text: Cow<'_, str>) -> Cow<'_, str> {
     let trimmed = text.trim_start();
     if !trimmed.starts_with("<?xml") {
         return text;
     }
     let Some(end) = trimmed.find("?>") else { return text };
+    if attribute(&trimmed[..end], "encoding").is_none_or(|e| e.eq_ignore_ascii_case("utf-8")) {
+        return text;
+    }
     let rest = &trimmed[end + 2..];
-    format!("<?xml version=\"1.0\" encoding=\"UTF-8\"?>{rest}")
+    Cow::Owned(format!("<?xml version=\"1.0\" encoding=\"UTF-8\"?>{rest}"))
 }
 
 #[cfg(test)]
@@ -111,7 +120,8 @@ mod tests {
     #[test]
     fn chinese_feeds_decode_by_their_declaration() {
         let doc = "<?xml version=\"1.0\" encoding=\"gb2312\"?><rss><title>新闻中心</title></rss>";
-        let (text, encoding) = decode(&encoded(GBK, doc), Some("text/xml"));
+        let bytes = encoded(GBK, doc);
+        let (text, encoding) = decode(&bytes, Some("text/xml"));
         assert_eq!(encoding, GBK);
         assert!(text.contains("新闻中心") && text.starts_with("<?xml version=\"1.0\" encoding=\"UTF-8\"?>"), "{text}");
         let big5 = "<?xml version='1.0' encoding='big5'?><rss><title>臺灣新聞</title></rss>";
@@ -121,18 +131,20 @@ mod tests {
     #[test]
     fn a_wrong_header_loses_to_what_decodes() {
         let doc = "<?xml version=\"1.0\" encoding=\"GB18030\"?><rss><title>天气预报</title></rss>";
-        let (text, _) = decode(&encoded(GBK, doc), Some("application/rss+xml; charset=utf-8"));
+        let bytes = encoded(GBK, doc);
+        let (text, _) = decode(&bytes, Some("application/rss+xml; charset=utf-8"));
         assert!(text.contains("天气预报"), "{text}");
         let utf8 = "<rss><title>café 咖啡</title></rss>";
         let (text, encoding) = decode(utf8.as_bytes(), Some("text/xml; charset=windows-1252"));
-        assert_eq!((text.as_str(), encoding), (utf8, UTF_8), "valid UTF-8 wins over a wrong header");
+        assert_eq!((text.as_ref(), encoding), (utf8, UTF_8), "valid UTF-8 wins over a wrong header");
     }
 
     #[test]
     fn header_bom_and_meta_are_honoured() {
         let latin = "<rss><title>Caf\u{e9} cr\u{e8}me \u{2014} na\u{ef}ve</title></rss>";
-        let (text, encoding) = decode(&encoded(WINDOWS_1252, latin), Some("text/xml; charset=\"windows-1252\""));
-        assert_eq!((text.as_str(), encoding), (latin, WINDOWS_1252));
+        let bytes = encoded(WINDOWS_1252, latin);
+        let (text, encoding) = decode(&bytes, Some("text/xml; charset=\"windows-1252\""));
+        assert_eq!((text.as_ref(), encoding), (latin, WINDOWS_1252));
         let mut bom = vec![0xEF, 0xBB, 0xBF];
         bom.extend_from_slice("<feed/>".as_bytes());
         assert_eq!(decode(&bom, None).0, "<feed/>");

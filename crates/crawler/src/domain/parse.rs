@@ -121,10 +121,11 @@ fn entry(entry: feed_rs::model::Entry, feed_url: &Url, feed_language: Option<&st
     };
     let html = body.clone().or(summary_html.clone()).map(as_html).unwrap_or_default();
     let html = if html.len() > MAX_HTML_BYTES { String::new() } else { html };
-    let summary = match summary_html {
-        Some((text, kind)) if kind.contains("html") => sanitize::plain_text(text),
-        Some((text, _)) => sanitize::tidy(text),
-        None => sanitize::plain_text(&html),
+    // The summary's text; from the HTML already cleaned when that is the summary itself.
+    let summary = match (&body, summary_html) {
+        (Some(_), Some(summary)) if summary.1.contains("html") => sanitize::text_of_clean(&as_html(summary)),
+        (_, Some((text, kind))) if !kind.contains("html") => sanitize::tidy(text),
+        _ => sanitize::text_of_clean(&html),
     };
     let mut attachments: Vec<Attachment> = entry
         .media
@@ -177,7 +178,7 @@ impl ParsedEntry {
             hasher.update(part.as_bytes());
             hasher.update([0]);
         }
-        hasher.finalize().iter().map(|b| format!("{b:02x}")).collect()
+        format!("{:x}", hasher.finalize())
     }
 
     /// The post's text: the title, the summary cut to fit, the categories as hashtags, and the

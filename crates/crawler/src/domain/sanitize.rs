@@ -6,10 +6,10 @@
 //! noreferrer nofollow"`; tracking pixels (1×1 images, and images from known trackers) lose
 //! their source, so nothing is fetched when the entry is shown.
 
-use std::collections::HashSet;
+use std::{cell::RefCell, collections::HashSet};
 
 use ammonia::{Builder, UrlRelative};
-use scraper::{Html, Node, Selector};
+use scraper::{Html, Node};
 use url::Url;
 
 /// Hosts that serve only tracking images.
@@ -21,43 +21,128 @@ const TRACKER_HOSTS: &[&str] = &[
     "www.google-analytics.com",
 ];
 
-/// `html` with only what is safe to show.
-pub fn html(html: &str, base: Option<&Url>) -> String {
-    let pixels = tracking_pixels(html);
+thread_local! {
+    /// Building an allowlist takes longer than cleaning a typical entry, so each thread keeps
+    /// one; only the base URL changes between calls.
+    static CLEANER: RefCell<Builder<'static>> = RefCell::new(cleaner());
+}
+
+fn cleaner() -> Builder<'static> {
     let mut builder = Builder::default();
     builder
         .add_clean_content_tags(["noscript"])
         .url_schemes(HashSet::from(["http", "https", "mailto"]))
         .link_rel(Some("noopener noreferrer nofollow"))
-        .attribute_filter(move |element, attribute, value| {
+        .attribute_filter(|element, attribute, value| {
+            // The substring test first: parsing every image's URL would cost more than the rest.
             let tracker = element == "img"
                 && attribute == "src"
-                && (pixels.contains(value)
-                    || Url::parse(value)
-                        .ok()
-                        .and_then(|u| u.host_str().map(str::to_owned))
-                        .is_some_and(|h| TRACKER_HOSTS.contains(&h.as_str())));
+                && TRACKER_HOSTS.iter().any(|host| value.contains(host))
+                && Url::parse(value).ok().is_some_and(|u| u.host_str().is_some_and(|h| TRACKER_HOSTS.contains(&h)));
             (!tracker).then_some(value.into())
         });
-    match base {
-        Some(base) => builder.url_relative(UrlRelative::RewriteWithBase(base.clone())),
-        None => builder.url_relative(UrlRelative::Deny),
-    };
-    builder.clean(html).to_string()
+    builder
 }
 
-/// The `src` of every image declared 1×1 (or smaller).
-fn tracking_pixels(html: &str) -> HashSet<String> {
-    let document = Html::parse_fragment(html);
-    let images = Selector::parse("img[src]").expect("a valid selector");
-    let tiny = |value: Option<&str>| {
-        value.and_then(|v| v.trim().trim_end_matches("px").parse::<u32>().ok()).is_some_and(|n| n <= 1)
+/// `html` with only what is safe to show.
+pub fn html(html: &str, base: Option<&Url>) -> String {
+    let clean = CLEANER.with(|cleaner| {
+        let mut cleaner = cleaner.borrow_mut();
+        match base {
+            Some(base) => cleaner.url_relative(UrlRelative::RewriteWithBase(base.clone())),
+            None => cleaner.url_relative(UrlRelative::Deny),
+        };
+        cleaner.clean(html).to_string()
+    });
+    drop_pixels(&clean)
+}
+
+/// One tag of ammonia's output: its name (lowercase, without `/`) and its text.
+fn tags(clean: &str) -> impl Iterator<Item = (std::ops::Range<usize>, Option<&str>)> {
+    // ammonia serializes with html5ever: attribute values are double-quoted with `"` escaped,
+    // so a `>` outside quotes ends the tag. Text pieces come as `None`.
+    let bytes = clean.as_bytes();
+    let mut at = 0;
+    std::iter::from_fn(move || {
+        if at >= bytes.len() {
+            return None;
+        }
+        let start = at;
+        if bytes[at] != b'<' {
+            at = clean[at..].find('<').map_or(bytes.len(), |i| at + i);
+            return Some((start..at, None));
+        }
+        let mut quoted = false;
+        while at < bytes.len() && (quoted || bytes[at] != b'>') {
+            quoted ^= bytes[at] == b'"';
+            at += 1;
+        }
+        at = (at + 1).min(bytes.len());
+        let inner = &clean[start + 1..at.saturating_sub(1).max(start + 1)];
+        let name = inner.trim_start_matches('/').split(|c: char| c.is_whitespace() || c == '/').next().unwrap_or("");
+        Some((start..at, Some(name)))
+    })
+}
+
+/// The value of `name` in a serialized tag (`needle` is ` name="`).
+fn attribute<'a>(tag: &'a str, needle: &str) -> Option<&'a str> {
+    let at = tag.find(needle)? + needle.len();
+    tag[at..].split('"').next()
+}
+
+/// Removes images declared 1×1 or smaller (tracking pixels) from ammonia's output.
+fn drop_pixels(clean: &str) -> String {
+    let tiny = |tag: &str, name: &str| {
+        attribute(tag, name).and_then(|v| v.trim().trim_end_matches("px").parse::<u32>().ok()).is_some_and(|n| n <= 1)
     };
-    document
-        .select(&images)
-        .filter(|img| tiny(img.value().attr("width")) && tiny(img.value().attr("height")))
-        .filter_map(|img| img.value().attr("src").map(str::to_owned))
-        .collect()
+    let mut out = String::with_capacity(clean.len());
+    for (range, name) in tags(clean) {
+        let piece = &clean[range];
+        if name == Some("img") && tiny(piece, " width=\"") && tiny(piece, " height=\"") {
+            continue;
+        }
+        out.push_str(piece);
+    }
+    out
+}
+
+/// The text of HTML that [`html`] made: no markup, the serializer's escapes undone, blocks on
+/// their own lines. Linear, without parsing the document again.
+pub fn text_of_clean(clean: &str) -> String {
+    let mut out = String::with_capacity(clean.len() / 2);
+    for (range, name) in tags(clean) {
+        match name {
+            None => unescape_into(&clean[range], &mut out),
+            Some(name) if BLOCKS.contains(&name.to_ascii_lowercase().as_str()) && !out.ends_with('\n') => {
+                out.push('\n')
+            }
+            Some(_) => {}
+        }
+    }
+    tidy(&out)
+}
+
+/// Appends serialized text with the serializer's escapes (`&amp;`, `&lt;`, `&gt;`, `&nbsp;`,
+/// `&quot;`) undone and every whitespace character as a space.
+fn unescape_into(text: &str, out: &mut String) {
+    let mut rest = text;
+    while let Some(at) = rest.find(|c: char| c == '&' || c.is_whitespace()) {
+        out.push_str(&rest[..at]);
+        rest = &rest[at..];
+        if !rest.starts_with('&') {
+            let c = rest.chars().next().expect("found a character");
+            out.push(' ');
+            rest = &rest[c.len_utf8()..];
+            continue;
+        }
+        let (decoded, len) = [("&amp;", '&'), ("&lt;", '<'), ("&gt;", '>'), ("&nbsp;", ' '), ("&quot;", '"')]
+            .iter()
+            .find(|(escape, _)| rest.starts_with(escape))
+            .map_or(('&', 1), |(escape, c)| (*c, escape.len()));
+        out.push(decoded);
+        rest = &rest[len..];
+    }
+    out.push_str(rest);
 }
 
 /// Elements after which text continues on a new line.
@@ -89,7 +174,7 @@ const BLOCKS: &[&str] = &[
     "dt",
 ];
 
-/// The text of `html` as a reader sees it: no markup, entities decoded, paragraphs on their own
+/// The text of any `html` (a feed's title, say) as a reader sees it: no markup, entities decoded, paragraphs on their own
 /// lines, whitespace collapsed. Scripts and styles say nothing.
 pub fn plain_text(html: &str) -> String {
     let document = Html::parse_fragment(html);
@@ -116,18 +201,30 @@ pub fn plain_text(html: &str) -> String {
 
 /// Runs of spaces become one, lines are trimmed, at most one empty line in a row.
 pub fn tidy(text: &str) -> String {
-    let mut lines: Vec<String> = Vec::new();
-    for line in text.lines() {
-        let line = line.split_whitespace().collect::<Vec<_>>().join(" ");
-        if line.is_empty() && lines.last().is_none_or(String::is_empty) {
-            continue;
+    let mut out = String::with_capacity(text.len());
+    let (mut space, mut newlines) = (false, 0u32);
+    for c in text.chars() {
+        match c {
+            '\n' => {
+                newlines += 1;
+                space = false;
+            }
+            c if c.is_whitespace() => space = true,
+            c => {
+                if !out.is_empty() {
+                    match newlines {
+                        0 if space => out.push(' '),
+                        0 => {}
+                        1 => out.push('\n'),
+                        _ => out.push_str("\n\n"),
+                    }
+                }
+                (space, newlines) = (false, 0);
+                out.push(c);
+            }
         }
-        lines.push(line);
     }
-    while lines.last().is_some_and(String::is_empty) {
-        lines.pop();
-    }
-    lines.join("\n")
+    out
 }
 
 #[cfg(test)]
@@ -161,7 +258,15 @@ mod tests {
     }
 
     #[test]
+    fn tidy_keeps_paragraphs_and_drops_the_rest_of_the_whitespace() {
+        assert_eq!(tidy("  a  b \r\n c\n \n\n\n d\t\n"), "a b\nc\n\nd");
+        assert_eq!(tidy(" \n "), "");
+    }
+
+    #[test]
     fn plain_text_reads_like_the_page() {
+        let clean = html("<h1>Title</h1><p>One &amp; two,\n   three &lt;3</p><p>x</p>y<ul><li>a</li></ul>", None);
+        assert_eq!(text_of_clean(&clean), "Title\nOne & two, three <3\nx\ny\na");
         let text = plain_text(
             "<h1>Title</h1><p>One &amp; two,\n   three.</p><script>var x;</script><ul><li>a</li><li>b</li></ul>",
         );
