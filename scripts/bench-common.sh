@@ -4,10 +4,14 @@
 
 start_riffle() {
   base="http://127.0.0.1:$port"
-  env RIFFLE_HTTP__RATE_LIMIT_PER_SECOND=0 RIFFLE_AUTH__CONFIRM_EMAIL=false "$@" \
+  # RIFFLE_BIN chooses the binary; riffle itself would read it as a configuration key.
+  env -u RIFFLE_BIN RIFFLE_HTTP__RATE_LIMIT_PER_SECOND=0 RIFFLE_AUTH__CONFIRM_EMAIL=false "$@" \
     "$bin" serve --bind "127.0.0.1:$port" --data-dir "$work/data" > "$work/server.log" 2>&1 &
   pid=$!
-  until curl -sf "$base/readyz" > /dev/null; do sleep 0.1; done
+  until curl -sf "$base/readyz" > /dev/null; do
+    kill -0 "$pid" 2> /dev/null || { cat "$work/server.log"; exit 1; }
+    sleep 0.1
+  done
 }
 
 sign_up() {

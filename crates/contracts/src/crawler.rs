@@ -12,10 +12,11 @@ event_family! {
         SourceCreated(SourceProfile) = "crawler.source.created",
         /// The source's title, description or home page changed: identity updates the profile.
         SourceUpdated(SourceProfile) = "crawler.source.updated",
-        /// A new entry: content publishes it as a post by the source's account.
-        EntryPublished(Entry) = "crawler.entry.published",
-        /// An entry's content changed: content edits its post.
-        EntryRevised(Entry) = "crawler.entry.revised",
+        /// New entries of one source, oldest first: content publishes each as a post by the
+        /// source's account, all in one change.
+        EntriesPublished(Entries) = "crawler.entries.published",
+        /// Entries whose content changed: content edits their posts.
+        EntriesRevised(Entries) = "crawler.entries.revised",
         /// Someone subscribed through the crawler's API: graph makes the follow.
         Subscribed(Subscription) = "crawler.subscription.created",
         /// Someone unsubscribed through the crawler's API: graph removes the follow.
@@ -24,7 +25,11 @@ event_family! {
 }
 
 /// The entry events alone (what content consumes).
-pub const ENTRIES: &str = "crawler.entry.>";
+pub const ENTRIES: &str = "crawler.entries.>";
+
+/// Most entries in one event: a fetch's new entries travel in as few events as this allows,
+/// so that a backfill is a few changes of content's, not one per entry.
+pub const MAX_ENTRIES_PER_EVENT: usize = 50;
 /// The source events alone (what identity consumes).
 pub const SOURCES: &str = "crawler.source.>";
 /// The subscription events alone (what graph consumes).
@@ -44,6 +49,12 @@ pub struct SourceProfile {
     /// The site the feed belongs to.
     pub home_url: Option<String>,
     pub feed_url: String,
+}
+
+/// Entries of one fetch, oldest first (at most [`MAX_ENTRIES_PER_EVENT`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Entries {
+    pub entries: Vec<Entry>,
 }
 
 /// An entry of a source, as a post shows it.

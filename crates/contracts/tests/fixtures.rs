@@ -11,7 +11,7 @@ use std::{collections::BTreeSet, path::PathBuf};
 use contracts::{
     AccountKind, EventFamily, PostId, Role, Visibility,
     content::{ContentEvent, Like, MediaRef, PostRef, PostSnapshot, PostSummary},
-    crawler::{Attachment, CrawlerEvent, Entry, SourceProfile, Subscription},
+    crawler::{Attachment, CrawlerEvent, Entries, Entry, SourceProfile, Subscription},
     graph::{Block, Follow, GraphEvent, Mute, TagFollow},
     identity::{IdentityEvent, RoleChanged, SessionRef, UserRef, UserRegistered, UserUpdated},
 };
@@ -146,8 +146,10 @@ fn crawler_examples() -> Vec<CrawlerEvent> {
     vec![
         CrawlerEvent::SourceCreated(profile.clone()),
         CrawlerEvent::SourceUpdated(SourceProfile { display_name: "Example Blog".into(), ..profile }),
-        CrawlerEvent::EntryPublished(entry.clone()),
-        CrawlerEvent::EntryRevised(Entry { text: "Heat engines, revised".into(), ..entry }),
+        CrawlerEvent::EntriesPublished(Entries { entries: vec![entry.clone()] }),
+        CrawlerEvent::EntriesRevised(Entries {
+            entries: vec![Entry { text: "Heat engines, revised".into(), ..entry }],
+        }),
         CrawlerEvent::Subscribed(subscription),
         CrawlerEvent::Unsubscribed(subscription),
     ]

@@ -8,7 +8,7 @@ use std::{
     time::{Duration, Instant},
 };
 
-use contracts::crawler::{CrawlerEvent, Entry};
+use contracts::crawler::{CrawlerEvent, Entries, Entry, MAX_ENTRIES_PER_EVENT};
 use platform::{Change, db::now_ms};
 use url::Url;
 use uuid::Uuid;
@@ -255,7 +255,7 @@ impl Crawler {
         let seen = entries::seen_in(change, source.id, &keys).await?;
         let post_from = if first { ordered.len().saturating_sub(self.config.backfill_entries) } else { 0 };
         let mut done = HashSet::new();
-        let mut added = 0;
+        let (mut published, mut revised, mut added) = (Vec::new(), Vec::new(), 0);
         for (i, (entry, key)) in ordered.iter().zip(&keys).enumerate() {
             if !done.insert(key) {
                 continue;
@@ -265,18 +265,24 @@ impl Crawler {
                     let posted = i >= post_from;
                     let id = entries::insert_in(change, source.id, entry, posted).await?;
                     if posted {
-                        change.emit(&CrawlerEvent::EntryPublished(event(id, source, entry))).await?;
+                        published.push(event(id, source, entry));
                     }
                     added += 1;
                 }
                 Some(before) if before.content_hash != entry.content_hash() => {
                     entries::update_in(change, before.id, entry).await?;
                     if before.posted {
-                        change.emit(&CrawlerEvent::EntryRevised(event(before.id, source, entry))).await?;
+                        revised.push(event(before.id, source, entry));
                     }
                 }
                 Some(_) => {}
             }
+        }
+        for batch in published.chunks(MAX_ENTRIES_PER_EVENT) {
+            change.emit(&CrawlerEvent::EntriesPublished(Entries { entries: batch.to_vec() })).await?;
+        }
+        for batch in revised.chunks(MAX_ENTRIES_PER_EVENT) {
+            change.emit(&CrawlerEvent::EntriesRevised(Entries { entries: batch.to_vec() })).await?;
         }
         Ok(added)
     }

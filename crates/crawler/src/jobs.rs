@@ -1,7 +1,7 @@
-//! The scheduler: every second (or at once when woken), lease the sources that are due, as
-//! many as there are free workers, and fetch each in its host's turn. Leases live in the
-//! database, so several replicas share the work without fetching one source twice, and a
-//! replica that dies mid-fetch only delays its sources until their leases run out.
+//! The scheduler: every second, and whenever a worker frees up or a source is added, lease the
+//! sources that are due, as many as there are free workers, and fetch each in its host's turn.
+//! Leases live in the database, so several replicas share the work without fetching one source
+//! twice, and a replica that dies mid-fetch only delays its sources until their leases run out.
 
 use std::{sync::Arc, time::Duration};
 
@@ -53,6 +53,8 @@ pub async fn schedule(crawler: Arc<Crawler>, shutdown: CancellationToken) {
                     }
                 }
                 drop(permit);
+                // A free worker: look for due sources now rather than at the next tick.
+                crawler.wake.notify_one();
             });
         }
     }

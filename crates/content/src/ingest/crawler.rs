@@ -1,4 +1,5 @@
-//! The crawler's entries: each one a post by its source's account, a revision an edit.
+//! The crawler's entries: each one a post by its source's account, a revision an edit; a
+//! batch in one change.
 
 use async_trait::async_trait;
 use contracts::crawler::CrawlerEvent;
@@ -29,8 +30,16 @@ impl Ingest for Entries {
 
     async fn apply(&self, change: &mut Change, event: CrawlerEvent, _: &Event) -> anyhow::Result<()> {
         match event {
-            CrawlerEvent::EntryPublished(entry) => crawled::publish(&self.store, change, &self.limits, &entry).await?,
-            CrawlerEvent::EntryRevised(entry) => crawled::revise(&self.store, change, &self.limits, &entry).await?,
+            CrawlerEvent::EntriesPublished(batch) => {
+                for entry in &batch.entries {
+                    crawled::publish(&self.store, change, &self.limits, entry).await?;
+                }
+            }
+            CrawlerEvent::EntriesRevised(batch) => {
+                for entry in &batch.entries {
+                    crawled::revise(&self.store, change, &self.limits, entry).await?;
+                }
+            }
             // Not subscribed to (see `TOPICS`).
             _ => {}
         }

@@ -3,7 +3,7 @@
 
 use contracts::{
     PostId,
-    content::{ContentEvent, PostSnapshot},
+    content::{ContentEvent, PostSnapshot, PostSummary},
     crawler::Entry,
 };
 use platform::{
@@ -49,21 +49,34 @@ pub async fn publish(
         reply_to_author: None,
         repost_of: None,
         created_at_ms: now_ms(),
+        origin_url: entry.url.clone(),
+        attachments: entry.attachments.clone(),
     };
     posts::insert(change, &row, &new, &entities).await?;
-    sqlx::query("UPDATE posts SET origin_url = $1, attachments = $2 WHERE id = $3")
-        .bind(&entry.url)
-        .bind(to_json(&entry.attachments))
-        .bind(id.get() as i64)
-        .execute(change.conn())
-        .await?;
     sqlx::query("INSERT INTO crawled_entries (entry_id, post_id) VALUES ($1, $2)")
         .bind(entry.entry_id.to_string())
         .bind(id.get() as i64)
         .execute(change.conn())
         .await?;
-    let post = posts::get_in(change, id).await?.ok_or_else(|| anyhow::anyhow!("post vanished"))?;
-    change.emit(&ContentEvent::PostCreated(PostSnapshot { post: post.summary(None) })).await?;
+    // What was just inserted, without reading it back: a backfill makes thousands of these.
+    let post = PostSummary {
+        id,
+        author_id: entry.account_id,
+        text: new.text,
+        visibility: new.visibility,
+        language: new.language,
+        reply_to_id: None,
+        reply_to_author_id: None,
+        root_id: id,
+        repost_of_id: None,
+        repost_of_author_id: None,
+        tags: entities.tags,
+        mentions: entities.mentions,
+        links: entities.links,
+        media_ids: Vec::new(),
+        created_at_ms: row.created_at_ms,
+    };
+    change.emit(&ContentEvent::PostCreated(PostSnapshot { post })).await?;
     Ok(())
 }
 

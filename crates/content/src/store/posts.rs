@@ -260,7 +260,16 @@ pub async fn create(
         }
         None => (id, None),
     };
-    let row = Inserted { id, author: author.user_id, root_id, reply_to_author, repost_of: None, created_at_ms: now };
+    let row = Inserted {
+        id,
+        author: author.user_id,
+        root_id,
+        reply_to_author,
+        repost_of: None,
+        created_at_ms: now,
+        origin_url: None,
+        attachments: Vec::new(),
+    };
     insert(&mut change, &row, &new, &entities).await?;
     for media_id in &new.media_ids {
         let attached = sqlx::query("UPDATE media SET post_id = $1 WHERE id = $2 AND owner_id = $3 AND post_id IS NULL")
@@ -303,6 +312,9 @@ pub(super) struct Inserted {
     pub reply_to_author: Option<Uuid>,
     pub repost_of: Option<PostId>,
     pub created_at_ms: i64,
+    /// A source's post: the original article and the files it refers to.
+    pub origin_url: Option<String>,
+    pub attachments: Vec<contracts::crawler::Attachment>,
 }
 
 pub(super) async fn insert(
@@ -313,7 +325,8 @@ pub(super) async fn insert(
 ) -> Result<(), ContentError> {
     sqlx::query(
         "INSERT INTO posts (id, author_id, text, visibility, language, reply_to_id, reply_to_author_id, root_id, \
-         repost_of_id, entities, media_ids, created_at_ms) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+         repost_of_id, entities, media_ids, created_at_ms, origin_url, attachments) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
     )
     .bind(row.id.get() as i64)
     .bind(row.author.to_string())
@@ -327,6 +340,8 @@ pub(super) async fn insert(
     .bind(to_json(entities))
     .bind(to_json(&new.media_ids))
     .bind(row.created_at_ms)
+    .bind(&row.origin_url)
+    .bind(to_json(&row.attachments))
     .execute(change.conn())
     .await?;
     Ok(())
@@ -549,6 +564,8 @@ pub async fn repost(store: &Store, user: &Principal, original: &Post, repost: bo
                 reply_to_author: None,
                 repost_of: Some(original.id),
                 created_at_ms: now_ms(),
+                origin_url: None,
+                attachments: Vec::new(),
             };
             insert(&mut change, &row, &new, &Entities::default()).await?;
             sqlx::query("UPDATE posts SET reposts_count = reposts_count + 1 WHERE id = $1")
