@@ -485,3 +485,41 @@ async fn a_websub_hub_pushes_entries_into_followers_homes() {
         app.get(&format!("/api/v1/websub/{id}?hub.mode=subscribe&hub.topic=http://other/&hub.challenge=x"), None).await;
     problem(unknown, StatusCode::NOT_FOUND).await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn riffle_crawl_seed_backfills_a_list_that_serve_then_publishes() {
+    let (web, addr) = fixture_server().await;
+    web.serve("a.xml", "application/rss+xml", rss(&[("3", "Three", "c"), ("2", "Two", "b"), ("1", "One", "a")]));
+    let (mut config, dir) = TestApp::config(Backends::Embedded).await.unwrap();
+    let list = dir.path().join("seed.opml");
+    std::fs::write(
+        &list,
+        format!(
+            r#"<opml version="2.0"><body><outline text="A" xmlUrl="http://{addr}/a.xml"/>
+               <outline text="Gone" xmlUrl="http://{addr}/missing.xml"/></body></opml>"#
+        ),
+    )
+    .unwrap();
+    let mut seed = std::process::Command::new(env!("CARGO_BIN_EXE_riffle"));
+    for (key, _) in std::env::vars().filter(|(k, _)| k.starts_with("RIFFLE_")) {
+        seed.env_remove(key);
+    }
+    seed.args(["crawl", "seed"])
+        .arg(&list)
+        .env("RIFFLE_DATA_DIR", dir.path())
+        .env("RIFFLE_CRAWLER__ALLOW_HOSTS", format!("[\"{addr}\"]"))
+        .env("RIFFLE_CRAWLER__PER_HOST_DELAY_MS", "0");
+    let output = tokio::task::spawn_blocking(move || seed.output().unwrap()).await.unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "{stdout}{}", String::from_utf8_lossy(&output.stderr));
+    assert!(stdout.contains("2 sources fetched, 1 failed"), "{stdout}");
+
+    // The posts wait in the crawler's outbox until a process running the services relays them
+    // (this one fetches nothing itself).
+    config.crawler.enabled = false;
+    let app = TestApp::spawn_with(config, dir).await;
+    eventually("the seeded entries are public posts", || async {
+        texts(&app, "/api/v1/timelines/public", None).await.iter().filter(|t| t.contains("/posts/")).count() == 3
+    })
+    .await;
+}
