@@ -31,6 +31,14 @@ async fn conditional(headers: HeaderMap) -> Response {
     ([(header::ETAG, "\"v1\""), (header::LAST_MODIFIED, "Wed, 02 Dec 2026 10:00:00 GMT")], FEED).into_response()
 }
 
+async fn modified(headers: HeaderMap) -> Response {
+    const AT: &str = "Wed, 02 Dec 2026 10:00:00 GMT";
+    if headers.get(header::IF_MODIFIED_SINCE).is_some_and(|v| v == AT) {
+        return StatusCode::NOT_MODIFIED.into_response();
+    }
+    ([(header::LAST_MODIFIED, AT)], FEED).into_response()
+}
+
 fn gzip_bomb() -> Vec<u8> {
     let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
     let zeros = vec![0u8; 1024 * 1024];
@@ -48,6 +56,7 @@ async fn server() -> SocketAddr {
         Router::new()
             .route("/feed", get(|| async { FEED }))
             .route("/conditional", get(conditional))
+            .route("/modified", get(modified))
             .route("/moved", get(|| async { (StatusCode::MOVED_PERMANENTLY, [(header::LOCATION, "/feed")]) }))
             .route("/moved-twice", get(|| async { (StatusCode::PERMANENT_REDIRECT, [(header::LOCATION, "/moved")]) }))
             .route("/found", get(|| async { (StatusCode::FOUND, [(header::LOCATION, "/feed")]) }))
@@ -130,6 +139,10 @@ async fn validators_make_a_304_and_redirects_say_where_a_feed_moved() {
     assert_eq!(first.validators.etag.as_deref(), Some("\"v1\""));
     let again = fetcher.get(&at(addr, "/conditional"), &first.validators).await.unwrap();
     assert!(again.body.is_none(), "304: nothing to parse");
+    let dated = fetcher.get(&at(addr, "/modified"), &Validators::default()).await.unwrap();
+    assert_eq!(dated.validators.etag, None);
+    let again = fetcher.get(&at(addr, "/modified"), &dated.validators).await.unwrap();
+    assert!(again.body.is_none(), "Last-Modified alone makes a 304 too");
 
     let moved = fetcher.get(&at(addr, "/moved-twice"), &Validators::default()).await.unwrap();
     assert_eq!(moved.moved_to, Some(at(addr, "/feed")), "308 then 301: the feed lives at /feed now");

@@ -23,17 +23,23 @@ use crate::helpers::{Backends, TestApp, eventually, problem};
 /// A fixture's answer: its content type and body.
 type Page = (String, Vec<u8>);
 
-/// What the fixture server answers at each path; tests change it between fetches.
+/// What the fixture server answers at each path (tests change it between fetches), and how
+/// often each path was asked for.
 #[derive(Clone, Default)]
-struct Web(Arc<Mutex<HashMap<String, Page>>>);
+struct Web(Arc<Mutex<HashMap<String, Page>>>, Arc<Mutex<HashMap<String, usize>>>);
 
 impl Web {
     fn serve(&self, path: &str, content_type: &str, body: impl Into<Vec<u8>>) {
         self.0.lock().unwrap().insert(path.to_owned(), (content_type.to_owned(), body.into()));
     }
+
+    fn hits(&self, path: &str) -> usize {
+        self.1.lock().unwrap().get(path).copied().unwrap_or(0)
+    }
 }
 
 async fn page(State(web): State<Web>, Path(path): Path<String>, _: HeaderMap) -> AxumResponse {
+    *web.1.lock().unwrap().entry(path.clone()).or_default() += 1;
     match web.0.lock().unwrap().get(&path).cloned() {
         Some((content_type, body)) => ([(header::CONTENT_TYPE, content_type)], body).into_response(),
         None => AxumStatus::NOT_FOUND.into_response(),
@@ -522,4 +528,36 @@ async fn riffle_crawl_seed_backfills_a_list_that_serve_then_publishes() {
         texts(&app, "/api/v1/timelines/public", None).await.iter().filter(|t| t.contains("/posts/")).count() == 3
     })
     .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_crawler_replicas_never_fetch_one_source_twice() {
+    let (web, addr) = fixture_server().await;
+    let Some((mut config, dir)) = TestApp::config(Backends::Distributed).await else { return };
+    config.crawler.allow_hosts = vec![addr.to_string()];
+    config.crawler.per_host_concurrency = 8;
+    config.crawler.per_host_delay_ms = 0;
+    let feeds: Vec<String> = (0..40).map(|i| format!("r{i}.xml")).collect();
+    for feed in &feeds {
+        web.serve(feed, "application/rss+xml", rss(&[("1", feed, "x")]));
+    }
+    let first = TestApp::spawn_with(config.clone(), dir).await;
+    let mut replica_config = config;
+    replica_config.auth.jwks_url = first.url("/.well-known/jwks.json");
+    let replica_dir = tempfile::tempdir().unwrap();
+    replica_config.data_dir = replica_dir.path().into();
+    let _replica = TestApp::spawn_targets("crawler", replica_config, replica_dir).await;
+
+    let token = first.signed_up("ada").await["access_token"].as_str().unwrap().to_owned();
+    let outlines: String =
+        feeds.iter().map(|f| format!(r#"<outline text="{f}" xmlUrl="http://{addr}/{f}"/>"#)).collect();
+    let opml = format!(r#"<opml version="2.0"><body>{outlines}</body></opml>"#);
+    let imported =
+        first.client.post(first.url("/api/v1/sources/import")).bearer_auth(&token).body(opml).send().await.unwrap();
+    assert_eq!(imported.status(), StatusCode::OK);
+    eventually("every source is fetched", || async { feeds.iter().all(|f| web.hits(f) >= 1) }).await;
+    // Both schedulers wake every second; give them a few rounds to race.
+    tokio::time::sleep(std::time::Duration::from_secs(3)).await;
+    let twice: Vec<&String> = feeds.iter().filter(|f| web.hits(f) > 1).collect();
+    assert!(twice.is_empty(), "fetched more than once: {twice:?}");
 }
