@@ -25,7 +25,9 @@ pub struct Hosts {
 }
 
 /// A fetch's turn at its host; the slot frees when it is dropped.
-pub struct Turn(#[allow(dead_code)] OwnedSemaphorePermit);
+pub struct Turn {
+    _slot: OwnedSemaphorePermit,
+}
 
 impl Hosts {
     pub fn new(per_host: usize, delay: Duration) -> Self {
@@ -47,7 +49,7 @@ impl Hosts {
         let mut next_start = host.next_start.lock().await;
         tokio::time::sleep_until(*next_start).await;
         *next_start = Instant::now() + self.delay;
-        Turn(permit)
+        Turn { _slot: permit }
     }
 }
 

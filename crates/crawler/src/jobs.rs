@@ -19,14 +19,19 @@ pub fn lease_ms(crawler: &Crawler) -> i64 {
 pub async fn schedule(crawler: Arc<Crawler>, shutdown: CancellationToken) {
     let workers = Arc::new(Semaphore::new(crawler.config.workers));
     let tracker = TaskTracker::new();
+    let mut last_gauge = tokio::time::Instant::now() - Duration::from_secs(1);
     loop {
         tokio::select! {
             () = shutdown.cancelled() => break,
             () = crawler.wake.notified() => {}
             () = tokio::time::sleep(Duration::from_secs(1)) => {}
         }
-        if let Ok(due) = sources::due_count(&crawler.store).await {
-            metrics::gauge!("riffle_crawler_sources_due").set(due as f64);
+        // A count per second is enough for the gauge; wakes come once per finished fetch.
+        if last_gauge.elapsed() >= Duration::from_secs(1) {
+            last_gauge = tokio::time::Instant::now();
+            if let Ok(due) = sources::due_count(&crawler.store).await {
+                metrics::gauge!("riffle_crawler_sources_due").set(due as f64);
+            }
         }
         let free = workers.available_permits();
         if free == 0 {

@@ -11,7 +11,7 @@ use url::Url;
 
 use crate::{
     Crawler, CrawlerConfig, MIGRATIONS, NAME,
-    domain::{CrawlerError, opml, source_url},
+    domain::{opml, source_url},
     fetch::Validators,
     jobs,
     store::sources,
@@ -91,7 +91,7 @@ pub async fn run(
         let error = match outcome {
             Ok(None) => None,
             Ok(Some(error)) => Some(error),
-            Err(err) => Some(format!("{:#}", anyhow::Error::from(err as CrawlerError))),
+            Err(err) => Some(err.to_string()),
         };
         failed += usize::from(error.is_some());
         report(Progress { done, total, url: url.as_str(), error: error.as_deref() });

@@ -170,17 +170,6 @@ fn parse_position(position: &str) -> Result<(i64, Uuid), CrawlerError> {
     Ok((at.parse().map_err(|_| CrawlerError::BadCursor)?, id.parse().map_err(|_| CrawlerError::BadCursor)?))
 }
 
-/// A raw body (OPML, a pushed feed) within `http.body_limit_bytes`, or the problem that says
-/// it is not.
-fn raw_body(
-    body: Result<axum::body::Bytes, axum::extract::rejection::BytesRejection>,
-) -> Result<axum::body::Bytes, ApiError> {
-    body.map_err(|rejection| match rejection.status() {
-        StatusCode::PAYLOAD_TOO_LARGE => ApiError::payload_too_large("the body is larger than this endpoint accepts"),
-        _ => ApiError::bad_request(rejection.body_text()),
-    })
-}
-
 async fn existing(crawler: &Crawler, id: Uuid) -> Result<Source, CrawlerError> {
     sources::by_id(&crawler.store, id).await?.ok_or(CrawlerError::NoSuchSource)
 }

@@ -4,15 +4,13 @@
 use std::sync::Arc;
 
 use axum::{
-    body::Bytes,
     extract::State,
-    extract::rejection::BytesRejection,
     http::header,
     response::{IntoResponse, Response},
 };
 use platform::{
     ApiError, Principal,
-    http::{Json, Problem},
+    http::{Json, Problem, RawBody},
 };
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -51,9 +49,8 @@ pub(super) struct Skipped {
 pub(super) async fn import(
     State(crawler): State<Arc<Crawler>>,
     me: Principal,
-    body: Result<Bytes, BytesRejection>,
+    RawBody(body): RawBody,
 ) -> Result<Json<ImportReport>, ApiError> {
-    let body = super::raw_body(body)?;
     let config = &crawler.config;
     if body.len() > config.max_opml_bytes {
         return Err(CrawlerError::TooLarge(format!(

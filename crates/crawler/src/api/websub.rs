@@ -4,14 +4,12 @@
 use std::sync::Arc;
 
 use axum::{
-    body::Bytes,
     extract::State,
-    extract::rejection::BytesRejection,
     http::{HeaderMap, StatusCode, header},
 };
 use platform::{
     ApiError,
-    http::{Path, Problem, Query},
+    http::{Path, Problem, Query, RawBody},
 };
 use serde::Deserialize;
 use utoipa::IntoParams;
@@ -69,9 +67,8 @@ pub(super) async fn receive(
     State(crawler): State<Arc<Crawler>>,
     Path(id): Path<Uuid>,
     headers: HeaderMap,
-    body: Result<Bytes, BytesRejection>,
+    RawBody(body): RawBody,
 ) -> Result<StatusCode, ApiError> {
-    let body = super::raw_body(body)?;
     let text = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
     let signature = text("x-hub-signature");
     crawler.websub_receive(id, signature, text(header::CONTENT_TYPE.as_str()), &body).await?;

@@ -1,7 +1,8 @@
 //! Extractors whose rejections are problem+json instead of axum's plain-text defaults.
 
 use axum::{
-    extract::{FromRequest, FromRequestParts},
+    body::Bytes,
+    extract::{FromRequest, FromRequestParts, Request},
     response::{IntoResponse, Response},
 };
 use serde::Serialize;
@@ -28,3 +29,16 @@ pub struct Path<T>(pub T);
 #[derive(Debug, FromRequestParts)]
 #[from_request(via(axum::extract::Query), rejection(ApiError))]
 pub struct Query<T>(pub T);
+
+/// A whole body of any type (OPML, a pushed feed) within `http.body_limit_bytes`; too large is
+/// a 413 problem, not axum's plain text.
+#[derive(Debug, Clone)]
+pub struct RawBody(pub Bytes);
+
+impl<S: Send + Sync> FromRequest<S> for RawBody {
+    type Rejection = ApiError;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, ApiError> {
+        Bytes::from_request(request, state).await.map(RawBody).map_err(ApiError::from)
+    }
+}

@@ -35,7 +35,7 @@ use tracing::Instrument;
 
 pub use auth::{Principal, Role, TokenVerifier};
 pub use client_ip::ClientIp;
-pub use json::{Json, Path, Query};
+pub use json::{Json, Path, Query, RawBody};
 pub use problem::{ApiError, FieldError, Problem};
 
 use crate::{config::Config, metrics, trace_context::TraceContext};

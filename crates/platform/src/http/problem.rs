@@ -7,7 +7,7 @@
 use std::fmt;
 
 use axum::{
-    extract::rejection::{JsonRejection, PathRejection, QueryRejection},
+    extract::rejection::{BytesRejection, JsonRejection, PathRejection, QueryRejection},
     http::{HeaderValue, StatusCode, header},
     response::{IntoResponse, Response},
 };
@@ -220,10 +220,19 @@ impl From<JsonRejection> for ApiError {
             JsonRejection::MissingJsonContentType(_) => {
                 Self::unsupported_media_type("expected a body with `Content-Type: application/json`")
             }
-            JsonRejection::BytesRejection(err) if err.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+            JsonRejection::BytesRejection(err) => err.into(),
+            other => Self::bad_request(other.body_text()),
+        }
+    }
+}
+
+impl From<BytesRejection> for ApiError {
+    fn from(rejection: BytesRejection) -> Self {
+        match rejection.status() {
+            StatusCode::PAYLOAD_TOO_LARGE => {
                 Self::payload_too_large("request body is larger than this endpoint accepts")
             }
-            other => Self::bad_request(other.body_text()),
+            _ => Self::bad_request(rejection.body_text()),
         }
     }
 }
