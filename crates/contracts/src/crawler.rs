@@ -74,6 +74,10 @@ pub struct Entry {
     pub published_at_ms: Option<i64>,
     /// Enclosures and media (podcast audio, images), by URL.
     pub attachments: Vec<Attachment>,
+    /// An entry of another source with the same article (by canonical URL), published before:
+    /// this one is shown as that post, reposted by this source, rather than as a second copy.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub same_as: Option<Uuid>,
 }
 
 /// A file an entry refers to.

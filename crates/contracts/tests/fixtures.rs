@@ -141,12 +141,15 @@ fn crawler_examples() -> Vec<CrawlerEvent> {
             url: "https://blog.example.org/carnot.mp3".into(),
             media_type: Some("audio/mpeg".into()),
         }],
+        same_as: None,
     };
+    // The same article from another source, published after the first.
+    let same = Entry { entry_id: user(7), account_id: user(8), same_as: Some(user(6)), ..entry.clone() };
     let subscription = Subscription { user_id: user(1), account_id: user(5) };
     vec![
         CrawlerEvent::SourceCreated(profile.clone()),
         CrawlerEvent::SourceUpdated(SourceProfile { display_name: "Example Blog".into(), ..profile }),
-        CrawlerEvent::EntriesPublished(Entries { entries: vec![entry.clone()] }),
+        CrawlerEvent::EntriesPublished(Entries { entries: vec![entry.clone(), same] }),
         CrawlerEvent::EntriesRevised(Entries {
             entries: vec![Entry { text: "Heat engines, revised".into(), ..entry }],
         }),

@@ -31,8 +31,13 @@ pub struct CrawlerConfig {
     pub max_redirects: usize,
     /// A subscriber may ask for a fetch by hand at most this often, in seconds (admins always).
     pub manual_refresh_secs: u64,
-    /// Entries taken from a source when it is added (the newest).
+    /// Entries taken from a source when it is added (the newest); for a website without a
+    /// feed, the pages its first crawl reads.
     pub backfill_entries: usize,
+    /// Pages of a website without a feed read per later crawl (the newest not seen yet).
+    pub max_pages_per_crawl: usize,
+    /// The longest `Crawl-delay` of a robots.txt obeyed, in seconds (longer ones are cut to it).
+    pub max_crawl_delay_secs: u64,
     /// Consecutive failures after which a source is disabled (shown to admins).
     pub disable_after_failures: u32,
     /// Allow fetches from loopback, private, link-local and other internal networks. Off: only
@@ -70,6 +75,8 @@ impl Default for CrawlerConfig {
             max_redirects: 5,
             manual_refresh_secs: 30 * 60,
             backfill_entries: 20,
+            max_pages_per_crawl: 10,
+            max_crawl_delay_secs: 30,
             disable_after_failures: 10,
             allow_private_networks: false,
             allow_hosts: Vec::new(),
@@ -89,6 +96,7 @@ impl CrawlerConfig {
             ("crawler.per_host_concurrency", self.per_host_concurrency, 1..=16),
             ("crawler.max_redirects", self.max_redirects, 0..=20),
             ("crawler.backfill_entries", self.backfill_entries, 0..=1000),
+            ("crawler.max_pages_per_crawl", self.max_pages_per_crawl, 1..=1000),
             ("crawler.max_import_feeds", self.max_import_feeds, 1..=100_000),
         ] {
             if !range.contains(&value) {

@@ -16,14 +16,15 @@ use uuid::Uuid;
 use crate::{
     Crawler,
     domain::{
-        CrawlerError, discover,
+        CrawlerError, article, discover,
         parse::{self, ParsedEntry, ParsedFeed},
         schedule::{self, Policy},
+        source_url,
     },
     fetch::{FetchError, Fetched, Validators},
     store::{
         entries,
-        sources::{self, NewSource, Source, Success},
+        sources::{self, Kind, NewSource, Source, Success},
         subscriptions,
     },
 };
@@ -33,6 +34,15 @@ const POST_CHARS: usize = 500;
 const WEEK_MS: i64 = 7 * 24 * 3600 * 1000;
 /// A 429 without `Retry-After` waits this long (TT-RSS).
 const TOO_MANY_REQUESTS_WAIT: Duration = Duration::from_secs(3600);
+
+/// What a URL someone pasted turned out to be.
+#[expect(clippy::large_enum_variant, reason = "one per request that adds a source")]
+pub(crate) enum Found {
+    /// A feed: its URL (after permanent redirects), the fetch and what it holds.
+    Feed(Url, Fetched, ParsedFeed),
+    /// A website without a feed, to crawl: its URL and name.
+    Site(Url, String),
+}
 
 impl Crawler {
     fn policy(&self) -> Policy {
@@ -44,7 +54,7 @@ impl Crawler {
     }
 
     /// Fetches `url` in its host's turn.
-    async fn fetch(&self, url: &Url, validators: &Validators) -> Result<Fetched, FetchError> {
+    pub(crate) async fn fetch(&self, url: &Url, validators: &Validators) -> Result<Fetched, FetchError> {
         let _turn = self.hosts.turn(url.host_str().unwrap_or("")).await;
         let started = Instant::now();
         let result = self.fetcher.get(url, validators).await;
@@ -65,15 +75,16 @@ impl Crawler {
         result
     }
 
-    /// The feed at `url`: the URL itself when it is one; else, for a web page, the first feed
-    /// the page names, else the first common feed path that answers with a feed.
-    pub(crate) async fn discover(&self, url: &Url) -> Result<(Url, Fetched, ParsedFeed), CrawlerError> {
+    /// What `url` is: a feed; else, for a web page, the first feed the page names, else the
+    /// first common feed path that answers with a feed; else, when the page links to others of
+    /// its site (or has a sitemap) and robots.txt lets us in, a site to crawl.
+    pub(crate) async fn discover(&self, url: &Url) -> Result<Found, CrawlerError> {
         let fetched = self.fetch(url, &Validators::default()).await.map_err(refusal)?;
         let body = fetched.body.clone().unwrap_or_default();
         let here = fetched.url.clone();
         if !discover::is_html(fetched.content_type.as_deref(), &body) {
             let parsed = self.parse(&fetched, &body)?;
-            return Ok((fetched.moved_to.clone().unwrap_or_else(|| url.clone()), fetched, parsed));
+            return Ok(Found::Feed(fetched.moved_to.clone().unwrap_or_else(|| url.clone()), fetched, parsed));
         }
         let (page, _) = crate::domain::decode::decode(&body, fetched.content_type.as_deref());
         let named = discover::feed_links(&page, &here);
@@ -87,7 +98,9 @@ impl Crawler {
                         continue;
                     }
                     match self.parse(&found, &body) {
-                        Ok(parsed) => return Ok((found.moved_to.clone().unwrap_or(candidate), found, parsed)),
+                        Ok(parsed) => {
+                            return Ok(Found::Feed(found.moved_to.clone().unwrap_or(candidate), found, parsed));
+                        }
                         Err(err) => last_error = Some(err),
                     }
                 }
@@ -95,10 +108,19 @@ impl Crawler {
                 Err(_) => {}
             }
         }
-        let tried = if named.is_empty() { "names no feed" } else { "names feeds that could not be read" };
-        Err(last_error.filter(|_| !named.is_empty()).unwrap_or_else(|| {
-            CrawlerError::NotAFeed(format!("this page {tried}, and none was found at the usual paths"))
-        }))
+        if let Some(err) = last_error.filter(|_| !named.is_empty()) {
+            return Err(err);
+        }
+        let front = article::read(&page, &here);
+        if self.crawlable(&here, &front).await {
+            let title = front.site_name.unwrap_or_default();
+            return Ok(Found::Site(fetched.moved_to.unwrap_or(here), title));
+        }
+        Err(CrawlerError::NotAFeed(
+            "this page names no feed, none was found at the usual paths, and it links to no other page of \
+             its site that robots.txt lets us crawl"
+                .into(),
+        ))
     }
 
     fn parse(&self, fetched: &Fetched, body: &[u8]) -> Result<ParsedFeed, CrawlerError> {
@@ -114,13 +136,17 @@ impl Crawler {
             self.subscribe(user, &existing).await?;
             return Ok((existing, false));
         }
-        let (feed_url, fetched, parsed) = self.discover(url).await?;
+        let (feed_url, fetched, parsed) = match self.discover(url).await? {
+            Found::Feed(feed_url, fetched, parsed) => (feed_url, fetched, parsed),
+            Found::Site(site, title) => return self.add_site(user, &site, &title).await,
+        };
         if let Some(existing) = sources::by_feed_url(&self.store, &feed_url).await? {
             self.subscribe(user, &existing).await?;
             return Ok((existing, false));
         }
         let mut change = self.store.begin().await?;
         let new = NewSource {
+            kind: Kind::Feed,
             feed_url: &feed_url,
             title: &parsed.title,
             description: &parsed.description,
@@ -141,6 +167,30 @@ impl Crawler {
         Ok((source, created))
     }
 
+    /// Adds a site source, crawled by the scheduler at once (a crawl is many fetches, spaced
+    /// out: not something to wait for in a request).
+    async fn add_site(&self, user: Uuid, site: &Url, title: &str) -> Result<(Source, bool), CrawlerError> {
+        if let Some(existing) = sources::by_feed_url(&self.store, site).await? {
+            self.subscribe(user, &existing).await?;
+            return Ok((existing, false));
+        }
+        let mut change = self.store.begin().await?;
+        let home_url = site.to_string();
+        let new = NewSource {
+            kind: Kind::Site,
+            feed_url: site,
+            title,
+            description: "",
+            home_url: Some(&home_url),
+            next_fetch_at_ms: now_ms(),
+        };
+        let (source, created) = sources::create_in(&mut change, new).await?;
+        subscriptions::add_in(&mut change, user, &source).await?;
+        change.commit().await?;
+        self.wake.notify_one();
+        Ok((source, created))
+    }
+
     pub(crate) async fn subscribe(&self, user: Uuid, source: &Source) -> Result<(), CrawlerError> {
         let mut change = self.store.begin().await?;
         subscriptions::add_in(&mut change, user, source).await?;
@@ -156,7 +206,14 @@ impl Crawler {
         title: &str,
     ) -> Result<(Source, bool), CrawlerError> {
         let mut change = self.store.begin().await?;
-        let new = NewSource { feed_url: url, title, description: "", home_url: None, next_fetch_at_ms: now_ms() };
+        let new = NewSource {
+            kind: Kind::Feed,
+            feed_url: url,
+            title,
+            description: "",
+            home_url: None,
+            next_fetch_at_ms: now_ms(),
+        };
         let (source, created) = sources::create_in(&mut change, new).await?;
         if let Some(user) = user {
             subscriptions::add_in(&mut change, user, &source).await?;
@@ -168,27 +225,24 @@ impl Crawler {
     /// Fetches a leased source and records the outcome (its lease ends with it). `forced`
     /// skips the validators, as a refresh asked for by hand does.
     pub(crate) async fn refresh(&self, source: &Source, forced: bool) -> Result<Option<String>, CrawlerError> {
-        let url = source.url()?;
         let now = now_ms();
         let unconditional_due = source
             .last_unconditional_at_ms
             .is_none_or(|at| now - at >= (self.config.unconditional_every_secs * 1000) as i64);
         let unconditional = forced || unconditional_due;
-        let validators = if unconditional { Validators::default() } else { source.validators.clone() };
-        let result = match self.fetch(&url, &validators).await {
-            Ok(fetched) => match fetched.body.clone() {
-                Some(body) => match self.parse(&fetched, &body) {
-                    Ok(parsed) => Ok((fetched, Some(parsed))),
-                    Err(err) => Err(FetchError::Unreadable(err.to_string())),
-                },
-                None => Ok((fetched, None)),
-            },
-            Err(err) => Err(err),
+        let first = source.last_success_at_ms.is_none();
+        let result = match source.kind {
+            Kind::Feed => self.fetch_feed(source, unconditional).await,
+            Kind::Site => {
+                let limit = if first { self.config.backfill_entries } else { self.config.max_pages_per_crawl };
+                self.crawl_site(source, limit)
+                    .await
+                    .map(|crawled| (crawled.home, Some(crawled.feed), crawled.not_articles))
+            }
         };
         match result {
-            Ok((fetched, parsed)) => {
+            Ok((fetched, parsed, not_articles)) => {
                 let mut change = self.store.begin().await?;
-                let first = source.last_success_at_ms.is_none();
                 let new_entries = match &parsed {
                     Some(parsed) => {
                         sources::update_profile_in(
@@ -203,6 +257,9 @@ impl Crawler {
                     }
                     None => 0,
                 };
+                for page in &not_articles {
+                    entries::insert_in(&mut change, source.id, page, false).await?;
+                }
                 let ttl = parsed.as_ref().and_then(|p| p.ttl);
                 self.schedule_success(&mut change, source, &fetched, ttl, new_entries, unconditional).await?;
                 change.commit().await?;
@@ -218,6 +275,22 @@ impl Crawler {
                 Ok(Some(message))
             }
         }
+    }
+
+    /// Fetches a feed source (conditionally unless `unconditional`) and parses what changed.
+    async fn fetch_feed(
+        &self,
+        source: &Source,
+        unconditional: bool,
+    ) -> Result<(Fetched, Option<ParsedFeed>, Vec<ParsedEntry>), FetchError> {
+        let url = source.url().map_err(|e| FetchError::Unreadable(e.to_string()))?;
+        let validators = if unconditional { Validators::default() } else { source.validators.clone() };
+        let fetched = self.fetch(&url, &validators).await?;
+        let parsed = match fetched.body.clone() {
+            Some(body) => Some(self.parse(&fetched, &body).map_err(|err| FetchError::Unreadable(err.to_string()))?),
+            None => None,
+        };
+        Ok((fetched, parsed, Vec::new()))
     }
 
     async fn record_failure(&self, source: &Source, err: &FetchError) -> Result<(), CrawlerError> {
@@ -265,7 +338,13 @@ impl Crawler {
                     let posted = i >= post_from;
                     let id = entries::insert_in(change, source.id, entry, posted).await?;
                     if posted {
-                        published.push(event(id, source, entry));
+                        let same_as = match &entry.url {
+                            Some(url) => {
+                                entries::posted_elsewhere_in(change, source.id, &source_url::canonical(url)).await?
+                            }
+                            None => None,
+                        };
+                        published.push(Entry { same_as, ..event(id, source, entry) });
                     }
                     added += 1;
                 }
@@ -328,5 +407,6 @@ fn event(id: Uuid, source: &Source, entry: &ParsedEntry) -> Entry {
         language: entry.language.clone(),
         published_at_ms: entry.published_at_ms,
         attachments: entry.attachments.clone(),
+        same_as: None,
     }
 }

@@ -12,6 +12,7 @@
 //! * `fetch`: the HTTP client and the SSRF guard every request goes through.
 //! * `store`: the only SQL: sources (with their schedule and leases), entries, subscriptions.
 //! * `crawl`: one fetch of one source, start to end; adding a source from a pasted URL.
+//! * `site`: crawling a website without a feed (robots.txt, sitemaps, links, main text).
 //! * `websub`: subscribing to hubs, verification of intent, pushed content.
 //! * `hosts`: per-host concurrency and delay. `jobs`: the scheduler. `seed`: sources from an
 //!   OPML list at start (`crawler.seed_opml`) or from `riffle crawl seed`.
@@ -19,7 +20,7 @@
 //!   follows (subscriptions made by following a source's account).
 //! * `api`: HTTP handlers and the one mapping of errors to answers.
 //!
-//! Dependencies point down: `api`, `jobs` and `ingest` → `crawl`, `websub` → `fetch`, `hosts`,
+//! Dependencies point down: `api`, `jobs` and `ingest` → `crawl`, `site`, `websub` → `fetch`, `hosts`,
 //! `store` → `domain`.
 
 mod api;
@@ -31,6 +32,7 @@ mod hosts;
 mod ingest;
 mod jobs;
 pub mod seed;
+mod site;
 mod store;
 mod websub;
 
@@ -54,6 +56,7 @@ struct Crawler {
     config: CrawlerConfig,
     fetcher: Fetcher,
     hosts: Hosts,
+    robots: site::RobotsCache,
     /// Where this instance is reached (WebSub callbacks, the User-Agent).
     public_url: String,
     /// Wakes the scheduler when sources become due outside its rhythm (added, enabled).
@@ -69,6 +72,7 @@ impl Crawler {
             config: config.clone(),
             fetcher,
             hosts,
+            robots: site::RobotsCache::default(),
             public_url: public_url.to_owned(),
             wake: tokio::sync::Notify::new(),
         })

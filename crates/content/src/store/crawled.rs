@@ -18,23 +18,32 @@ use super::{
 use crate::{config::ContentConfig, domain::ContentError, domain::crawled};
 
 /// The post made from entry `entry_id`, if any.
-async fn post_of(change: &mut Change, entry: &Entry) -> Result<Option<PostId>, ContentError> {
+async fn post_of(change: &mut Change, entry_id: uuid::Uuid) -> Result<Option<PostId>, ContentError> {
     let row = sqlx::query("SELECT post_id FROM crawled_entries WHERE entry_id = $1")
-        .bind(entry.entry_id.to_string())
+        .bind(entry_id.to_string())
         .fetch_optional(change.conn())
         .await?;
     Ok(row.map(|r| r.post_id("post_id")).transpose()?)
 }
 
 /// Publishes `entry` as a public post by its source's account; nothing when it already is one.
+/// The same article published by another source before (`same_as`) is not copied: this source
+/// reposts that post, so it is one post, shown with both sources.
 pub async fn publish(
     store: &Store,
     change: &mut Change,
     limits: &ContentConfig,
     entry: &Entry,
 ) -> Result<(), ContentError> {
-    if post_of(change, entry).await?.is_some() {
+    if post_of(change, entry.entry_id).await?.is_some() {
         return Ok(());
+    }
+    if let Some(first) = entry.same_as
+        && let Some(original) = post_of(change, first).await?
+        && let Some(original) = posts::get_in(change, original).await?.filter(|p| !p.deleted)
+    {
+        let id = posts::repost_in(store, change, entry.account_id, &original).await?;
+        return remember(change, entry, id).await;
     }
     let new = crawled::new_post(limits, entry);
     if new.text.trim().is_empty() {
@@ -53,11 +62,7 @@ pub async fn publish(
         attachments: entry.attachments.clone(),
     };
     posts::insert(change, &row, &new, &entities).await?;
-    sqlx::query("INSERT INTO crawled_entries (entry_id, post_id) VALUES ($1, $2)")
-        .bind(entry.entry_id.to_string())
-        .bind(id.get() as i64)
-        .execute(change.conn())
-        .await?;
+    remember(change, entry, id).await?;
     // What was just inserted, without reading it back: a backfill makes thousands of these.
     let post = PostSummary {
         id,
@@ -80,6 +85,15 @@ pub async fn publish(
     Ok(())
 }
 
+async fn remember(change: &mut Change, entry: &Entry, post: PostId) -> Result<(), ContentError> {
+    sqlx::query("INSERT INTO crawled_entries (entry_id, post_id) VALUES ($1, $2)")
+        .bind(entry.entry_id.to_string())
+        .bind(post.get() as i64)
+        .execute(change.conn())
+        .await?;
+    Ok(())
+}
+
 /// Edits the post of a revised entry (publishes it if the first version never arrived); a post
 /// deleted meanwhile stays deleted.
 pub async fn revise(
@@ -88,10 +102,13 @@ pub async fn revise(
     limits: &ContentConfig,
     entry: &Entry,
 ) -> Result<(), ContentError> {
-    let Some(id) = post_of(change, entry).await? else {
+    let Some(id) = post_of(change, entry.entry_id).await? else {
         return publish(store, change, limits, entry).await;
     };
-    let Some(post) = posts::get_in(change, id).await?.filter(|p| !p.deleted) else { return Ok(()) };
+    // A repost of the same article from another source has nothing of its own to edit.
+    let Some(post) = posts::get_in(change, id).await?.filter(|p| !p.deleted && p.repost_of_id.is_none()) else {
+        return Ok(());
+    };
     let new = crawled::new_post(limits, entry);
     if new.text == post.text || new.text.trim().is_empty() {
         return Ok(());

@@ -534,6 +534,42 @@ pub async fn like(store: &Store, user: &Principal, post: &Post, like: bool) -> R
     Ok(after)
 }
 
+/// Inserts `author`'s repost of `original`, with its event; the caller checked that they may.
+pub async fn repost_in(
+    store: &Store,
+    change: &mut Change,
+    author: Uuid,
+    original: &Post,
+) -> Result<PostId, ContentError> {
+    let id = store.ids().next();
+    let new = NewPost {
+        text: String::new(),
+        visibility: Visibility::Public,
+        language: None,
+        reply_to: None,
+        media_ids: vec![],
+    };
+    let row = Inserted {
+        id,
+        author,
+        root_id: id,
+        reply_to_author: None,
+        repost_of: Some(original.id),
+        created_at_ms: now_ms(),
+        origin_url: None,
+        attachments: Vec::new(),
+    };
+    insert(change, &row, &new, &Entities::default()).await?;
+    sqlx::query("UPDATE posts SET reposts_count = reposts_count + 1 WHERE id = $1")
+        .bind(original.id.get() as i64)
+        .execute(change.conn())
+        .await?;
+    let created = load(change.conn(), id).await?.ok_or(ContentError::NoSuchPost)?;
+    let summary = created.summary(Some(original.author_id));
+    change.emit(&ContentEvent::PostCreated(PostSnapshot { post: summary })).await?;
+    Ok(id)
+}
+
 /// Reposts `original` (once per user), or takes the repost back. Returns the original after.
 pub async fn repost(store: &Store, user: &Principal, original: &Post, repost: bool) -> Result<Post, ContentError> {
     let mut change = store.writer().begin().await?;
@@ -549,32 +585,7 @@ pub async fn repost(store: &Store, user: &Principal, original: &Post, repost: bo
     match (repost, existing) {
         (true, None) => {
             may_interact(change.conn(), user.user_id, original).await?;
-            let id = store.ids().next();
-            let new = NewPost {
-                text: String::new(),
-                visibility: Visibility::Public,
-                language: None,
-                reply_to: None,
-                media_ids: vec![],
-            };
-            let row = Inserted {
-                id,
-                author: user.user_id,
-                root_id: id,
-                reply_to_author: None,
-                repost_of: Some(original.id),
-                created_at_ms: now_ms(),
-                origin_url: None,
-                attachments: Vec::new(),
-            };
-            insert(&mut change, &row, &new, &Entities::default()).await?;
-            sqlx::query("UPDATE posts SET reposts_count = reposts_count + 1 WHERE id = $1")
-                .bind(original.id.get() as i64)
-                .execute(change.conn())
-                .await?;
-            let created = load(change.conn(), id).await?.ok_or(ContentError::NoSuchPost)?;
-            let summary = created.summary(Some(original.author_id));
-            change.emit(&ContentEvent::PostCreated(PostSnapshot { post: summary })).await?;
+            repost_in(store, &mut change, user.user_id, original).await?;
         }
         (false, Some(existing)) => delete_in(&mut change, &existing).await?,
         // Already in the requested state.

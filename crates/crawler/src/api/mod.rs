@@ -54,6 +54,10 @@ pub(super) struct SourceView {
     account_id: Uuid,
     /// The account's username (absent for the moment before identity has made the account).
     username: Option<String>,
+    /// `feed`: an RSS, Atom or JSON Feed at `feed_url`; `site`: a website without a feed,
+    /// crawled from `feed_url` (its sitemap and links), each article page reduced to its text.
+    #[schema(pattern = "^(feed|site)$")]
+    kind: &'static str,
     title: String,
     description: String,
     feed_url: String,
@@ -93,6 +97,7 @@ impl SourceView {
             id: source.id,
             account_id: source.account_id,
             username: source.username.clone(),
+            kind: source.kind.as_str(),
             title: source.title.clone(),
             description: source.description.clone(),
             feed_url: source.feed_url.clone(),
@@ -124,7 +129,7 @@ pub(super) struct AddSource {
 }
 
 /// Subscribes to a feed or website. The URL is fetched; for a web page, the feed it names (or
-/// one at a common path) is used. A feed someone added before is the same source. Its newest
+/// one at a common path) is used, and failing that the site itself is crawled (`kind: site`). A feed someone added before is the same source. Its newest
 /// entries become posts of the source's account, and the caller follows that account.
 #[utoipa::path(post, path = "/api/v1/sources", tag = "crawler", security(("bearer" = [])), request_body = AddSource,
     responses(

@@ -2,6 +2,7 @@
 //! entries, what HTML is safe, how a site names its feed, OPML, when to fetch next, and the
 //! service's error. Pure: no database, no network.
 
+pub mod article;
 pub mod decode;
 pub mod discover;
 pub mod error;
@@ -9,6 +10,7 @@ pub mod opml;
 pub mod parse;
 pub mod sanitize;
 pub mod schedule;
+pub mod sitemap;
 pub mod source_url;
 pub mod websub;
 

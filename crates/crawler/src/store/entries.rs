@@ -1,7 +1,7 @@
 //! `entries`: what was seen of each source, keyed as `ParsedEntry::key` says, so that an entry
 //! seen again is recognised and one whose content changed is an edit.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use platform::{
     Change,
@@ -10,7 +10,8 @@ use platform::{
 use sqlx::Row;
 use uuid::Uuid;
 
-use crate::domain::{CrawlerError, parse::ParsedEntry};
+use super::Store;
+use crate::domain::{CrawlerError, parse::ParsedEntry, source_url};
 
 /// An entry seen before.
 #[derive(Debug, Clone)]
@@ -50,6 +51,39 @@ pub async fn seen_in(
     Ok(seen)
 }
 
+/// Which of `keys` `source` has seen, read outside any change (a site's pages to skip).
+pub async fn known(store: &Store, source: Uuid, keys: &[String]) -> Result<HashSet<String>, CrawlerError> {
+    let mut known = HashSet::new();
+    for chunk in keys.chunks(400) {
+        let sql = format!(
+            "SELECT entry_key FROM entries WHERE source_id = $1 AND entry_key IN ({})",
+            placeholders(2, chunk.len())
+        );
+        let mut query = sqlx::query(&sql).bind(source.to_string());
+        for key in chunk {
+            query = query.bind(key);
+        }
+        for row in query.fetch_all(store.db().reader()).await? {
+            known.insert(row.try_get("entry_key")?);
+        }
+    }
+    Ok(known)
+}
+
+/// The earliest posted entry of another source than `source` with the canonical URL `url`:
+/// the same article, already a post.
+pub async fn posted_elsewhere_in(change: &mut Change, source: Uuid, url: &str) -> Result<Option<Uuid>, CrawlerError> {
+    let row = sqlx::query(
+        "SELECT id FROM entries WHERE canonical_url = $1 AND source_id <> $2 AND posted_at_ms IS NOT NULL \
+         ORDER BY posted_at_ms, id LIMIT 1",
+    )
+    .bind(url)
+    .bind(source.to_string())
+    .fetch_optional(change.conn())
+    .await?;
+    Ok(row.map(|r| r.uuid("id")).transpose()?)
+}
+
 /// Records a new entry; `posted` when it is published as a post.
 pub async fn insert_in(
     change: &mut Change,
@@ -60,13 +94,14 @@ pub async fn insert_in(
     let id = Uuid::now_v7();
     let now = now_ms();
     sqlx::query(
-        "INSERT INTO entries (id, source_id, entry_key, url, title, summary, html, content_hash, published_at_ms, \
-         fetched_at_ms, posted_at_ms) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+        "INSERT INTO entries (id, source_id, entry_key, url, canonical_url, title, summary, html, content_hash, \
+         published_at_ms, fetched_at_ms, posted_at_ms) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
     )
     .bind(id.to_string())
     .bind(source.to_string())
     .bind(entry.key())
     .bind(entry.url.as_ref().map(url::Url::as_str))
+    .bind(entry.url.as_ref().map(source_url::canonical))
     .bind(&entry.title)
     .bind(&entry.summary)
     .bind(&entry.html)
@@ -81,15 +116,19 @@ pub async fn insert_in(
 
 /// Stores a changed entry's new content.
 pub async fn update_in(change: &mut Change, id: Uuid, entry: &ParsedEntry) -> Result<(), CrawlerError> {
-    sqlx::query("UPDATE entries SET url = $1, title = $2, summary = $3, html = $4, content_hash = $5 WHERE id = $6")
-        .bind(entry.url.as_ref().map(url::Url::as_str))
-        .bind(&entry.title)
-        .bind(&entry.summary)
-        .bind(&entry.html)
-        .bind(entry.content_hash())
-        .bind(id.to_string())
-        .execute(change.conn())
-        .await?;
+    sqlx::query(
+        "UPDATE entries SET url = $1, canonical_url = $2, title = $3, summary = $4, html = $5, content_hash = $6 \
+         WHERE id = $7",
+    )
+    .bind(entry.url.as_ref().map(url::Url::as_str))
+    .bind(entry.url.as_ref().map(source_url::canonical))
+    .bind(&entry.title)
+    .bind(&entry.summary)
+    .bind(&entry.html)
+    .bind(entry.content_hash())
+    .bind(id.to_string())
+    .execute(change.conn())
+    .await?;
     Ok(())
 }
 

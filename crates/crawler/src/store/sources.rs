@@ -15,11 +15,32 @@ use crate::{
     fetch::Validators,
 };
 
+/// What a source is fetched as.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// A feed (RSS, Atom, JSON Feed) at `feed_url`.
+    Feed,
+    /// A website without a feed, crawled from `feed_url` (its home page), its sitemap and its
+    /// links (see `site`).
+    Site,
+}
+
+impl Kind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::Feed => "feed",
+            Kind::Site => "site",
+        }
+    }
+}
+
 /// A source as stored.
 #[derive(Debug, Clone)]
 pub struct Source {
     pub id: Uuid,
     pub account_id: Uuid,
+    pub kind: Kind,
+    /// The feed's URL, or the site's for a site source.
     pub feed_url: String,
     pub home_url: Option<String>,
     pub title: String,
@@ -69,7 +90,7 @@ impl Source {
     }
 }
 
-const COLUMNS: &str = "id, account_id, feed_url, home_url, title, description, username, etag, last_modified, \
+const COLUMNS: &str = "id, account_id, kind, feed_url, home_url, title, description, username, etag, last_modified, \
      last_fetch_at_ms, last_success_at_ms, last_unconditional_at_ms, next_fetch_at_ms, failures, failing_since_ms, \
      last_error, error_count, disabled_reason, entries_count, hub_url, topic_url, websub_secret, \
      websub_requested_at_ms, websub_lease_until_ms, created_at_ms";
@@ -78,6 +99,7 @@ fn source(row: &AnyRow) -> Result<Source, CrawlerError> {
     Ok(Source {
         id: row.uuid("id")?,
         account_id: row.uuid("account_id")?,
+        kind: if row.try_get::<String, _>("kind")? == "site" { Kind::Site } else { Kind::Feed },
         feed_url: row.try_get("feed_url")?,
         home_url: row.try_get("home_url")?,
         title: row.try_get("title")?,
@@ -141,6 +163,7 @@ pub async fn many(store: &Store, ids: &[Uuid]) -> Result<Vec<Source>, CrawlerErr
 /// What a new source starts with.
 #[derive(Debug, Clone)]
 pub struct NewSource<'a> {
+    pub kind: Kind,
     pub feed_url: &'a Url,
     pub title: &'a str,
     pub description: &'a str,
@@ -155,11 +178,13 @@ pub async fn create_in(change: &mut Change, new: NewSource<'_>) -> Result<(Sourc
     let key = source_url::canonical(new.feed_url);
     let title = if new.title.trim().is_empty() { new.feed_url.host_str().unwrap_or("feed") } else { new.title };
     let inserted = sqlx::query(
-        "INSERT INTO sources (id, account_id, feed_url, feed_key, home_url, title, description, next_fetch_at_ms, \
-         created_at_ms) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (feed_key) DO NOTHING",
+        "INSERT INTO sources (id, account_id, kind, feed_url, feed_key, home_url, title, description, \
+         next_fetch_at_ms, created_at_ms) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
+         ON CONFLICT (feed_key) DO NOTHING",
     )
     .bind(Uuid::now_v7().to_string())
     .bind(Uuid::now_v7().to_string())
+    .bind(new.kind.as_str())
     .bind(new.feed_url.as_str())
     .bind(&key)
     .bind(new.home_url)
@@ -227,14 +252,19 @@ pub async fn claim_due(store: &Store, limit: usize, lease_ms: i64) -> Result<Vec
     let mut claimed = Vec::with_capacity(due.len());
     for row in &due {
         let id: String = row.try_get("id")?;
-        // The condition again, in the UPDATE: of two replicas that saw the row due, one wins.
-        let won = sqlx::query("UPDATE sources SET lease_until_ms = $1 WHERE id = $2 AND lease_until_ms < $3")
-            .bind(now + lease_ms)
-            .bind(&id)
-            .bind(now)
-            .execute(store.db().writer())
-            .await?
-            .rows_affected()
+        // The whole condition again, in the UPDATE: of two replicas that saw the row due, one
+        // wins, and the other must not take a lease the winner already gave back after fetching
+        // (the lease is free again then, but the source is no longer due).
+        let won = sqlx::query(
+            "UPDATE sources SET lease_until_ms = $1 WHERE id = $2 AND lease_until_ms < $3 \
+             AND next_fetch_at_ms <= $3 AND disabled_reason IS NULL",
+        )
+        .bind(now + lease_ms)
+        .bind(&id)
+        .bind(now)
+        .execute(store.db().writer())
+        .await?
+        .rows_affected()
             == 1;
         if won {
             claimed.push(id.parse::<Uuid>().map_err(|e| anyhow::anyhow!("source id {id}: {e}"))?);

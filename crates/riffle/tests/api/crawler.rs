@@ -252,6 +252,127 @@ async fn a_site_without_a_feed_url_is_discovered() {
     );
 }
 
+/// An article page of the fixture site, long enough to read as one.
+fn article_page(title: &str, published: &str) -> String {
+    let paragraph = "The harbour keeps its own tide tables, written by hand every morning since 1952, and \
+        they are more accurate than any printed ones because the keeper measures the water at the old \
+        stone steps rather than trusting a model built for the open sea.";
+    format!(
+        r#"<html lang="en"><head><title>{title} | Harbour Notes</title>
+        <meta property="og:site_name" content="Harbour Notes">
+        <meta property="article:published_time" content="{published}"></head>
+        <body><nav><a href="/site/">Home</a></nav><article><h1>{title}</h1>
+        <p>{title}: {paragraph}</p><p>{paragraph}<script>steal()</script></p><p>{paragraph}</p></article></body></html>"#
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_site_without_a_feed_is_crawled_from_its_sitemap_and_links_as_robots_txt_allows() {
+    let (app, web, addr) = app_with_web(Backends::Embedded).await.unwrap();
+    web.serve(
+        "robots.txt",
+        "text/plain",
+        format!("User-agent: *\nDisallow: /site/private/\nCrawl-delay: 0\nSitemap: http://{addr}/site/sitemap.xml\n"),
+    );
+    web.serve(
+        "site/",
+        "text/html",
+        r#"<html><head><title>Harbour Notes</title></head><body>
+           <a href="/site/posts/tides">Tides</a> <a href="/site/private/secret">Secret</a>
+           <a href="/site/tags/boats">Boats</a> <a href="/site/logo.png">Logo</a>
+           <a href="http://elsewhere.invalid/">Elsewhere</a></body></html>"#,
+    );
+    web.serve(
+        "site/sitemap.xml",
+        "application/xml",
+        format!(
+            r#"<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">
+               <url><loc>http://{addr}/site/posts/tides</loc><lastmod>2026-01-01</lastmod></url>
+               <url><loc>http://{addr}/site/posts/knots</loc><lastmod>2026-02-01</lastmod></url>
+               <url><loc>http://{addr}/site/private/other</loc></url></urlset>"#
+        ),
+    );
+    web.serve("site/posts/tides", "text/html; charset=utf-8", article_page("Tide tables", "2026-01-01T08:00:00Z"));
+    web.serve("site/posts/knots", "text/html; charset=utf-8", article_page("Knots", "2026-02-01T08:00:00Z"));
+    web.serve("site/tags/boats", "text/html", r#"<html><body><a href="/site/posts/knots">Knots</a></body></html>"#);
+    let token = app.signed_up("ada").await["access_token"].as_str().unwrap().to_owned();
+
+    let response = add(&app, &token, &format!("http://{addr}/site/")).await;
+    assert_eq!(response.status(), StatusCode::CREATED);
+    let source: Value = response.json().await.unwrap();
+    assert_eq!(
+        (source["kind"].as_str(), source["feed_url"].as_str()),
+        (Some("site"), Some(&*format!("http://{addr}/site/")))
+    );
+    eventually("both articles are posts in the subscriber's home", || async {
+        let home = texts(&app, "/api/v1/timelines/home", Some(&token)).await;
+        home.iter().any(|t| t.starts_with("Tide tables")) && home.iter().any(|t| t.starts_with("Knots"))
+    })
+    .await;
+    let home = texts(&app, "/api/v1/timelines/home", Some(&token)).await;
+    assert_eq!(home.len(), 2, "the index page is no article: {home:?}");
+    assert!(home.iter().all(|t| !t.contains("steal") && !t.contains("Home")), "{home:?}");
+    assert!(home.iter().all(|t| t.contains(&format!("http://{addr}/site/posts/"))), "links back: {home:?}");
+    for forbidden in ["site/private/secret", "site/private/other", "site/logo.png"] {
+        assert_eq!(web.hits(forbidden), 0, "{forbidden} is not fetched");
+    }
+    let listed: Value = app.get("/api/v1/sources", Some(&token)).await.json().await.unwrap();
+    assert_eq!(listed["items"][0]["title"], "Harbour Notes");
+
+    // A later crawl reads only what is new.
+    web.serve(
+        "site/",
+        "text/html",
+        r#"<html><body><a href="/site/posts/tides">Tides</a> <a href="/site/posts/anchors">Anchors</a></body></html>"#,
+    );
+    web.serve("site/posts/anchors", "text/html", article_page("Anchors", "2026-03-01T08:00:00Z"));
+    let id = source["id"].as_str().unwrap();
+    let refreshed = app.post(&format!("/api/v1/sources/{id}/refresh"), &json!({}), Some(&token)).await;
+    assert_eq!(refreshed.status(), StatusCode::OK);
+    let refreshed: Value = refreshed.json().await.unwrap();
+    assert_eq!(refreshed["last_error"], Value::Null, "{refreshed}");
+    eventually("the new article is a post", || async {
+        texts(&app, "/api/v1/timelines/home", Some(&token)).await.iter().any(|t| t.starts_with("Anchors"))
+    })
+    .await;
+    for page in ["site/posts/tides", "site/posts/knots", "site/tags/boats", "site/posts/anchors"] {
+        assert_eq!(web.hits(page), 1, "{page} is fetched once");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_same_article_from_two_feeds_is_one_post_shown_by_both_sources() {
+    let (app, web, addr) = app_with_web(Backends::Embedded).await.unwrap();
+    let feed = |title: &str, link: &str| {
+        format!(
+            "<rss version=\"2.0\"><channel><title>{title}</title><item><guid>{title}-1</guid><title>Shared story</title>\
+             <link>{link}</link><description>The same article</description></item></channel></rss>"
+        )
+    };
+    web.serve("first.xml", "application/rss+xml", feed("First", &format!("http://{addr}/story")));
+    web.serve("second.xml", "application/rss+xml", feed("Second", &format!("http://{addr}/story/?utm_source=second")));
+    let token = app.signed_up("ada").await["access_token"].as_str().unwrap().to_owned();
+    assert_eq!(add(&app, &token, &format!("http://{addr}/first.xml")).await.status(), StatusCode::CREATED);
+    eventually("the first source's post is public", || async {
+        texts(&app, "/api/v1/timelines/public", None).await.iter().any(|t| t.starts_with("Shared story"))
+    })
+    .await;
+    let second: Value = add(&app, &token, &format!("http://{addr}/second.xml")).await.json().await.unwrap();
+    let second_account = second["account_id"].as_str().unwrap().to_owned();
+
+    let public: Value = app.get("/api/v1/timelines/public", None).await.json().await.unwrap();
+    let original =
+        public["items"].as_array().unwrap().iter().find(|p| p["text"].as_str().unwrap().starts_with("Shared story"));
+    let original = original.unwrap()["id"].clone();
+    eventually("the second source reposts the first one's post", || async {
+        let page: Value = app.get(&format!("/api/v1/users/{second_account}/posts"), None).await.json().await.unwrap();
+        page["items"].as_array().is_some_and(|items| items.len() == 1 && items[0]["repost_of_id"] == original)
+    })
+    .await;
+    let public = texts(&app, "/api/v1/timelines/public", None).await;
+    assert_eq!(public.iter().filter(|t| t.starts_with("Shared story")).count(), 1, "one post: {public:?}");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bad_urls_and_internal_addresses_are_refused_with_reasons() {
     let (app, web, addr) = app_with_web(Backends::Embedded).await.unwrap();
