@@ -100,6 +100,7 @@ pub async fn mount(runtime: &Runtime, posts: &ContentConfig, media: &MediaConfig
             runtime.shutdown.clone(),
         )));
     }
+    let avatar_blobs = content.blobs.clone();
     Ok(Mounted {
         name: NAME,
         routes: api::routes().with_state(content),
@@ -120,7 +121,16 @@ pub async fn mount(runtime: &Runtime, posts: &ContentConfig, media: &MediaConfig
             platform::service::subscription(
                 ingest::crawler::CONSUMER,
                 ingest::crawler::TOPICS,
-                handler(ingest::crawler::CONSUMER, ingest::crawler::Entries { store, limits: posts.clone() }),
+                handler(
+                    ingest::crawler::CONSUMER,
+                    ingest::crawler::Entries {
+                        store,
+                        limits: posts.clone(),
+                        blobs: avatar_blobs,
+                        media: media.clone(),
+                        data_dir: runtime.config.data_dir.clone(),
+                    },
+                ),
                 &db,
             ),
         ],

@@ -30,6 +30,10 @@ pub struct MediaRef {
     pub owner_id: Uuid,
     /// `image`, `video`, `audio` or `document`.
     pub kind: String,
+    /// The avatar a source's feed names (from `crawler.avatar.fetched`): identity makes it the
+    /// source account's avatar.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub source_avatar: bool,
 }
 
 /// The media events alone.

@@ -21,6 +21,9 @@ event_family! {
         Subscribed(Subscription) = "crawler.subscription.created",
         /// Someone unsubscribed through the crawler's API: graph removes the follow.
         Unsubscribed(Subscription) = "crawler.subscription.deleted",
+        /// The image a source names (a feed's icon or logo, a site's icon), fetched: content
+        /// stores it as the source account's media, and identity makes it the avatar.
+        AvatarFetched(SourceAvatar) = "crawler.avatar.fetched",
     }
 }
 
@@ -32,6 +35,10 @@ pub const ENTRIES: &str = "crawler.entries.>";
 pub const MAX_ENTRIES_PER_EVENT: usize = 50;
 /// The source events alone (what identity consumes).
 pub const SOURCES: &str = "crawler.source.>";
+/// The avatar events alone (what content consumes).
+pub const AVATARS: &str = "crawler.avatar.>";
+/// Largest avatar image an event carries, in bytes (before base64).
+pub const MAX_AVATAR_BYTES: usize = 256 * 1024;
 /// The subscription events alone (what graph consumes).
 pub const SUBSCRIPTIONS: &str = "crawler.subscription.>";
 
@@ -49,6 +56,18 @@ pub struct SourceProfile {
     /// The site the feed belongs to.
     pub home_url: Option<String>,
     pub feed_url: String,
+}
+
+/// A source's avatar image: small, so it travels in the event itself.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SourceAvatar {
+    pub account_id: Uuid,
+    /// Where the image was fetched from.
+    pub url: String,
+    /// What the server said it is (content decides from the bytes).
+    pub media_type: Option<String>,
+    /// The image, base64 (standard alphabet, padded); at most [`MAX_AVATAR_BYTES`] decoded.
+    pub data: String,
 }
 
 /// Entries of one fetch, oldest first (at most [`MAX_ENTRIES_PER_EVENT`]).

@@ -11,7 +11,7 @@ use std::{collections::BTreeSet, path::PathBuf};
 use contracts::{
     AccountKind, EventFamily, PostId, Role, Visibility,
     content::{ContentEvent, Like, MediaRef, PostRef, PostSnapshot, PostSummary},
-    crawler::{Attachment, CrawlerEvent, Entries, Entry, SourceProfile, Subscription},
+    crawler::{Attachment, CrawlerEvent, Entries, Entry, SourceAvatar, SourceProfile, Subscription},
     graph::{Block, Follow, GraphEvent, Mute, TagFollow},
     identity::{IdentityEvent, RoleChanged, SessionRef, UserRef, UserRegistered, UserUpdated},
 };
@@ -100,6 +100,7 @@ fn content_examples() -> Vec<ContentEvent> {
             id: "0190a1b2-0000-7000-8000-000000000003".into(),
             owner_id: user(1),
             kind: "image".into(),
+            source_avatar: true,
         }),
     ]
 }
@@ -155,6 +156,12 @@ fn crawler_examples() -> Vec<CrawlerEvent> {
         }),
         CrawlerEvent::Subscribed(subscription),
         CrawlerEvent::Unsubscribed(subscription),
+        CrawlerEvent::AvatarFetched(SourceAvatar {
+            account_id: user(5),
+            url: "https://blog.example.org/icon.png".into(),
+            media_type: Some("image/png".into()),
+            data: "iVBORw0KGgo=".into(),
+        }),
     ]
 }
 

@@ -235,6 +235,7 @@ impl Crawler {
             home_url: Some(home.url.to_string()),
             ttl: None,
             hub: None,
+            image_url: front.icon,
             entries: articles,
         };
         Ok(Crawled { home, feed, not_articles })

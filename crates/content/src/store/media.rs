@@ -12,7 +12,7 @@ use contracts::content::{ContentEvent, MediaRef};
 use futures::{Stream, StreamExt};
 use object_store::{ObjectStore, WriteMultipart, path::Path as ObjectPath};
 use platform::{
-    StoreError,
+    Change, StoreError,
     blobs::BlobStore,
     db::{RowExt, now_ms},
 };
@@ -222,6 +222,13 @@ pub async fn record(
 async fn keep_and_insert(store: &Store, blobs: &BlobStore, temp: TempFile, media: &Media) -> Result<(), ContentError> {
     keep(blobs, temp, &media.sha256).await?;
     let mut change = store.writer().begin().await?;
+    insert_in(&mut change, media, false).await?;
+    change.commit().await?;
+    Ok(())
+}
+
+/// Records `media` with its event inside `change`.
+async fn insert_in(change: &mut Change, media: &Media, source_avatar: bool) -> Result<(), ContentError> {
     sqlx::query(
         "INSERT INTO media (id, owner_id, sha256, kind, mime, size, width, height, filename, created_at_ms, \
          thumbnail_state) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
@@ -239,11 +246,69 @@ async fn keep_and_insert(store: &Store, blobs: &BlobStore, temp: TempFile, media
     .bind(if media.kind == Kind::Image { "pending" } else { "none" })
     .execute(change.conn())
     .await?;
+    uploaded_in(change, media, source_avatar).await
+}
+
+async fn uploaded_in(change: &mut Change, media: &Media, source_avatar: bool) -> Result<(), ContentError> {
     let owner_id = media.owner_id.parse().map_err(|e| StoreError::decode("owner_id", e))?;
-    let uploaded = MediaRef { id: media.id.clone(), owner_id, kind: media.kind.as_str().to_owned() };
+    let uploaded = MediaRef { id: media.id.clone(), owner_id, kind: media.kind.as_str().to_owned(), source_avatar };
     change.emit(&ContentEvent::MediaUploaded(uploaded)).await?;
-    change.commit().await?;
     Ok(())
+}
+
+/// Stores the avatar image a source's feed names (the crawler's event) as the source
+/// account's media, inside the consumer's `change`, with the checks of an upload: the type
+/// from the bytes (images only), the size and the pixels. The same image again is the same
+/// media (a redelivery, or a feed that names it anew). `false`: not an image we accept.
+pub async fn record_source_avatar(
+    blobs: &BlobStore,
+    config: &MediaConfig,
+    data_dir: &Path,
+    change: &mut Change,
+    owner: uuid::Uuid,
+    bytes: &[u8],
+) -> Result<bool, ContentError> {
+    let claims = Claims { filename: String::new(), content_type: None };
+    let head = &bytes[..bytes.len().min(SNIFF_BYTES)];
+    let Ok((mime, Kind::Image)) = classify(head, &claims) else { return Ok(false) };
+    let Ok(dims) = imagesize::blob_size(head) else { return Ok(false) };
+    let too_many_pixels = dims.width as u64 * dims.height as u64 > config.max_image_pixels;
+    if bytes.is_empty() || bytes.len() as u64 > max_bytes(config, Kind::Image) || too_many_pixels {
+        return Ok(false);
+    }
+    let sha256 = hex(Sha256::digest(bytes));
+    let existing = sqlx::query(&format!("SELECT {COLUMNS} FROM media WHERE owner_id = $1 AND sha256 = $2"))
+        .bind(owner.to_string())
+        .bind(&sha256)
+        .fetch_optional(change.conn())
+        .await?;
+    if let Some(existing) = existing {
+        uploaded_in(change, &media(&existing)?, true).await?;
+        return Ok(true);
+    }
+    let tmp_dir = data_dir.join("tmp");
+    tokio::fs::create_dir_all(&tmp_dir).await?;
+    let temp = TempFile { path: tmp_dir.join(format!("avatar-{}", uuid::Uuid::new_v4().simple())), keep: false };
+    tokio::fs::write(&temp.path, bytes).await?;
+    // The blob is kept before the row exists; if the change then fails, the event is
+    // delivered again, finds the same bytes stored and records them.
+    keep(blobs, temp, &sha256).await?;
+    let media = Media {
+        id: uuid::Uuid::now_v7().to_string(),
+        owner_id: owner.to_string(),
+        sha256,
+        kind: Kind::Image,
+        mime: mime.to_owned(),
+        size: bytes.len() as i64,
+        width: Some(dims.width as i64),
+        height: Some(dims.height as i64),
+        filename: "avatar".into(),
+        post_id: None,
+        created_at_ms: now_ms(),
+        thumbnail: None,
+    };
+    insert_in(change, &media, true).await?;
+    Ok(true)
 }
 
 /// Moves the finished temporary file to `blobs/<sha>`: a rename on the local store, a streamed

@@ -23,14 +23,16 @@ pub struct Page {
     pub links: Vec<Url>,
     /// The site's name (`og:site_name`, else the page's title), for a new site source.
     pub site_name: Option<String>,
+    /// The icon the page names (`apple-touch-icon`, else `icon`): a site source's avatar.
+    pub icon: Option<Url>,
 }
 
 /// Reads the page `html` found at `url`.
 pub fn read(html: &str, url: &Url) -> Page {
-    let (links, canonical, title) = links_and_canonical(html, url);
+    let Head { links, canonical, title, icon } = head(html, url);
     let config = Config { max_elements_to_parse: MAX_ELEMENTS, ..Config::default() };
     let Ok(mut readability) = Readability::new(html, Some(url.as_str()), Some(config)) else {
-        return Page { links, site_name: title, ..Page::default() };
+        return Page { links, site_name: title, icon, ..Page::default() };
     };
     let metadata = readability.get_article_metadata(readability.parse_json_ld());
     let site_name = metadata.site_name.clone().filter(|s| !s.trim().is_empty()).or(title);
@@ -56,11 +58,20 @@ pub fn read(html: &str, url: &Url) -> Page {
             attachments: Vec::new(),
         })
     });
-    Page { article, links, site_name }
+    Page { article, links, site_name, icon }
 }
 
-/// The page's links within its site, its canonical URL (when on the same site) and title.
-fn links_and_canonical(html: &str, page: &Url) -> (Vec<Url>, Option<Url>, Option<String>) {
+/// What the page's markup says besides its text.
+struct Head {
+    /// Links within the site.
+    links: Vec<Url>,
+    /// Its canonical URL, when on the same site.
+    canonical: Option<Url>,
+    title: Option<String>,
+    icon: Option<Url>,
+}
+
+fn head(html: &str, page: &Url) -> Head {
     let document = Html::parse_document(html);
     let selector = |s: &str| Selector::parse(s).expect("a valid selector");
     let same_site = |u: &Url| u.scheme() == page.scheme() && u.host_str() == page.host_str() && u.port() == page.port();
@@ -87,7 +98,18 @@ fn links_and_canonical(html: &str, page: &Url) -> (Vec<Url>, Option<Url>, Option
         .next()
         .map(|t| sanitize::tidy(&t.text().collect::<String>()))
         .filter(|t| !t.is_empty());
-    (links, canonical, title)
+    let icons: Vec<(bool, Url)> = document
+        .select(&selector("link[rel][href]"))
+        .filter_map(|link| {
+            let rel = link.value().attr("rel")?.to_ascii_lowercase();
+            let rels: Vec<&str> = rel.split_whitespace().collect();
+            let touch = rels.contains(&"apple-touch-icon");
+            let url = page.join(link.value().attr("href")?.trim()).ok()?;
+            ((touch || rels.contains(&"icon")) && matches!(url.scheme(), "http" | "https")).then_some((touch, url))
+        })
+        .collect();
+    let icon = icons.iter().find(|(touch, _)| *touch).or(icons.first()).map(|(_, url)| url.clone());
+    Head { links, canonical, title, icon }
 }
 
 /// `Title | Site` → `Title` (Readability keeps the site's name in a short title).
@@ -112,7 +134,8 @@ mod tests {
     const ARTICLE: &str = r#"<html lang="en"><head><title>Tide tables | Harbour Notes</title>
         <meta property="og:site_name" content="Harbour Notes">
         <meta property="article:published_time" content="2026-03-01T08:00:00Z">
-        <link rel="canonical" href="/posts/tides?utm_source=x"></head>
+        <link rel="canonical" href="/posts/tides?utm_source=x">
+        <link rel="icon" href="/favicon.svg"><link rel="apple-touch-icon" href="/touch.png"></head>
         <body><nav><a href="/">Home</a> <a href="/about">About</a> <a href="https://elsewhere.example/">Out</a></nav>
         <article><h1>Tide tables</h1>
         <p>The harbour keeps its own tide tables, written by hand every morning since 1952, and they
@@ -137,6 +160,7 @@ mod tests {
         assert_eq!(article.published_at_ms, Some(1_772_352_000_000));
         assert_eq!(article.language.as_deref(), Some("en"));
         assert_eq!(page.site_name.as_deref(), Some("Harbour Notes"));
+        assert_eq!(page.icon.unwrap().as_str(), "https://harbour.example/touch.png");
         let links: Vec<&str> = page.links.iter().map(Url::as_str).collect();
         assert_eq!(
             links,

@@ -22,6 +22,8 @@ pub struct ParsedFeed {
     /// The WebSub hub the feed names (`<link rel="hub">`), and the topic it is known there by
     /// (`rel="self"`).
     pub hub: Option<(Url, Url)>,
+    /// The image the feed names for itself (its icon, else its logo): the source's avatar.
+    pub image_url: Option<Url>,
     pub entries: Vec<ParsedEntry>,
 }
 
@@ -78,6 +80,10 @@ pub fn feed(bytes: &[u8], content_type: Option<&str>, url: &Url) -> Result<Parse
             .filter(|u| matches!(u.scheme(), "http" | "https"))
     };
     let hub = link("hub").zip(link("self"));
+    let image_url = [&parsed.icon, &parsed.logo]
+        .into_iter()
+        .flatten()
+        .find_map(|image| url.join(image.uri.trim()).ok().filter(|u| matches!(u.scheme(), "http" | "https")));
     let language = parsed.language.clone();
     let mut entries: Vec<ParsedEntry> =
         parsed.entries.into_iter().take(MAX_ENTRIES).map(|e| entry(e, url, language.as_deref())).collect();
@@ -88,6 +94,7 @@ pub fn feed(bytes: &[u8], content_type: Option<&str>, url: &Url) -> Result<Parse
         home_url,
         ttl: parsed.ttl.map(|minutes| Duration::from_secs(u64::from(minutes) * 60)),
         hub,
+        image_url,
         entries,
     })
 }
@@ -232,6 +239,7 @@ mod tests {
     fn rss_with_an_enclosure_and_relative_links() {
         let rss = r#"<?xml version="1.0"?><rss version="2.0"><channel><title>Example</title>
             <link>https://blog.example.org/</link><description>Notes &amp; more</description><ttl>120</ttl>
+            <image><url>/logo.png</url><title>Example</title><link>https://blog.example.org/</link></image>
             <item><title>First</title><link>/first</link><guid isPermaLink="false">a-1</guid>
             <description>&lt;p&gt;Hello &lt;b&gt;world&lt;/b&gt;&lt;script&gt;x()&lt;/script&gt;&lt;/p&gt;</description>
             <category>Rust Lang</category>
@@ -240,6 +248,7 @@ mod tests {
         assert_eq!((feed.title.as_str(), feed.description.as_str()), ("Example", "Notes & more"));
         assert_eq!(feed.home_url.as_deref(), Some("https://blog.example.org/"));
         assert_eq!(feed.ttl, Some(Duration::from_secs(7200)));
+        assert_eq!(feed.image_url.as_ref().map(Url::as_str), Some("https://blog.example.org/logo.png"));
         let e = &feed.entries[0];
         assert_eq!(e.key(), "id:a-1");
         assert_eq!(e.url.as_ref().unwrap().as_str(), "https://blog.example.org/first");

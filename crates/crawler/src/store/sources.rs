@@ -57,6 +57,8 @@ pub struct Source {
     pub error_count: i64,
     pub disabled_reason: Option<String>,
     pub entries_count: i64,
+    /// Where the avatar was last fetched from.
+    pub avatar_url: Option<String>,
     pub websub: WebSub,
     pub created_at_ms: i64,
 }
@@ -93,7 +95,7 @@ impl Source {
 const COLUMNS: &str = "id, account_id, kind, feed_url, home_url, title, description, username, etag, last_modified, \
      last_fetch_at_ms, last_success_at_ms, last_unconditional_at_ms, next_fetch_at_ms, failures, failing_since_ms, \
      last_error, error_count, disabled_reason, entries_count, hub_url, topic_url, websub_secret, \
-     websub_requested_at_ms, websub_lease_until_ms, created_at_ms";
+     websub_requested_at_ms, websub_lease_until_ms, avatar_url, created_at_ms";
 
 fn source(row: &AnyRow) -> Result<Source, CrawlerError> {
     Ok(Source {
@@ -116,6 +118,7 @@ fn source(row: &AnyRow) -> Result<Source, CrawlerError> {
         error_count: row.try_get("error_count")?,
         disabled_reason: row.try_get("disabled_reason")?,
         entries_count: row.try_get("entries_count")?,
+        avatar_url: row.try_get("avatar_url")?,
         websub: WebSub {
             hub_url: row.try_get("hub_url")?,
             topic_url: row.try_get("topic_url")?,
@@ -234,6 +237,25 @@ pub async fn update_profile_in(
         ..current.clone()
     };
     change.emit(&CrawlerEvent::SourceUpdated(updated.profile())).await?;
+    Ok(())
+}
+
+/// Records where the avatar came from, with the event that carries the image (`None`: it
+/// could not be fetched; the URL is still recorded, so it is not tried on every fetch).
+pub async fn avatar_in(
+    change: &mut Change,
+    id: Uuid,
+    url: &Url,
+    avatar: Option<&contracts::crawler::SourceAvatar>,
+) -> Result<(), CrawlerError> {
+    sqlx::query("UPDATE sources SET avatar_url = $1 WHERE id = $2")
+        .bind(url.as_str())
+        .bind(id.to_string())
+        .execute(change.conn())
+        .await?;
+    if let Some(avatar) = avatar {
+        change.emit(&CrawlerEvent::AvatarFetched(avatar.clone())).await?;
+    }
     Ok(())
 }
 

@@ -93,6 +93,42 @@ pub async fn update(change: &mut Change, source: &SourceProfile) -> Result<(), I
     Ok(())
 }
 
+/// Makes `media` (an image content stored from the source's feed) the source's avatar;
+/// nothing for an account that is not a source's, or when it is the avatar already. An
+/// account not made yet (its `crawler.source.created` is still on its way) is an error, so
+/// that the event is delivered again.
+pub async fn set_avatar(change: &mut Change, account: uuid::Uuid, media: &str) -> Result<(), IdentityError> {
+    let row = sqlx::query("SELECT username, display_name, bio, avatar_media_id, kind FROM users WHERE id = $1")
+        .bind(account.to_string())
+        .fetch_optional(change.conn())
+        .await?;
+    let Some(row) = row else {
+        return Err(anyhow::anyhow!("the avatar of source account {account}, which does not exist yet").into());
+    };
+    if row.try_get::<String, _>("kind")? != "source" {
+        return Ok(());
+    }
+    if row.try_get::<Option<String>, _>("avatar_media_id")?.as_deref() == Some(media) {
+        return Ok(());
+    }
+    sqlx::query("UPDATE users SET avatar_media_id = $1, updated_at_ms = $2 WHERE id = $3")
+        .bind(media)
+        .bind(now_ms())
+        .bind(account.to_string())
+        .execute(change.conn())
+        .await?;
+    change
+        .emit(&IdentityEvent::UserUpdated(UserUpdated {
+            user_id: account,
+            username: row.try_get("username")?,
+            display_name: row.try_get("display_name")?,
+            bio: row.try_get("bio")?,
+            avatar_media_id: Some(media.to_owned()),
+        }))
+        .await?;
+    Ok(())
+}
+
 /// The first candidate no account or pending registration holds. A registration that takes
 /// the name in the meantime makes the insert fail, and the redelivered event tries again.
 async fn free_username(change: &mut Change, proposed: &str) -> Result<Username, IdentityError> {

@@ -373,6 +373,55 @@ async fn the_same_article_from_two_feeds_is_one_post_shown_by_both_sources() {
     assert_eq!(public.iter().filter(|t| t.starts_with("Shared story")).count(), 1, "one post: {public:?}");
 }
 
+async fn a_feed_s_image_becomes_its_account_s_avatar(backends: Backends) {
+    let Some((app, web, addr)) = app_with_web(backends).await else { return };
+    let feed = rss(&[("1", "Hello", "x")])
+        .replace("<link>/</link>", "<link>/</link><image><url>/logo.png</url><title>t</title><link>/</link></image>");
+    web.serve("feed.xml", "application/rss+xml", feed);
+    web.serve("logo.png", "image/png", crate::media::png());
+    let token = app.signed_up("ada").await["access_token"].as_str().unwrap().to_owned();
+    let source: Value = add(&app, &token, &format!("http://{addr}/feed.xml")).await.json().await.unwrap();
+    let account = source["account_id"].as_str().unwrap().to_owned();
+    let avatar_of = || async {
+        let user: Value = app.get(&format!("/api/v1/users/{account}"), None).await.json().await.unwrap();
+        user["avatar_media_id"].as_str().unwrap_or_default().to_owned()
+    };
+    eventually("the feed's image is the account's avatar", || async { !avatar_of().await.is_empty() }).await;
+    let avatar = avatar_of().await;
+    // Anyone may see an avatar, signed in or not.
+    eventually("the avatar is served to anyone", || async {
+        let response = app.get(&format!("/api/v1/media/{avatar}/content"), None).await;
+        response.status() == StatusCode::OK && response.bytes().await.unwrap() == crate::media::png()
+    })
+    .await;
+
+    // A feed naming something that is no image keeps the avatar it has.
+    web.serve("logo.png", "image/png", "<html>not an image</html>");
+    web.serve(
+        "feed.xml",
+        "application/rss+xml",
+        rss(&[("1", "Hello", "x")]).replace("<link>/</link>", "<link>/</link><image><url>/other.png</url></image>"),
+    );
+    web.serve("other.png", "image/png", "<html>not an image</html>");
+    let id = source["id"].as_str().unwrap();
+    assert_eq!(
+        app.post(&format!("/api/v1/sources/{id}/refresh"), &json!({}), Some(&token)).await.status(),
+        StatusCode::OK
+    );
+    assert_eq!(web.hits("other.png"), 1);
+    assert_eq!(avatar_of().await, avatar);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_feed_s_image_becomes_its_account_s_avatar_embedded() {
+    a_feed_s_image_becomes_its_account_s_avatar(Backends::Embedded).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_feed_s_image_becomes_its_account_s_avatar_distributed() {
+    a_feed_s_image_becomes_its_account_s_avatar(Backends::Distributed).await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bad_urls_and_internal_addresses_are_refused_with_reasons() {
     let (app, web, addr) = app_with_web(Backends::Embedded).await.unwrap();
