@@ -7,6 +7,10 @@
 
 use std::time::Instant;
 
+/// The allocator the `riffle` binary runs with.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> anyhow::Result<()> {
     let mut args = std::env::args().skip(1);
     let dir = args.next().ok_or_else(|| anyhow::anyhow!("usage: parse_bench DIR [ROUNDS]"))?;

@@ -9,7 +9,7 @@ use std::{
 };
 
 use base64::Engine as _;
-use contracts::crawler::{CrawlerEvent, Entries, Entry, MAX_AVATAR_BYTES, MAX_ENTRIES_PER_EVENT, SourceAvatar};
+use contracts::crawler::{CrawlerEvent, Entries, Entry, MAX_AVATAR_BYTES, MAX_ENTRIES_PER_EVENT};
 use platform::{Change, db::now_ms};
 use url::Url;
 use uuid::Uuid;
@@ -25,7 +25,7 @@ use crate::{
     fetch::{FetchError, Fetched, Validators},
     store::{
         entries,
-        sources::{self, Kind, NewSource, Source, Success},
+        sources::{self, AvatarBytes, FetchedAvatar, Kind, NewSource, Source, Success},
         subscriptions,
     },
 };
@@ -145,7 +145,7 @@ impl Crawler {
             self.subscribe(user, &existing).await?;
             return Ok((existing, false));
         }
-        let avatar = self.new_avatar_of(None, parsed.image_url.as_ref()).await;
+        let avatar = self.new_avatar(None, parsed.image_url.as_ref()).await;
         let mut change = self.store.begin().await?;
         let new = NewSource {
             kind: Kind::Feed,
@@ -157,9 +157,8 @@ impl Crawler {
         };
         let (source, created) = sources::create_in(&mut change, new).await?;
         if created {
-            if let Some((url, avatar)) = &avatar {
-                let avatar = avatar.clone().map(|a| SourceAvatar { account_id: source.account_id, ..a });
-                sources::avatar_in(&mut change, source.id, url, avatar.as_ref()).await?;
+            if let Some(avatar) = &avatar {
+                sources::avatar_in(&mut change, &source, avatar).await?;
             }
             let added = self.apply(&mut change, &source, &parsed, true).await?;
             self.schedule_success(&mut change, &source, &fetched, parsed.ttl, added, true).await?;
@@ -249,10 +248,10 @@ impl Crawler {
         match result {
             Ok((fetched, parsed, not_articles)) => {
                 let image = parsed.as_ref().and_then(|p| p.image_url.as_ref());
-                let avatar = self.new_avatar(source, image).await;
+                let avatar = self.new_avatar(source.avatar_url.as_deref(), image).await;
                 let mut change = self.store.begin().await?;
-                if let Some((url, avatar)) = &avatar {
-                    sources::avatar_in(&mut change, source.id, url, avatar.as_ref()).await?;
+                if let Some(avatar) = &avatar {
+                    sources::avatar_in(&mut change, source, avatar).await?;
                 }
                 let new_entries = match &parsed {
                     Some(parsed) => {
@@ -288,30 +287,22 @@ impl Crawler {
         }
     }
 
-    /// The avatar to fetch for `source`: the image its feed or site names, when that is not
-    /// the one fetched before. Fetched here, outside any change.
-    async fn new_avatar(&self, source: &Source, image: Option<&Url>) -> Option<(Url, Option<SourceAvatar>)> {
-        let (url, avatar) = self.new_avatar_of(source.avatar_url.as_deref(), image).await?;
-        Some((url, avatar.map(|a| SourceAvatar { account_id: source.account_id, ..a })))
-    }
-
-    /// The image at `image` when it differs from `before`, as an avatar of no account yet;
-    /// `Some((url, None))` when it could not be fetched or is no image of a size we carry.
-    async fn new_avatar_of(&self, before: Option<&str>, image: Option<&Url>) -> Option<(Url, Option<SourceAvatar>)> {
+    /// The image a feed or site names, fetched when it is not the one fetched `before` (here,
+    /// outside any change); its bytes are `None` when it could not be fetched or is no image
+    /// of a size an event carries.
+    async fn new_avatar(&self, before: Option<&str>, image: Option<&Url>) -> Option<FetchedAvatar> {
         let image = image.filter(|u| before != Some(u.as_str()))?;
         let fetched = self.fetch(image, &Validators::default()).await.ok();
-        let avatar = fetched.and_then(|f| {
+        let bytes = fetched.and_then(|f| {
             let body = f.body?;
             let image_type =
                 f.content_type.as_deref().is_none_or(|t| t.trim().to_ascii_lowercase().starts_with("image/"));
-            (image_type && !body.is_empty() && body.len() <= MAX_AVATAR_BYTES).then(|| SourceAvatar {
-                account_id: Uuid::nil(),
-                url: image.to_string(),
+            (image_type && !body.is_empty() && body.len() <= MAX_AVATAR_BYTES).then(|| AvatarBytes {
                 media_type: f.content_type,
                 data: base64::engine::general_purpose::STANDARD.encode(&body),
             })
         });
-        Some((image.clone(), avatar))
+        Some(FetchedAvatar { url: image.clone(), bytes })
     }
 
     /// Fetches a feed source (conditionally unless `unconditional`) and parses what changed.

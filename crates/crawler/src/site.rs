@@ -202,8 +202,10 @@ impl Crawler {
             .filter(|u| seen_urls.insert(source_url::canonical(u)))
             .collect();
         let keys: Vec<String> = candidates.iter().map(|u| page_entry(u).key()).collect();
-        let known =
-            entries::known(&self.store, source.id, &keys).await.map_err(|e| FetchError::Network(e.to_string()))?;
+        // A database that cannot be read fails this crawl like a fetch would; it is retried.
+        let known = entries::known(&self.store, source.id, &keys)
+            .await
+            .map_err(|e| FetchError::Unreadable(format!("cannot read which pages were seen: {e:#}")))?;
         let wanted = candidates.iter().zip(&keys).filter(|(_, key)| !known.contains(*key)).map(|(u, _)| u).take(limit);
 
         // robots.txt's Crawl-delay, beyond the delay every host gets.

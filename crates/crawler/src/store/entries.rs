@@ -7,7 +7,7 @@ use platform::{
     Change,
     db::{RowExt, now_ms, placeholders},
 };
-use sqlx::Row;
+use sqlx::{AnyConnection, Row, any::AnyRow};
 use uuid::Uuid;
 
 use super::Store;
@@ -21,13 +21,9 @@ pub struct Seen {
     pub posted: bool,
 }
 
-/// Which of `keys` `source` has seen.
-pub async fn seen_in(
-    change: &mut Change,
-    source: Uuid,
-    keys: &[String],
-) -> Result<HashMap<String, Seen>, CrawlerError> {
-    let mut seen = HashMap::new();
+/// The rows of `keys` that `source` has seen.
+async fn by_keys(conn: &mut AnyConnection, source: Uuid, keys: &[String]) -> Result<Vec<AnyRow>, CrawlerError> {
+    let mut rows = Vec::new();
     for chunk in keys.chunks(400) {
         let sql = format!(
             "SELECT id, entry_key, content_hash, posted_at_ms FROM entries WHERE source_id = $1 AND entry_key IN ({})",
@@ -37,37 +33,30 @@ pub async fn seen_in(
         for key in chunk {
             query = query.bind(key);
         }
-        for row in query.fetch_all(change.conn()).await? {
-            seen.insert(
-                row.try_get("entry_key")?,
-                Seen {
-                    id: row.uuid("id")?,
-                    content_hash: row.try_get("content_hash")?,
-                    posted: row.try_get::<Option<i64>, _>("posted_at_ms")?.is_some(),
-                },
-            );
-        }
+        rows.extend(query.fetch_all(&mut *conn).await?);
+    }
+    Ok(rows)
+}
+
+/// Which of `keys` `source` has seen.
+pub async fn seen_in(
+    change: &mut Change,
+    source: Uuid,
+    keys: &[String],
+) -> Result<HashMap<String, Seen>, CrawlerError> {
+    let mut seen = HashMap::new();
+    for row in by_keys(change.conn(), source, keys).await? {
+        let posted = row.try_get::<Option<i64>, _>("posted_at_ms")?.is_some();
+        let entry = Seen { id: row.uuid("id")?, content_hash: row.try_get("content_hash")?, posted };
+        seen.insert(row.try_get("entry_key")?, entry);
     }
     Ok(seen)
 }
 
 /// Which of `keys` `source` has seen, read outside any change (a site's pages to skip).
 pub async fn known(store: &Store, source: Uuid, keys: &[String]) -> Result<HashSet<String>, CrawlerError> {
-    let mut known = HashSet::new();
-    for chunk in keys.chunks(400) {
-        let sql = format!(
-            "SELECT entry_key FROM entries WHERE source_id = $1 AND entry_key IN ({})",
-            placeholders(2, chunk.len())
-        );
-        let mut query = sqlx::query(&sql).bind(source.to_string());
-        for key in chunk {
-            query = query.bind(key);
-        }
-        for row in query.fetch_all(store.db().reader()).await? {
-            known.insert(row.try_get("entry_key")?);
-        }
-    }
-    Ok(known)
+    let mut conn = store.db().reader().acquire().await?;
+    by_keys(&mut conn, source, keys).await?.iter().map(|row| Ok(row.try_get("entry_key")?)).collect()
 }
 
 /// The earliest posted entry of another source than `source` with the canonical URL `url`:

@@ -1,6 +1,6 @@
 //! `sources`: one row per feed, with what its last fetch saw and when the next one is due.
 
-use contracts::crawler::{CrawlerEvent, SourceProfile};
+use contracts::crawler::{CrawlerEvent, SourceAvatar, SourceProfile};
 use platform::{
     Change,
     db::{RowExt, now_ms},
@@ -240,21 +240,37 @@ pub async fn update_profile_in(
     Ok(())
 }
 
-/// Records where the avatar came from, with the event that carries the image (`None`: it
-/// could not be fetched; the URL is still recorded, so it is not tried on every fetch).
-pub async fn avatar_in(
-    change: &mut Change,
-    id: Uuid,
-    url: &Url,
-    avatar: Option<&contracts::crawler::SourceAvatar>,
-) -> Result<(), CrawlerError> {
+/// An image a source names, as fetched.
+#[derive(Debug, Clone)]
+pub struct FetchedAvatar {
+    pub url: Url,
+    /// `None`: it could not be fetched, or is no image an event carries.
+    pub bytes: Option<AvatarBytes>,
+}
+
+#[derive(Debug, Clone)]
+pub struct AvatarBytes {
+    pub media_type: Option<String>,
+    /// Base64.
+    pub data: String,
+}
+
+/// Records where `source`'s avatar came from, with the event that carries the image. The URL
+/// is recorded also when the image could not be had, so it is not tried on every fetch.
+pub async fn avatar_in(change: &mut Change, source: &Source, avatar: &FetchedAvatar) -> Result<(), CrawlerError> {
     sqlx::query("UPDATE sources SET avatar_url = $1 WHERE id = $2")
-        .bind(url.as_str())
-        .bind(id.to_string())
+        .bind(avatar.url.as_str())
+        .bind(source.id.to_string())
         .execute(change.conn())
         .await?;
-    if let Some(avatar) = avatar {
-        change.emit(&CrawlerEvent::AvatarFetched(avatar.clone())).await?;
+    if let Some(bytes) = &avatar.bytes {
+        let event = SourceAvatar {
+            account_id: source.account_id,
+            url: avatar.url.to_string(),
+            media_type: bytes.media_type.clone(),
+            data: bytes.data.clone(),
+        };
+        change.emit(&CrawlerEvent::AvatarFetched(event)).await?;
     }
     Ok(())
 }
