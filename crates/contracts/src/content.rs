@@ -38,6 +38,8 @@ pub struct MediaRef {
 
 /// The media events alone.
 pub const MEDIA: &str = "content.media.>";
+/// The post events alone (what search consumes).
+pub const POSTS: &str = "content.post.>";
 
 /// A post as it is after a change.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -55,7 +55,7 @@ impl PartialEq for ServiceDef {
 }
 
 /// Every service, in start-up order (identity first: others verify tokens with its keys).
-pub static SERVICES: [ServiceDef; 5] = [
+pub static SERVICES: [ServiceDef; 6] = [
     ServiceDef {
         name: identity::NAME,
         description: "accounts, sessions, tokens, roles, audit",
@@ -96,10 +96,19 @@ pub static SERVICES: [ServiceDef; 5] = [
         openapi: crawler::openapi,
         mount: |runtime, settings| Box::pin(crawler::mount(runtime, &settings.crawler)),
     },
+    ServiceDef {
+        name: search::NAME,
+        description: "full-text search over posts, Chinese and English",
+        needs: &[Need::SharedEvents, Need::TokenKeys],
+        migrations: &search::MIGRATIONS,
+        openapi: search::openapi,
+        mount: |runtime, _| Box::pin(search::mount(runtime)),
+    },
 ];
 
 /// Services of the design that this version does not have yet.
-const NOT_BUILT: &[(&str, &str)] = &[("search", "full-text search over posts and people")];
+const NOT_BUILT: &[(&str, &str)] =
+    &[("notifications", "grouped live notifications"), ("web", "the web app in the browser")];
 
 /// Groups: names for unions of services.
 pub const GROUPS: &[(&str, &str)] = &[("all", "every available service in one process")];
@@ -199,7 +208,7 @@ mod tests {
 
     #[test]
     fn all_is_the_union_of_available_services() {
-        assert_eq!(names(&resolve("all").unwrap()), ["identity", "content", "graph", "feed", "crawler"]);
+        assert_eq!(names(&resolve("all").unwrap()), ["identity", "content", "graph", "feed", "crawler", "search"]);
     }
 
     #[test]
@@ -211,8 +220,8 @@ mod tests {
     #[test]
     fn unknown_and_unbuilt_targets_are_refused_by_name() {
         assert_eq!(resolve("identity,nope"), Err(TargetError::Unknown("nope".into())));
-        let err = resolve("search").unwrap_err();
-        assert_eq!(err, TargetError::NotAvailable("search".into()));
+        let err = resolve("notifications").unwrap_err();
+        assert_eq!(err, TargetError::NotAvailable("notifications".into()));
         assert!(err.to_string().contains("not available yet"));
         assert_eq!(resolve(""), Err(TargetError::Empty));
     }

@@ -62,6 +62,20 @@ fn schema() -> (Schema, Fields) {
     (builder.build(), fields)
 }
 
+/// A post found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Hit {
+    pub id: u64,
+    pub author_id: String,
+    /// The text, HTML-escaped, with the matches in `<mark>`.
+    pub snippet: String,
+    pub created_at_ms: i64,
+}
+
+fn html_escape(text: &str) -> String {
+    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;").replace('\'', "&#39;")
+}
+
 /// Which posts come first.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Sort {
@@ -84,6 +98,28 @@ pub struct PostIndex {
 }
 
 impl PostIndex {
+    /// The index in `dir`, created when there is none. One that cannot be opened (damaged, or
+    /// of another schema) is set aside and an empty one made: never served broken.
+    pub fn open(dir: &std::path::Path) -> anyhow::Result<PostIndex> {
+        let (schema, fields) = schema();
+        std::fs::create_dir_all(dir)?;
+        let opened = tantivy::directory::MmapDirectory::open(dir)
+            .map_err(anyhow::Error::from)
+            .and_then(|d| Ok(Index::open_or_create(d, schema.clone())?));
+        let index = match opened {
+            Ok(index) => index,
+            Err(err) => {
+                let aside = dir.with_extension(format!("damaged-{}", std::process::id()));
+                tracing::error!(error = format!("{err:#}"), dir = %dir.display(), aside = %aside.display(),
+                    "the search index cannot be opened; set aside, starting an empty one");
+                std::fs::rename(dir, &aside)?;
+                std::fs::create_dir_all(dir)?;
+                Index::create_in_dir(dir, schema)?
+            }
+        };
+        Ok(Self::with(index, fields)?)
+    }
+
     /// An index in memory (tests, benchmarks).
     pub fn in_memory() -> tantivy::Result<PostIndex> {
         let (schema, fields) = schema();
@@ -136,6 +172,59 @@ impl PostIndex {
         self.reader.reload()
     }
 
+    /// The posts `query` finds that `audience` may see, best or newest first, each with its
+    /// text as an HTML snippet: escaped, the matches in `<mark>`.
+    pub fn hits(
+        &self,
+        query: &Query,
+        authors: &[String],
+        audience: &Audience,
+        sort: Sort,
+        limit: usize,
+    ) -> tantivy::Result<Vec<Hit>> {
+        let built = self.build(query, authors, audience);
+        let searcher = self.reader.searcher();
+        let mut snippets = tantivy::snippet::SnippetGenerator::create(&searcher, &built, self.fields.text)?;
+        snippets.set_max_num_chars(280);
+        self.addresses(&searcher, &built, sort, limit)?
+            .into_iter()
+            .map(|address| {
+                let doc: TantivyDocument = searcher.doc(address)?;
+                let mut snippet = snippets.snippet_from_doc(&doc);
+                snippet.set_snippet_prefix_postfix("<mark>", "</mark>");
+                let text = |field| doc.get_first(field).and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default();
+                let html = if snippet.is_empty() { html_escape(&text(self.fields.text)) } else { snippet.to_html() };
+                Ok(Hit {
+                    id: doc.get_first(self.fields.id).and_then(|v| v.as_u64()).unwrap_or_default(),
+                    author_id: text(self.fields.author),
+                    snippet: html,
+                    created_at_ms: doc.get_first(self.fields.created_at).and_then(|v| v.as_i64()).unwrap_or_default(),
+                })
+            })
+            .collect()
+    }
+
+    fn addresses(
+        &self,
+        searcher: &tantivy::Searcher,
+        built: &BooleanQuery,
+        sort: Sort,
+        limit: usize,
+    ) -> tantivy::Result<Vec<DocAddress>> {
+        Ok(match sort {
+            Sort::Relevance => searcher
+                .search(built, &TopDocs::with_limit(limit).order_by_score())?
+                .into_iter()
+                .map(|(_, a)| a)
+                .collect(),
+            Sort::Newest => searcher
+                .search(built, &TopDocs::with_limit(limit).order_by_fast_field::<i64>("created_at_ms", Order::Desc))?
+                .into_iter()
+                .map(|(_, a)| a)
+                .collect(),
+        })
+    }
+
     /// The ids of the posts `query` finds that `audience` may see, best or newest first.
     pub fn search(
         &self,
@@ -147,18 +236,7 @@ impl PostIndex {
     ) -> tantivy::Result<Vec<u64>> {
         let built = self.build(query, authors, audience);
         let searcher = self.reader.searcher();
-        let addresses: Vec<DocAddress> = match sort {
-            Sort::Relevance => searcher
-                .search(&built, &TopDocs::with_limit(limit).order_by_score())?
-                .into_iter()
-                .map(|(_, a)| a)
-                .collect(),
-            Sort::Newest => searcher
-                .search(&built, &TopDocs::with_limit(limit).order_by_fast_field::<i64>("created_at_ms", Order::Desc))?
-                .into_iter()
-                .map(|(_, a)| a)
-                .collect(),
-        };
+        let addresses = self.addresses(&searcher, &built, sort, limit)?;
         addresses
             .into_iter()
             .map(|address| {
@@ -307,6 +385,16 @@ mod tests {
         assert_eq!(found(&index, "\"sorted set\""), [2]);
         assert_eq!(found(&index, "rust 搜索"), [4]);
         assert_eq!(found(&index, "rust -搜索"), [2]);
+    }
+
+    #[test]
+    fn snippets_are_escaped_with_the_matches_marked() {
+        let index = index(&[post(1, "<script>alert(1)</script> Running in 北京大学")]);
+        let hits = index.hits(&parse("run 北京大学").unwrap(), &[], &Audience::default(), Sort::Relevance, 10).unwrap();
+        assert_eq!(hits.len(), 1);
+        let html = &hits[0].snippet;
+        assert!(html.contains("&lt;script&gt;") && !html.contains("<script>"), "{html}");
+        assert!(html.contains("<mark>Running</mark>") && html.contains("<mark>北京大学</mark>"), "{html}");
     }
 
     #[test]

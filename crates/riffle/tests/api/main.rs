@@ -18,4 +18,5 @@ mod media;
 mod openapi;
 mod privacy;
 mod queries;
+mod search;
 mod split;
