@@ -45,8 +45,10 @@ pub(super) struct SearchParams {
     /// Words, `"phrases"`, `#tag`, `@user` or `from:user`, `lang:xx`, `has:media`,
     /// `before:YYYY-MM-DD`, `after:YYYY-MM-DD`; `-` before a word, phrase, tag or person
     /// excludes it. At most 512 characters and 16 terms; no wildcards.
+    #[param(min_length = 1, max_length = 512)]
     q: String,
     #[serde(default)]
+    #[param(inline)]
     sort: SortBy,
     /// 1 to 40 (default 20).
     #[param(minimum = 1, maximum = 40)]
