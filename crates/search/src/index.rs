@@ -72,10 +72,6 @@ pub struct Hit {
     pub created_at_ms: i64,
 }
 
-fn html_escape(text: &str) -> String {
-    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;").replace('\'', "&#39;")
-}
-
 /// Which posts come first.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Sort {
@@ -193,7 +189,11 @@ impl PostIndex {
                 let mut snippet = snippets.snippet_from_doc(&doc);
                 snippet.set_snippet_prefix_postfix("<mark>", "</mark>");
                 let text = |field| doc.get_first(field).and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default();
-                let html = if snippet.is_empty() { html_escape(&text(self.fields.text)) } else { snippet.to_html() };
+                let html = if snippet.is_empty() {
+                    html_escape::encode_safe(&text(self.fields.text)).into_owned()
+                } else {
+                    snippet.to_html()
+                };
                 Ok(Hit {
                     id: doc.get_first(self.fields.id).and_then(|v| v.as_u64()).unwrap_or_default(),
                     author_id: text(self.fields.author),
@@ -223,27 +223,6 @@ impl PostIndex {
                 .map(|(_, a)| a)
                 .collect(),
         })
-    }
-
-    /// The ids of the posts `query` finds that `audience` may see, best or newest first.
-    pub fn search(
-        &self,
-        query: &Query,
-        authors: &[String],
-        audience: &Audience,
-        sort: Sort,
-        limit: usize,
-    ) -> tantivy::Result<Vec<u64>> {
-        let built = self.build(query, authors, audience);
-        let searcher = self.reader.searcher();
-        let addresses = self.addresses(&searcher, &built, sort, limit)?;
-        addresses
-            .into_iter()
-            .map(|address| {
-                let doc: TantivyDocument = searcher.doc(address)?;
-                Ok(doc.get_first(self.fields.id).and_then(|v| v.as_u64()).unwrap_or_default())
-            })
-            .collect()
     }
 
     /// `text` analyzed as a query: one term, a phrase of its terms at their positions, or
@@ -351,8 +330,13 @@ mod tests {
         index
     }
 
+    /// The ids of what `query` finds, in the index's order.
+    fn ids(index: &PostIndex, query: &Query, authors: &[String], audience: &Audience, sort: Sort) -> Vec<u64> {
+        index.hits(query, authors, audience, sort, 100).unwrap().into_iter().map(|h| h.id).collect()
+    }
+
     fn found(index: &PostIndex, q: &str) -> Vec<u64> {
-        let mut ids = index.search(&parse(q).unwrap(), &[], &Audience::default(), Sort::Relevance, 100).unwrap();
+        let mut ids = ids(index, &parse(q).unwrap(), &[], &Audience::default(), Sort::Relevance);
         ids.sort_unstable();
         ids
     }
@@ -411,13 +395,13 @@ mod tests {
         assert_eq!(found(&index, "rust after:2026-01-02"), [2], "day 3 on; day 4 is followers-only");
         let query = parse("rust").unwrap();
         let follower = Audience { followed_authors: vec!["bob".into()], ..Audience::default() };
-        let mut ids = index.search(&query, &[], &follower, Sort::Newest, 10).unwrap();
-        assert_eq!(ids, [3, 2, 1], "a follower sees it, newest first");
+        let mut seen = ids(&index, &query, &[], &follower, Sort::Newest);
+        assert_eq!(seen, [3, 2, 1], "a follower sees it, newest first");
         let blocked = Audience { hidden_authors: vec!["ada".into()], ..follower };
-        ids = index.search(&query, &[], &blocked, Sort::Newest, 10).unwrap();
-        assert_eq!(ids, [3]);
+        seen = ids(&index, &query, &[], &blocked, Sort::Newest);
+        assert_eq!(seen, [3]);
         assert_eq!(
-            index.search(&parse("rust").unwrap(), &["bob".into()], &Audience::default(), Sort::Newest, 10).unwrap(),
+            ids(&index, &parse("rust").unwrap(), &["bob".into()], &Audience::default(), Sort::Newest),
             Vec::<u64>::new()
         );
         index.remove(1);

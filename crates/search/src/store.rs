@@ -30,9 +30,19 @@ pub async fn active_in(change: &mut Change, id: Uuid, active: bool) -> anyhow::R
     Ok(())
 }
 
-/// Adds (`present`) or removes an edge of `table` (`follows` or `blocks`).
-pub async fn edge_in(change: &mut Change, table: &str, from: Uuid, to: Uuid, present: bool) -> anyhow::Result<()> {
-    let (a, b) = if table == "follows" { ("follower_id", "followee_id") } else { ("blocker_id", "blocked_id") };
+/// The edges search keeps.
+#[derive(Debug, Clone, Copy)]
+pub enum Edge {
+    Follow,
+    Block,
+}
+
+/// Adds (`present`) or removes an edge from `from` to `to`.
+pub async fn edge_in(change: &mut Change, edge: Edge, from: Uuid, to: Uuid, present: bool) -> anyhow::Result<()> {
+    let (table, a, b) = match edge {
+        Edge::Follow => ("follows", "follower_id", "followee_id"),
+        Edge::Block => ("blocks", "blocker_id", "blocked_id"),
+    };
     let sql = if present {
         format!("INSERT INTO {table} ({a}, {b}) VALUES ($1, $2) ON CONFLICT DO NOTHING")
     } else {

@@ -104,12 +104,10 @@ pub(super) async fn search(
     }
     let parsed = query::parse(&params.q).map_err(|err| ApiError::invalid_field("q", err.to_string()))?;
     let mut authors = store::ids_of(&search.writer, &parsed.from).await?;
-    if !parsed.from.is_empty() && authors.is_empty() {
-        return Ok(Json(SearchResults { items: Vec::new() }));
-    }
     let mut audience = store::audience(&search.writer, viewer.map(|v| v.user_id)).await?;
     audience.hidden_authors.extend(store::ids_of(&search.writer, &parsed.exclude_from).await?);
     authors.retain(|a| !audience.hidden_authors.contains(a));
+    // Only people unknown, or hidden from the caller: nothing to find.
     if !parsed.from.is_empty() && authors.is_empty() {
         return Ok(Json(SearchResults { items: Vec::new() }));
     }

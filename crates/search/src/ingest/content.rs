@@ -32,10 +32,7 @@ fn doc(post: &PostSummary) -> PostDoc {
         text: post.text.clone(),
         tags: post.tags.clone(),
         language: post.language.clone(),
-        visibility: serde_json::to_value(post.visibility)
-            .ok()
-            .and_then(|v| v.as_str().map(str::to_owned))
-            .unwrap_or_else(|| "public".into()),
+        visibility: post.visibility.as_str().to_owned(),
         has_media: !post.media_ids.is_empty(),
         created_at_ms: post.created_at_ms,
     }

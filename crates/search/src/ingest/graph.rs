@@ -4,7 +4,7 @@ use async_trait::async_trait;
 use contracts::graph::GraphEvent;
 use platform::{Change, Writer, events::Event, ingest::Ingest};
 
-use crate::store;
+use crate::store::{self, Edge};
 
 pub const CONSUMER: &str = "search.graph";
 pub const TOPICS: &[&str] = &[contracts::graph::FOLLOWS, contracts::graph::BLOCKS];
@@ -23,13 +23,17 @@ impl Ingest for Edges {
     async fn apply(&self, change: &mut Change, event: GraphEvent, _: &Event) -> anyhow::Result<()> {
         match event {
             GraphEvent::FollowCreated(f) => {
-                store::edge_in(change, "follows", f.follower_id, f.followee_id, true).await?
+                store::edge_in(change, Edge::Follow, f.follower_id, f.followee_id, true).await?
             }
             GraphEvent::FollowDeleted(f) => {
-                store::edge_in(change, "follows", f.follower_id, f.followee_id, false).await?
+                store::edge_in(change, Edge::Follow, f.follower_id, f.followee_id, false).await?
             }
-            GraphEvent::BlockCreated(b) => store::edge_in(change, "blocks", b.blocker_id, b.blocked_id, true).await?,
-            GraphEvent::BlockDeleted(b) => store::edge_in(change, "blocks", b.blocker_id, b.blocked_id, false).await?,
+            GraphEvent::BlockCreated(b) => {
+                store::edge_in(change, Edge::Block, b.blocker_id, b.blocked_id, true).await?
+            }
+            GraphEvent::BlockDeleted(b) => {
+                store::edge_in(change, Edge::Block, b.blocker_id, b.blocked_id, false).await?
+            }
             _ => {}
         }
         Ok(())
