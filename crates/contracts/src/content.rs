@@ -49,17 +49,21 @@ pub struct PostSnapshot {
 
 /// What other services learn about a post: enough to keep their own read models (feed
 /// timelines, the search index) without calling back.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct PostSummary {
+    #[schema(value_type = u64)]
     pub id: PostId,
     pub author_id: Uuid,
     pub text: String,
     pub visibility: Visibility,
     pub language: Option<String>,
+    #[schema(value_type = Option<u64>)]
     pub reply_to_id: Option<PostId>,
     pub reply_to_author_id: Option<Uuid>,
     /// The thread's first post (the post itself when it starts one).
+    #[schema(value_type = u64)]
     pub root_id: PostId,
+    #[schema(value_type = Option<u64>)]
     pub repost_of_id: Option<PostId>,
     pub repost_of_author_id: Option<Uuid>,
     /// Normalized hashtags, without `#`.

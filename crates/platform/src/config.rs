@@ -158,6 +158,10 @@ pub struct AuthConfig {
     pub confirm_email: bool,
     /// Registrations accepted per client address (an IPv6 address by its /64) an hour.
     pub registrations_per_address_per_hour: u32,
+    /// The secret the services of one deployment present to each other (search reads every
+    /// post from content to rebuild its index). Empty: a random one per process, enough when
+    /// the services run in one; a split deployment sets the same value in every process.
+    pub internal_token: String,
 }
 
 /// `[mail]`: how Riffle sends email (confirmations; later, notifications).
@@ -257,6 +261,7 @@ impl Default for AuthConfig {
             signing_key_rotation_days: 30,
             confirm_email: true,
             registrations_per_address_per_hour: 20,
+            internal_token: String::new(),
         }
     }
 }
@@ -460,6 +465,9 @@ impl Config {
         shown.events.url = redact_url(&shown.events.url);
         if !shown.http.ops_token.is_empty() {
             shown.http.ops_token = "***".into();
+        }
+        if !shown.auth.internal_token.is_empty() {
+            shown.auth.internal_token = "***".into();
         }
         for overrides in shown.services.values_mut() {
             overrides.database_url = overrides.database_url.as_deref().map(redact_url);

@@ -37,21 +37,21 @@ pub trait Ingest: Send + Sync + 'static {
 }
 
 struct Handler<I> {
-    consumer: &'static str,
+    consumer: String,
     ingest: I,
 }
 
 /// `ingest` as the handler of the subscription named `consumer`.
-pub fn handler<I: Ingest>(consumer: &'static str, ingest: I) -> Arc<dyn EventHandler> {
-    Arc::new(Handler { consumer, ingest })
+pub fn handler<I: Ingest>(consumer: impl Into<String>, ingest: I) -> Arc<dyn EventHandler> {
+    Arc::new(Handler { consumer: consumer.into(), ingest })
 }
 
 #[async_trait]
 impl<I: Ingest> EventHandler for Handler<I> {
     async fn handle(&self, envelope: &Event) -> anyhow::Result<()> {
-        let Some(event) = envelope.decode::<I::Family>(self.consumer)? else { return Ok(()) };
+        let Some(event) = envelope.decode::<I::Family>(&self.consumer)? else { return Ok(()) };
         let mut change = self.ingest.writer().begin().await?;
-        if !change.claim(self.consumer, envelope).await? {
+        if !change.claim(&self.consumer, envelope).await? {
             return Ok(());
         }
         let after = self.ingest.apply(&mut change, event, envelope).await?;

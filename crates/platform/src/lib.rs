@@ -33,5 +33,5 @@ pub mod trace_context;
 pub use change::{Change, Writer};
 pub use config::Config;
 pub use db::{Db, StoreError};
-pub use http::{ApiError, Principal, Role};
+pub use http::{ApiError, Principal, Role, Trusted};
 pub use service::{Mounted, Runtime};

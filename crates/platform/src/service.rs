@@ -32,6 +32,9 @@ pub struct Runtime {
     pub bus: Arc<dyn EventBus>,
     pub verifier: Arc<TokenVerifier>,
     pub shutdown: CancellationToken,
+    /// The address the process's HTTP server listens on, once it is bound: what a service
+    /// calls to reach another one of the same process through its API.
+    pub local_addr: Arc<std::sync::OnceLock<std::net::SocketAddr>>,
 }
 
 /// What a started service contributes to the process.
@@ -70,12 +73,10 @@ impl Runtime {
     pub async fn new(config: Arc<Config>, shutdown: CancellationToken) -> anyhow::Result<Runtime> {
         let bus = connect_bus(&config).await?;
         let jwks_url = Some(config.auth.jwks_url.clone()).filter(|u| !u.is_empty());
-        let verifier = Arc::new(TokenVerifier::new(
-            &config.auth.issuer,
-            &config.auth.audience,
-            config.auth.token_cache_capacity,
-            jwks_url,
-        ));
+        let verifier = Arc::new(
+            TokenVerifier::new(&config.auth.issuer, &config.auth.audience, config.auth.token_cache_capacity, jwks_url)
+                .with_internal_token(&config.auth.internal_token),
+        );
         let watching = Arc::clone(&verifier);
         let watcher: Watcher = Arc::new(move |event: &Event| {
             if let Ok(Some(event)) = event.decode::<IdentityEvent>("auth.revocations") {
@@ -86,7 +87,7 @@ impl Runtime {
         bus.watch(&[IdentityEvent::TOPICS], replay, watcher, shutdown.clone())
             .await
             .map_err(|e| anyhow::anyhow!("cannot watch identity's events for revocations: {e}"))?;
-        Ok(Runtime { config, bus, verifier, shutdown })
+        Ok(Runtime { config, bus, verifier, shutdown, local_addr: Arc::default() })
     }
 
     /// Opens the database `service` owns: connects (creating the SQLite file or PostgreSQL schema),

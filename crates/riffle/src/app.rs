@@ -192,6 +192,7 @@ impl Application {
         let listener = TcpListener::bind(config.bind).await.map_err(|e| {
             anyhow::anyhow!("cannot listen on {}: {e}; choose another address with `bind` or RIFFLE_BIND", config.bind)
         })?;
+        let _ = runtime.local_addr.set(listener.local_addr()?);
         Ok(Application { listener, router, runtime, relays, background, databases })
     }
 

@@ -1,4 +1,4 @@
-//! The command line: `riffle serve|config|migrate|openapi|targets|admin|events|crawl`.
+//! The command line: `riffle serve|config|migrate|openapi|targets|admin|events|crawl|search`.
 
 use std::{net::SocketAddr, path::PathBuf};
 
@@ -60,6 +60,26 @@ pub enum Command {
     Crawl {
         #[command(subcommand)]
         command: CrawlCommand,
+    },
+    /// Search: its index.
+    Search {
+        #[command(subcommand)]
+        command: SearchCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SearchCommand {
+    /// Rebuild the posts index of a running search service from content's posts, with a
+    /// progress bar. Queries and new posts carry on; the new index replaces the old one at once
+    /// when it is complete. With several replicas, run it against each.
+    Reindex {
+        /// The search service's base URL (default: `public_url`).
+        #[arg(long, value_name = "URL")]
+        url: Option<String>,
+        /// An admin's access token (default: `auth.internal_token`).
+        #[arg(long, env = "RIFFLE_TOKEN", hide_env_values = true)]
+        token: Option<String>,
     },
 }
 

@@ -7,7 +7,7 @@ use figment::{Figment, providers::Serialized};
 use riffle::{
     Settings,
     app::{self, Application},
-    cli::{AdminCommand, Cli, Command, CrawlCommand, EventsCommand},
+    cli::{AdminCommand, Cli, Command, CrawlCommand, EventsCommand, SearchCommand},
     services,
 };
 
@@ -105,6 +105,28 @@ fn main() -> ExitCode {
                 .await?;
                 bar.finish_and_clear();
                 println!("{done} sources fetched, {failed} failed; `riffle serve` publishes their posts");
+                Ok(())
+            })
+        }
+        Command::Search { command: SearchCommand::Reindex { url, token } } => {
+            let url = url.unwrap_or_else(|| config.public_url.clone());
+            let Some(token) = token.or_else(|| Some(config.auth.internal_token.clone()).filter(|t| !t.is_empty()))
+            else {
+                return fail(&"give an admin's access token with --token or RIFFLE_TOKEN (or set auth.internal_token)");
+            };
+            run(config.worker_threads(), async move {
+                let bar = indicatif::ProgressBar::new(0).with_style(
+                    indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} posts  {per_sec}  {eta}")
+                        .expect("a valid template"),
+                );
+                let done = search::remote::reindex(&url, &token, |progress| {
+                    bar.set_length(progress.total.unwrap_or(progress.posts).max(progress.posts));
+                    bar.set_position(progress.posts);
+                })
+                .await;
+                bar.finish_and_clear();
+                let done = done?;
+                println!("search index rebuilt: {} posts", done.posts);
                 Ok(())
             })
         }

@@ -102,7 +102,7 @@ pub static SERVICES: [ServiceDef; 6] = [
         needs: &[Need::SharedEvents, Need::TokenKeys],
         migrations: &search::MIGRATIONS,
         openapi: search::openapi,
-        mount: |runtime, _| Box::pin(search::mount(runtime)),
+        mount: |runtime, settings| Box::pin(search::mount(runtime, &settings.search)),
     },
 ];
 

@@ -13,7 +13,7 @@ use platform::config::{self, ConfigError};
 use serde::Serialize;
 
 /// The sections that belong to services, besides the process-wide keys.
-const SECTIONS: &[&str] = &["content", "media", "timelines", "crawler"];
+const SECTIONS: &[&str] = &["content", "media", "timelines", "crawler", "search"];
 
 /// The effective configuration. It reads like the file: the process-wide keys at the top
 /// (through `Deref`), the services' sections as fields.
@@ -25,6 +25,7 @@ pub struct Settings {
     pub media: content::MediaConfig,
     pub timelines: feed::TimelinesConfig,
     pub crawler: crawler::CrawlerConfig,
+    pub search: search::SearchConfig,
 }
 
 impl Deref for Settings {
@@ -57,11 +58,13 @@ impl Settings {
             media: config::extract(figment, Some("media"))?,
             timelines: config::extract(figment, Some("timelines"))?,
             crawler: config::extract(figment, Some("crawler"))?,
+            search: config::extract(figment, Some("search"))?,
         };
         settings.content.validate()?;
         settings.media.validate()?;
         settings.timelines.validate()?;
         settings.crawler.validate()?;
+        settings.search.validate()?;
         Ok(settings)
     }
 
@@ -73,6 +76,7 @@ impl Settings {
             media: self.media.redacted(),
             timelines: self.timelines.redacted(),
             crawler: self.crawler.clone(),
+            search: self.search.clone(),
         };
         // Through a `toml::Value`, which puts plain keys before tables as TOML requires.
         let value = toml::Value::try_from(&shown).expect("configuration serializes");

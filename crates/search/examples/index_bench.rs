@@ -79,7 +79,7 @@ fn main() -> anyhow::Result<()> {
         })
         .collect();
     let dir = tempfile::tempdir()?;
-    let index = PostIndex::open(dir.path())?;
+    let (index, _) = PostIndex::open(dir.path())?;
     let start = Instant::now();
     for batch in posts.chunks(10_000) {
         index.upsert(batch)?;

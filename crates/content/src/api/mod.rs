@@ -2,6 +2,7 @@
 //! service's errors to answers.
 
 mod error;
+mod export;
 mod idempotency;
 mod media;
 mod moderation;
@@ -40,6 +41,7 @@ pub(crate) fn routes() -> OpenApiRouter<Arc<Content>> {
         .routes(routes!(moderation::reports))
         .routes(routes!(moderation::resolve))
         .routes(routes!(moderation::log))
+        .routes(routes!(export::export))
 }
 
 /// Parses a post id from a path; what is no post id is no such post.

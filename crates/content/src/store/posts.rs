@@ -93,6 +93,28 @@ pub async fn many(store: &Store, ids: &[PostId]) -> Result<Vec<Post>, ContentErr
     Ok(posts)
 }
 
+/// Live posts (neither deleted nor hidden, reposts left out) after `after`, oldest first: the
+/// pages another service rebuilds its copy from.
+pub async fn live_page(store: &Store, after: Option<PostId>, limit: u32) -> Result<Vec<Post>, ContentError> {
+    let sql = format!(
+        "{POST_SELECT} WHERE p.id > $1 AND p.deleted_at_ms IS NULL AND p.hidden_at_ms IS NULL \
+         AND p.repost_of_id IS NULL ORDER BY p.id LIMIT {limit}"
+    );
+    let after = after.map_or(0, |id| id.get() as i64);
+    let rows = sqlx::query(&sql).bind(after).fetch_all(store.db().reader()).await?;
+    rows.iter().map(post).collect()
+}
+
+/// How many posts [`live_page`] goes through.
+pub async fn live_count(store: &Store) -> Result<u64, ContentError> {
+    let row = sqlx::query(
+        "SELECT COUNT(*) AS n FROM posts WHERE deleted_at_ms IS NULL AND hidden_at_ms IS NULL AND repost_of_id IS NULL",
+    )
+    .fetch_one(store.db().reader())
+    .await?;
+    Ok(row.try_get::<i64, _>("n")?.max(0) as u64)
+}
+
 /// Whether `viewer` may read `post` (see [`access`]), asking through `executor`: inside a
 /// change, through the change, since a second pooled connection while holding one can exhaust
 /// the pool.

@@ -108,6 +108,8 @@ pub struct TokenVerifier {
     /// Bumped on every revocation, so that open streams re-check their token at once.
     revoked: tokio::sync::watch::Sender<u64>,
     remote: Option<RemoteKeys>,
+    /// `auth.internal_token`, or a random one when it is not set.
+    internal_token: String,
 }
 
 struct RemoteKeys {
@@ -140,7 +142,22 @@ impl TokenVerifier {
                 client: reqwest::Client::builder().timeout(Duration::from_secs(5)).build().expect("http client"),
                 last_fetch: tokio::sync::Mutex::new(None),
             }),
+            internal_token: random_secret(),
         }
+    }
+
+    /// Accepts `token` from the deployment's other services (see [`Trusted`]); an empty one
+    /// keeps the random secret this process was given.
+    pub fn with_internal_token(mut self, token: &str) -> Self {
+        if !token.is_empty() {
+            self.internal_token = token.to_owned();
+        }
+        self
+    }
+
+    /// What this process presents to the deployment's other services.
+    pub fn internal_token(&self) -> &str {
+        &self.internal_token
     }
 
     /// Replaces the accepted keys (identity publishes the next key before it signs with it).
@@ -323,6 +340,12 @@ impl TokenVerifier {
     }
 }
 
+fn random_secret() -> String {
+    use rand::Rng;
+    let bytes: [u8; 32] = rand::thread_rng().r#gen();
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
 pub(crate) fn unix_now() -> i64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64)
 }
@@ -363,6 +386,30 @@ impl<S: Send + Sync> FromRequestParts<S> for Principal {
             None => Err(ApiError::unauthorized("this endpoint requires `Authorization: Bearer <token>`")),
             Some(token) => authenticate(parts, token?).await,
         }
+    }
+}
+
+/// The caller of an endpoint that serves the deployment's other services as well as its
+/// admins: the internal token (`auth.internal_token`), or an admin's access token.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Trusted {
+    Service,
+    Admin(Principal),
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for Trusted {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let internal = parts.extensions.get::<Arc<TokenVerifier>>().map(|v| v.internal_token.clone());
+        if let (Some(Ok(token)), Some(internal)) = (bearer(parts), internal)
+            && crate::http::constant_time_eq(token, &internal)
+        {
+            return Ok(Trusted::Service);
+        }
+        let principal = <Principal as FromRequestParts<S>>::from_request_parts(parts, state).await?;
+        principal.require(Role::Admin)?;
+        Ok(Trusted::Admin(principal))
     }
 }
 

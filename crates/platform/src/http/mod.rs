@@ -33,7 +33,7 @@ use tower_http::{
 };
 use tracing::Instrument;
 
-pub use auth::{Principal, Role, TokenVerifier};
+pub use auth::{Principal, Role, TokenVerifier, Trusted};
 pub use client_ip::ClientIp;
 pub use json::{Json, Path, Query, RawBody};
 pub use problem::{ApiError, FieldError, Problem};
@@ -228,7 +228,7 @@ impl Ops {
 }
 
 /// Compares secrets in time that does not depend on where they differ.
-fn constant_time_eq(a: &str, b: &str) -> bool {
+pub(crate) fn constant_time_eq(a: &str, b: &str) -> bool {
     a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 

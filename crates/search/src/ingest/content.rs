@@ -9,14 +9,13 @@ use async_trait::async_trait;
 use contracts::content::{ContentEvent, PostSummary};
 use platform::{Change, Writer, events::Event, ingest::Ingest};
 
-use crate::index::{PostDoc, PostIndex};
+use crate::{Indexes, index::PostDoc};
 
 pub const CONSUMER: &str = "search.posts";
 
 pub struct Posts {
     pub writer: Writer,
-    pub index: Arc<PostIndex>,
-    pub dirty: Arc<tokio::sync::Notify>,
+    pub indexes: Arc<Indexes>,
 }
 
 pub enum IndexChange {
@@ -25,7 +24,7 @@ pub enum IndexChange {
     Nothing,
 }
 
-fn doc(post: &PostSummary) -> PostDoc {
+pub fn doc(post: &PostSummary) -> PostDoc {
     PostDoc {
         id: post.id.get(),
         author_id: post.author_id.to_string(),
@@ -61,15 +60,15 @@ impl Ingest for Posts {
 
     fn committed(&self, after: IndexChange) {
         let written = match after {
-            IndexChange::Upsert(post) => self.index.upsert(std::slice::from_ref(&post)),
+            IndexChange::Upsert(post) => self.indexes.posts.upsert(&post),
             IndexChange::Remove(id) => {
-                self.index.remove(id);
+                self.indexes.posts.remove(id);
                 Ok(())
             }
             IndexChange::Nothing => return,
         };
         match written {
-            Ok(()) => self.dirty.notify_one(),
+            Ok(()) => self.indexes.dirty.notify_one(),
             Err(err) => tracing::error!(error = format!("{err:#}"), "cannot write to the search index"),
         }
     }

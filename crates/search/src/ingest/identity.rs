@@ -1,34 +1,49 @@
-//! Identity's accounts: usernames for `from:`, and which accounts are active.
+//! Identity's accounts: usernames for `from:`, which accounts are active, and the people index.
+
+use std::sync::Arc;
 
 use async_trait::async_trait;
 use contracts::identity::IdentityEvent;
 use platform::{Change, Writer, events::Event, ingest::Ingest};
 
-use crate::store;
+use crate::{
+    Indexes,
+    store::{self, PersonChange},
+};
 
 pub const CONSUMER: &str = "search.users";
 
-pub struct Users(pub Writer);
+pub struct Users {
+    pub writer: Writer,
+    pub indexes: Arc<Indexes>,
+}
 
 #[async_trait]
 impl Ingest for Users {
     type Family = IdentityEvent;
-    type Committed = ();
+    type Committed = PersonChange;
 
     fn writer(&self) -> &Writer {
-        &self.0
+        &self.writer
     }
 
-    async fn apply(&self, change: &mut Change, event: IdentityEvent, _: &Event) -> anyhow::Result<()> {
-        match event {
-            IdentityEvent::UserRegistered(user) => store::user_in(change, user.user_id, &user.username).await?,
-            IdentityEvent::UserUpdated(user) => store::user_in(change, user.user_id, &user.username).await?,
+    async fn apply(&self, change: &mut Change, event: IdentityEvent, _: &Event) -> anyhow::Result<PersonChange> {
+        Ok(match event {
+            IdentityEvent::UserRegistered(user) => {
+                store::user_in(change, user.user_id, &user.username, &user.display_name, None).await?
+            }
+            IdentityEvent::UserUpdated(user) => {
+                store::user_in(change, user.user_id, &user.username, &user.display_name, Some(&user.bio)).await?
+            }
             IdentityEvent::UserSuspended(user) | IdentityEvent::UserDeleted(user) => {
                 store::active_in(change, user.user_id, false).await?
             }
             IdentityEvent::UserRestored(user) => store::active_in(change, user.user_id, true).await?,
-            _ => {}
-        }
-        Ok(())
+            _ => PersonChange::Nothing,
+        })
+    }
+
+    fn committed(&self, after: PersonChange) {
+        self.indexes.person(after);
     }
 }

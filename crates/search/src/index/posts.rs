@@ -1,22 +1,21 @@
-//! The posts index (tantivy): one document per post, upserted by id, and a [`Query`] made
-//! into tantivy's queries with the same analysis the text was indexed with.
+//! The posts index: one document per post, upserted by id; the queries over it with the
+//! audience's rules; and the tags of public posts with their use counts.
 
-use std::ops::Bound;
+use std::{collections::HashMap, ops::Bound};
 
 use tantivy::{
-    DocAddress, Index, IndexReader, IndexWriter, Order, ReloadPolicy, TantivyDocument, Term,
+    DocAddress, DocId, Index, IndexReader, IndexWriter, ReloadPolicy, Score, SegmentReader, TantivyDocument, Term,
     collector::TopDocs,
     query::{AllQuery, BooleanQuery, Occur, PhraseQuery, Query as TantivyQuery, RangeQuery, TermQuery},
     schema::{FAST, Field, INDEXED, IndexRecordOption, STORED, STRING, Schema, TextFieldIndexing, TextOptions, Value},
 };
 
+use super::{ANALYZER, Opened};
 use crate::domain::{
     analyzer::{self, Mode},
     query::{Query, Text},
+    ranking,
 };
-
-/// The name the post text's analyzer is registered under.
-const ANALYZER: &str = "riffle";
 
 /// A post as the index keeps it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -26,7 +25,7 @@ pub struct PostDoc {
     pub text: String,
     pub tags: Vec<String>,
     pub language: Option<String>,
-    /// `public`, `followers` (what the author's followers see) or `direct`.
+    /// `public`, `unlisted` (never found) or `followers` (what the author's followers see).
     pub visibility: String,
     pub has_media: bool,
     pub created_at_ms: i64,
@@ -38,6 +37,8 @@ struct Fields {
     author: Field,
     text: Field,
     tags: Field,
+    /// The tags of public posts alone: what tag suggestions count.
+    public_tags: Field,
     language: Field,
     visibility: Field,
     has_media: Field,
@@ -54,28 +55,43 @@ fn schema() -> (Schema, Fields) {
         author: builder.add_text_field("author", STRING | STORED),
         text: builder.add_text_field("text", text),
         tags: builder.add_text_field("tags", STRING),
+        public_tags: builder.add_text_field("public_tags", STRING),
         language: builder.add_text_field("language", STRING),
         visibility: builder.add_text_field("visibility", STRING),
         has_media: builder.add_bool_field("has_media", INDEXED),
-        created_at: builder.add_i64_field("created_at_ms", INDEXED | FAST),
+        created_at: builder.add_i64_field("created_at_ms", INDEXED | STORED | FAST),
     };
     (builder.build(), fields)
 }
 
+/// Where a hit stands in its order: the next page starts after it.
+#[derive(Debug, Clone, Copy, PartialEq, PartialOrd)]
+pub struct SortKey {
+    /// Relevance with freshness, or the creation time (milliseconds).
+    pub primary: f64,
+    /// Breaks ties: equal keys would make a page boundary ambiguous.
+    pub id: u64,
+}
+
 /// A post found.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Hit {
     pub id: u64,
     pub author_id: String,
     /// The text, HTML-escaped, with the matches in `<mark>`.
     pub snippet: String,
     pub created_at_ms: i64,
+    pub key: SortKey,
 }
 
 /// Which posts come first.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Sort {
-    Relevance,
+pub enum Order {
+    /// Best matches first, newer ones preferred ([`ranking::freshness`] at `now_ms`: kept in
+    /// the cursor, so that the pages of one search rank alike).
+    Relevance {
+        now_ms: i64,
+    },
     Newest,
 }
 
@@ -87,6 +103,14 @@ pub struct Audience {
     pub followed_authors: Vec<String>,
 }
 
+/// A tag and the public posts that carry it (deleted ones may count until the index merges
+/// their segment).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TagCount {
+    pub tag: String,
+    pub posts: u64,
+}
+
 pub struct PostIndex {
     reader: IndexReader,
     writer: std::sync::Mutex<IndexWriter>,
@@ -94,26 +118,11 @@ pub struct PostIndex {
 }
 
 impl PostIndex {
-    /// The index in `dir`, created when there is none. One that cannot be opened (damaged, or
-    /// of another schema) is set aside and an empty one made: never served broken.
-    pub fn open(dir: &std::path::Path) -> anyhow::Result<PostIndex> {
+    /// The index in `dir` (see [`super::open_dir`]).
+    pub fn open(dir: &std::path::Path) -> anyhow::Result<(PostIndex, Opened)> {
         let (schema, fields) = schema();
-        std::fs::create_dir_all(dir)?;
-        let opened = tantivy::directory::MmapDirectory::open(dir)
-            .map_err(anyhow::Error::from)
-            .and_then(|d| Ok(Index::open_or_create(d, schema.clone())?));
-        let index = match opened {
-            Ok(index) => index,
-            Err(err) => {
-                let aside = dir.with_extension(format!("damaged-{}", std::process::id()));
-                tracing::error!(error = format!("{err:#}"), dir = %dir.display(), aside = %aside.display(),
-                    "the search index cannot be opened; set aside, starting an empty one");
-                std::fs::rename(dir, &aside)?;
-                std::fs::create_dir_all(dir)?;
-                Index::create_in_dir(dir, schema)?
-            }
-        };
-        Ok(Self::with(index, fields)?)
+        let (index, opened) = super::open_dir(dir, schema)?;
+        Ok((Self::with(index, fields)?, opened))
     }
 
     /// An index in memory (tests, benchmarks).
@@ -123,10 +132,19 @@ impl PostIndex {
     }
 
     fn with(index: Index, fields: Fields) -> tantivy::Result<PostIndex> {
-        index.tokenizers().register(ANALYZER, analyzer::analyzer(Mode::Index));
+        super::register_analyzer(&index);
         let reader = index.reader_builder().reload_policy(ReloadPolicy::Manual).try_into()?;
         let writer = index.writer(50_000_000)?;
         Ok(PostIndex { reader, writer: std::sync::Mutex::new(writer), fields })
+    }
+
+    /// How many posts the index holds (as of the last commit).
+    pub fn len(&self) -> u64 {
+        self.reader.searcher().num_docs()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
     }
 
     fn document(&self, post: &PostDoc) -> TantivyDocument {
@@ -137,6 +155,9 @@ impl PostIndex {
         doc.add_text(f.text, &post.text);
         for tag in &post.tags {
             doc.add_text(f.tags, tag);
+            if post.visibility == "public" {
+                doc.add_text(f.public_tags, tag);
+            }
         }
         if let Some(language) = &post.language {
             doc.add_text(f.language, language.to_ascii_lowercase());
@@ -168,23 +189,25 @@ impl PostIndex {
         self.reader.reload()
     }
 
-    /// The posts `query` finds that `audience` may see, best or newest first, each with its
-    /// text as an HTML snippet: escaped, the matches in `<mark>`.
+    /// The posts `query` finds that `audience` may see, in `order`, after `after` (the key of
+    /// the previous page's last hit), each with its text as an HTML snippet: escaped, the
+    /// matches in `<mark>`.
     pub fn hits(
         &self,
         query: &Query,
         authors: &[String],
         audience: &Audience,
-        sort: Sort,
+        order: Order,
+        after: Option<SortKey>,
         limit: usize,
     ) -> tantivy::Result<Vec<Hit>> {
         let built = self.build(query, authors, audience);
         let searcher = self.reader.searcher();
         let mut snippets = tantivy::snippet::SnippetGenerator::create(&searcher, &built, self.fields.text)?;
         snippets.set_max_num_chars(280);
-        self.addresses(&searcher, &built, sort, limit)?
+        self.ranked(&searcher, &built, order, after, limit)?
             .into_iter()
-            .map(|address| {
+            .map(|(key, address)| {
                 let doc: TantivyDocument = searcher.doc(address)?;
                 let mut snippet = snippets.snippet_from_doc(&doc);
                 snippet.set_snippet_prefix_postfix("<mark>", "</mark>");
@@ -195,34 +218,67 @@ impl PostIndex {
                     snippet.to_html()
                 };
                 Ok(Hit {
-                    id: doc.get_first(self.fields.id).and_then(|v| v.as_u64()).unwrap_or_default(),
+                    id: key.id,
                     author_id: text(self.fields.author),
                     snippet: html,
                     created_at_ms: doc.get_first(self.fields.created_at).and_then(|v| v.as_i64()).unwrap_or_default(),
+                    key,
                 })
             })
             .collect()
     }
 
-    fn addresses(
+    /// The first `limit` matches in `order` that come after `after`. Every match gets a key
+    /// (relevance × freshness, or creation time; then the id); those at or before `after` get
+    /// one below every real key and are dropped, so a page never repeats an earlier one.
+    fn ranked(
         &self,
         searcher: &tantivy::Searcher,
         built: &BooleanQuery,
-        sort: Sort,
+        order: Order,
+        after: Option<SortKey>,
         limit: usize,
-    ) -> tantivy::Result<Vec<DocAddress>> {
-        Ok(match sort {
-            Sort::Relevance => searcher
-                .search(built, &TopDocs::with_limit(limit).order_by_score())?
-                .into_iter()
-                .map(|(_, a)| a)
-                .collect(),
-            Sort::Newest => searcher
-                .search(built, &TopDocs::with_limit(limit).order_by_fast_field::<i64>("created_at_ms", Order::Desc))?
-                .into_iter()
-                .map(|(_, a)| a)
-                .collect(),
-        })
+    ) -> tantivy::Result<Vec<(SortKey, DocAddress)>> {
+        const BEFORE_EVERYTHING: SortKey = SortKey { primary: f64::NEG_INFINITY, id: 0 };
+        let keyed = TopDocs::with_limit(limit).tweak_score(move |segment: &SegmentReader| {
+            let fast = segment.fast_fields();
+            let ids = fast.u64("id").ok().map(|c| c.first_or_default_col(0));
+            let created = fast.i64("created_at_ms").ok().map(|c| c.first_or_default_col(0));
+            move |doc: DocId, score: Score| {
+                let id = ids.as_ref().map_or(0, |c| c.get_val(doc));
+                let created_at_ms = created.as_ref().map_or(0, |c| c.get_val(doc));
+                let primary = match order {
+                    Order::Relevance { now_ms } => f64::from(score) * ranking::freshness(now_ms - created_at_ms),
+                    Order::Newest => created_at_ms as f64,
+                };
+                let key = SortKey { primary, id };
+                if after.is_some_and(|after| key >= after) { BEFORE_EVERYTHING } else { key }
+            }
+        });
+        let mut found = searcher.search(built, &keyed)?;
+        found.retain(|(key, _)| key.primary > f64::NEG_INFINITY);
+        Ok(found)
+    }
+
+    /// The tags of public posts that start with `prefix` (normalized), the most used first.
+    pub fn tags(&self, prefix: &str, limit: usize) -> tantivy::Result<Vec<TagCount>> {
+        let searcher = self.reader.searcher();
+        let mut counts: HashMap<String, u64> = HashMap::new();
+        for segment in searcher.segment_readers() {
+            let terms = segment.inverted_index(self.fields.public_tags)?;
+            let mut stream = terms.terms().range().ge(prefix.as_bytes()).into_stream()?;
+            while stream.advance() {
+                let Ok(tag) = std::str::from_utf8(stream.key()) else { continue };
+                if !tag.starts_with(prefix) {
+                    break;
+                }
+                *counts.entry(tag.to_owned()).or_default() += u64::from(stream.value().doc_freq);
+            }
+        }
+        let mut tags: Vec<TagCount> = counts.into_iter().map(|(tag, posts)| TagCount { tag, posts }).collect();
+        tags.sort_unstable_by(|a, b| b.posts.cmp(&a.posts).then_with(|| a.tag.cmp(&b.tag)));
+        tags.truncate(limit);
+        Ok(tags)
     }
 
     /// `text` analyzed as a query: one term, a phrase of its terms at their positions, or
@@ -331,12 +387,14 @@ mod tests {
     }
 
     /// The ids of what `query` finds, in the index's order.
-    fn ids(index: &PostIndex, query: &Query, authors: &[String], audience: &Audience, sort: Sort) -> Vec<u64> {
-        index.hits(query, authors, audience, sort, 100).unwrap().into_iter().map(|h| h.id).collect()
+    const RELEVANCE: Order = Order::Relevance { now_ms: 1_767_225_600_000 };
+
+    fn ids(index: &PostIndex, query: &Query, authors: &[String], audience: &Audience, order: Order) -> Vec<u64> {
+        index.hits(query, authors, audience, order, None, 100).unwrap().into_iter().map(|h| h.id).collect()
     }
 
     fn found(index: &PostIndex, q: &str) -> Vec<u64> {
-        let mut ids = ids(index, &parse(q).unwrap(), &[], &Audience::default(), Sort::Relevance);
+        let mut ids = ids(index, &parse(q).unwrap(), &[], &Audience::default(), RELEVANCE);
         ids.sort_unstable();
         ids
     }
@@ -374,7 +432,7 @@ mod tests {
     #[test]
     fn snippets_are_escaped_with_the_matches_marked() {
         let index = index(&[post(1, "<script>alert(1)</script> Running in 北京大学")]);
-        let hits = index.hits(&parse("run 北京大学").unwrap(), &[], &Audience::default(), Sort::Relevance, 10).unwrap();
+        let hits = index.hits(&parse("run 北京大学").unwrap(), &[], &Audience::default(), RELEVANCE, None, 10).unwrap();
         assert_eq!(hits.len(), 1);
         let html = &hits[0].snippet;
         assert!(html.contains("&lt;script&gt;") && !html.contains("<script>"), "{html}");
@@ -395,17 +453,60 @@ mod tests {
         assert_eq!(found(&index, "rust after:2026-01-02"), [2], "day 3 on; day 4 is followers-only");
         let query = parse("rust").unwrap();
         let follower = Audience { followed_authors: vec!["bob".into()], ..Audience::default() };
-        let mut seen = ids(&index, &query, &[], &follower, Sort::Newest);
+        let mut seen = ids(&index, &query, &[], &follower, Order::Newest);
         assert_eq!(seen, [3, 2, 1], "a follower sees it, newest first");
         let blocked = Audience { hidden_authors: vec!["ada".into()], ..follower };
-        seen = ids(&index, &query, &[], &blocked, Sort::Newest);
+        seen = ids(&index, &query, &[], &blocked, Order::Newest);
         assert_eq!(seen, [3]);
         assert_eq!(
-            ids(&index, &parse("rust").unwrap(), &["bob".into()], &Audience::default(), Sort::Newest),
+            ids(&index, &parse("rust").unwrap(), &["bob".into()], &Audience::default(), Order::Newest),
             Vec::<u64>::new()
         );
         index.remove(1);
         index.commit().unwrap();
         assert_eq!(found(&index, "#release"), Vec::<u64>::new());
+    }
+
+    #[test]
+    fn pages_follow_one_another_without_repeats_or_gaps() {
+        let posts: Vec<PostDoc> =
+            (1..=25).map(|id| post(id, &format!("rust {}", "notes ".repeat(id as usize % 4)))).collect();
+        let index = index(&posts);
+        let query = parse("rust").unwrap();
+        for order in [RELEVANCE, Order::Newest] {
+            let (mut seen, mut after) = (Vec::new(), None);
+            loop {
+                let page = index.hits(&query, &[], &Audience::default(), order, after, 7).unwrap();
+                let Some(last) = page.last() else { break };
+                after = Some(last.key);
+                seen.extend(page.iter().map(|h| h.id));
+            }
+            assert_eq!(seen.len(), 25, "{order:?}: {seen:?}");
+            let mut unique = seen.clone();
+            unique.sort_unstable();
+            unique.dedup();
+            assert_eq!(unique.len(), 25, "{order:?}: no post twice");
+            if order == Order::Newest {
+                assert_eq!(seen, (1..=25).rev().collect::<Vec<u64>>());
+            }
+        }
+    }
+
+    #[test]
+    fn of_two_equal_matches_the_newer_ranks_first() {
+        let index = index(&[post(1, "sorted sets"), post(9, "sorted sets")]);
+        let now = Order::Relevance { now_ms: 1_767_225_600_000 + 10 * 86_400_000 };
+        assert_eq!(ids(&index, &parse("sorted").unwrap(), &[], &Audience::default(), now), [9, 1]);
+    }
+
+    #[test]
+    fn tags_of_public_posts_are_suggested_by_prefix_most_used_first() {
+        let mut posts = vec![post(1, "#rust #rustlang"), post(2, "#rust"), post(3, "#ruby"), post(4, "#rustacean")];
+        posts[3].visibility = "followers".into();
+        let index = index(&posts);
+        let tags = index.tags("rus", 10).unwrap();
+        let found: Vec<(&str, u64)> = tags.iter().map(|t| (t.tag.as_str(), t.posts)).collect();
+        assert_eq!(found, [("rust", 2), ("rustlang", 1)], "followers-only tags are not suggested");
+        assert_eq!(index.tags("ru", 1).unwrap()[0].tag, "rust");
     }
 }
