@@ -44,7 +44,8 @@ struct Args {
     /// Seconds each load workload is measured, after a 2-second warm-up.
     #[arg(long, default_value_t = 10)]
     duration: u64,
-    /// Comma-separated: healthz, home, public, returning, celebrity, tiers, post, mixed; or all.
+    /// Comma-separated: healthz, home, public, returning, celebrity, tiers, post, mixed,
+    /// search-word, search-phrase, search-filtered; or all.
     #[arg(long, default_value = "all")]
     workloads: String,
     /// Timeline store: empty for the embedded engine, or a Redis URL. The Redis database is
@@ -58,6 +59,9 @@ struct Args {
     /// Worker threads of the server (default: one per core).
     #[arg(long, default_value_t = 0)]
     server_threads: usize,
+    /// Synthetic posts in the search index of the search workloads.
+    #[arg(long, default_value_t = 1_000_000)]
+    search_posts: u64,
     /// Seed of the generated network.
     #[arg(long, default_value_t = 42)]
     seed: u64,
@@ -66,7 +70,19 @@ struct Args {
     config: Option<PathBuf>,
 }
 
-const ALL: [&str; 8] = ["healthz", "home", "public", "returning", "celebrity", "tiers", "post", "mixed"];
+const ALL: [&str; 11] = [
+    "healthz",
+    "home",
+    "public",
+    "returning",
+    "celebrity",
+    "tiers",
+    "post",
+    "mixed",
+    "search-word",
+    "search-phrase",
+    "search-filtered",
+];
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
@@ -136,6 +152,14 @@ async fn main() -> anyhow::Result<()> {
     }
     let users = workloads::Users::sign(&runtime, &network, args.seed).await?;
     drop(runtime);
+    let searching = chosen.iter().any(|w| w.starts_with("search-"));
+    if searching {
+        let (dir, posts, seed) = (config.data_dir.clone(), args.search_posts, args.seed);
+        match tokio::task::spawn_blocking(move || seed::search_index(&dir, posts, seed)).await?? {
+            Some(rate) => println!("search index: {posts} synthetic posts written at {rate:.0} posts/s"),
+            None => println!("search index: reusing {posts} synthetic posts"),
+        }
+    }
 
     let server = Server::start((*config).clone(), args.server_threads)?;
     let bench = workloads::Bench {
@@ -160,11 +184,29 @@ async fn main() -> anyhow::Result<()> {
             "tiers" => bench.tiers().await?,
             "post" => bench.post().await,
             "mixed" => bench.mixed().await?,
+            "search-word" => bench.search("word").await,
+            "search-phrase" => bench.search("phrase").await,
+            "search-filtered" => bench.search("filtered").await,
             _ => unreachable!("checked above"),
         };
         println!("| {workload} | {line} |");
     }
+    if searching {
+        // The server runs in this process: its resident memory is the service's (all of them).
+        println!("\nresident memory of the process after the search workloads: {:.0} MB", resident_mb());
+    }
     server.stop()
+}
+
+/// This process's resident set (Linux), in megabytes; 0 where it cannot be read.
+fn resident_mb() -> f64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|status| {
+            let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
+            line.split_whitespace().nth(1)?.parse::<f64>().ok()
+        })
+        .map_or(0.0, |kb| kb / 1024.0)
 }
 
 /// Riffle, built from the configuration and served on its own threads.

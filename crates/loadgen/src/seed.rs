@@ -93,3 +93,27 @@ pub async fn seed(
     let pulled_authors = (0..ids.len() as u32).filter(|&u| pulled(u)).count();
     Ok(Seeded { fanout_inserts, fanout_seconds, pulled_authors, seconds: started.elapsed().as_secs_f64() })
 }
+
+/// Fills the search index in `data_dir` with `posts` synthetic public posts
+/// (`search::synthetic`, seeded with `seed`) unless it holds that many already; returns the
+/// posts written per second, or `None` when the index was reused.
+pub fn search_index(data_dir: &std::path::Path, posts: u64, seed: u64) -> anyhow::Result<Option<f64>> {
+    let (live, _) = search::index::LivePosts::open(&data_dir.join("search"))?;
+    let index = live.served();
+    if index.len() >= posts {
+        return Ok(None);
+    }
+    let mut corpus = search::synthetic::Corpus::new(seed);
+    let started = std::time::Instant::now();
+    let mut batch = Vec::with_capacity(10_000);
+    for id in 1..=posts {
+        batch.push(corpus.post(id));
+        if batch.len() == 10_000 {
+            index.upsert(&batch)?;
+            batch.clear();
+        }
+    }
+    index.upsert(&batch)?;
+    index.commit()?;
+    Ok(Some(posts as f64 / started.elapsed().as_secs_f64()))
+}

@@ -144,6 +144,32 @@ impl Bench {
         line(&load::drive(self.load, self.seed, move |client, _| client.get(&url)).await)
     }
 
+    /// Anonymous searches of the synthetic posts (see [`crate::seed::search_index`]), 20 hits by
+    /// relevance: `kind` is `word` (one Zipf-drawn word), `phrase` (two in quotes) or `filtered`
+    /// (a word, `lang:en has:media #topicN`).
+    pub async fn search(&self, kind: &str) -> String {
+        let url = self.url("/api/v1/search");
+        let mut corpus = search::synthetic::Corpus::new(self.seed);
+        let queries: Vec<String> = (0..10_000)
+            .map(|_| match kind {
+                "phrase" => {
+                    let first = corpus.word().to_owned();
+                    format!("\"{first} {}\"", corpus.word())
+                }
+                "filtered" => {
+                    let word = corpus.word().to_owned();
+                    format!("{word} lang:en has:media #topic{}", corpus.below(50))
+                }
+                _ => corpus.word().to_owned(),
+            })
+            .collect();
+        let outcome = load::drive(self.load, self.seed, move |client, rng| {
+            client.get(&url).query(&[("q", queries[rng.usize(..queries.len())].as_str()), ("limit", "20")])
+        })
+        .await;
+        line(&outcome)
+    }
+
     /// Creating posts as random active users; each fans out to the author's followers.
     pub async fn post(&self) -> String {
         let url = self.url("/api/v1/posts");

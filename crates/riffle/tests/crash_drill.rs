@@ -26,8 +26,10 @@ const WRITERS: usize = 4;
 const PACE: Duration = Duration::from_millis(20);
 const KILLS: usize = 3;
 const PASSWORD: &str = "correct horse battery";
-/// How long after the last restart everything must be in place.
-const CONVERGE_WITHIN: Duration = Duration::from_secs(5);
+/// How long after the last restart everything must be in place: JetStream's redelivery wait
+/// (3 s) and the restart itself, with room for a machine busy with other builds (a deadline
+/// for correctness; the time it took is reported, not asserted).
+const CONVERGE_WITHIN: Duration = Duration::from_secs(10);
 
 /// One `riffle serve` process and how to start it again on the same data.
 struct Server {

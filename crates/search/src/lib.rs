@@ -26,6 +26,7 @@ pub mod index;
 mod ingest;
 pub mod remote;
 mod store;
+pub mod synthetic;
 
 use std::{
     sync::{Arc, Mutex},

@@ -112,3 +112,46 @@ async fn a_revocation_in_identity_reaches_the_other_process_within_two_seconds()
     })
     .await;
 }
+
+/// Search in its own process: it rebuilds from content's API in another process, with the
+/// deployment's internal token, and follows content's posts through NATS.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn search_apart_rebuilds_from_content_over_http_and_follows_its_events() {
+    let Some((mut config, identity_dir)) = TestApp::config(Backends::Distributed).await else { return };
+    config.auth.internal_token = "a shared secret of this deployment".into();
+    let identity = TestApp::spawn_targets("identity", config.clone(), identity_dir).await;
+    config.auth.jwks_url = identity.url("/.well-known/jwks.json");
+    let apart = |config: &riffle::Settings| {
+        let dir = tempfile::tempdir().unwrap();
+        let mut config = config.clone();
+        config.data_dir = dir.path().into();
+        (config, dir)
+    };
+    let (content_config, content_dir) = apart(&config);
+    let content = TestApp::spawn_targets("content,graph", content_config, content_dir).await;
+    let ada = identity.signed_up("ada").await;
+    let token = ada["access_token"].as_str();
+    let before = content.post("/api/v1/posts", &json!({ "text": "written before search ran" }), token).await;
+    assert_eq!(before.status(), StatusCode::CREATED);
+
+    let (mut search_config, search_dir) = apart(&config);
+    search_config.search.content_url = content.url("");
+    search_config.search.replica = "search-0".into();
+    let search = TestApp::spawn_targets("search", search_config, search_dir).await;
+    let found = |q: &'static str| {
+        let search = &search;
+        async move {
+            let page: Value = search.get(&format!("/api/v1/search?q={q}"), None).await.json().await.unwrap();
+            page["items"].as_array().unwrap().len()
+        }
+    };
+    eventually("the new replica rebuilds from content", || async {
+        let progress = search.get("/api/v1/admin/search/rebuild", Some("a shared secret of this deployment")).await;
+        let progress: Value = progress.json().await.unwrap();
+        progress["state"] == "done" && progress["posts"] == 1
+    })
+    .await;
+    eventually("and finds what it read", || async { found("before").await == 1 }).await;
+    content.post("/api/v1/posts", &json!({ "text": "written after search ran" }), token).await;
+    eventually("and then follows content's events", || async { found("after").await == 1 }).await;
+}

@@ -37,14 +37,71 @@ pub enum Mode {
     Query,
 }
 
-/// The analyzer of post text, people's names and bios: [`ScriptTokenizer`] and the filters.
+/// The analyzer of post text, people's names and bios: [`ScriptTokenizer`] and the filters,
+/// English stemming.
 pub fn analyzer(mode: Mode) -> TextAnalyzer {
+    stemmed_in(mode, Language::English)
+}
+
+fn stemmed_in(mode: Mode, language: Language) -> TextAnalyzer {
     TextAnalyzer::builder(ScriptTokenizer { mode })
         .filter(RemoveLongFilter::limit(MAX_TOKEN_BYTES))
         .filter(LowerCaser)
         .filter(AsciiFoldingFilter)
-        .filter(Stemmer::new(Language::English))
+        .filter(Stemmer::new(language))
         .build()
+}
+
+/// The stemmer of a post's language (an ISO 639-1 code, as posts carry it), when there is one
+/// and it is not English's.
+pub fn stemmer_of(code: &str) -> Option<Language> {
+    Some(match code.get(..2)?.to_ascii_lowercase().as_str() {
+        "ar" => Language::Arabic,
+        "da" => Language::Danish,
+        "nl" => Language::Dutch,
+        "fi" => Language::Finnish,
+        "fr" => Language::French,
+        "de" => Language::German,
+        "el" => Language::Greek,
+        "hu" => Language::Hungarian,
+        "it" => Language::Italian,
+        "no" | "nb" | "nn" => Language::Norwegian,
+        "pt" => Language::Portuguese,
+        "ro" => Language::Romanian,
+        "ru" => Language::Russian,
+        "es" => Language::Spanish,
+        "sv" => Language::Swedish,
+        "ta" => Language::Tamil,
+        "tr" => Language::Turkish,
+        _ => return None,
+    })
+}
+
+/// The tokens of a post in `language` (see [`stemmer_of`]): the English analysis, and at the
+/// same position each word's stem in the post's language where it differs. A query in English
+/// analysis finds the post as before; one that says `lang:` finds it by its own language's
+/// stems too.
+pub fn tokens_in(language: Language, text: &str) -> Vec<Token> {
+    let collect = |mut analyzer: TextAnalyzer| {
+        let mut stream = analyzer.token_stream(text);
+        let mut tokens = Vec::new();
+        while stream.advance() {
+            tokens.push(stream.token().clone());
+        }
+        tokens
+    };
+    let english = collect(analyzer(Mode::Index));
+    let own = collect(stemmed_in(Mode::Index, language));
+    let mut merged = Vec::with_capacity(english.len() * 2);
+    // The same tokenizer made both, so the n-th tokens are the same word.
+    for (en, other) in english.into_iter().zip(own) {
+        let differs = en.text != other.text;
+        merged.push(en);
+        if differs {
+            merged.push(other);
+        }
+    }
+    merged
 }
 
 /// Forces the dictionary to load now rather than on the first post.
@@ -218,7 +275,12 @@ impl TokenStream for Tokens {
 
 /// What [`analyzer`] makes of `text`: the terms, each with its position.
 pub fn terms(mode: Mode, text: &str) -> Vec<(usize, String)> {
-    let mut analyzer = analyzer(mode);
+    terms_in(mode, Language::English, text)
+}
+
+/// What the analyzer stemming in `language` makes of `text`.
+pub fn terms_in(mode: Mode, language: Language, text: &str) -> Vec<(usize, String)> {
+    let mut analyzer = stemmed_in(mode, language);
     let mut stream = analyzer.token_stream(text);
     let mut out = Vec::new();
     while stream.advance() {
@@ -256,6 +318,20 @@ mod tests {
         assert!(terms.contains(&"饕餮".to_owned()), "{terms:?}");
         assert!(terms.ends_with(&["and".to_owned(), "rust".to_owned()]), "{terms:?}");
         assert_eq!(words(Mode::Query, "カタカナ")[..2], ["カ".to_owned(), "カタ".to_owned()]);
+    }
+
+    #[test]
+    fn a_post_in_another_language_has_its_own_stems_beside_the_english_ones() {
+        let spanish = stemmer_of("es-MX").unwrap();
+        let text = "Estamos corriendo rápido";
+        let tokens: Vec<(usize, String)> = tokens_in(spanish, text).into_iter().map(|t| (t.position, t.text)).collect();
+        let english: Vec<(usize, String)> = terms(Mode::Index, text);
+        assert!(english.iter().all(|t| tokens.contains(t)), "{tokens:?}");
+        assert_eq!(terms_in(Mode::Query, spanish, "corremos"), [(0, "corr".to_owned())]);
+        assert_eq!(terms(Mode::Query, "corremos"), [(0, "corremo".to_owned())], "English stems it otherwise");
+        assert!(tokens.contains(&(1, "corr".to_owned())), "at the word's position: {tokens:?}");
+        assert_eq!(stemmer_of("en"), None);
+        assert_eq!(stemmer_of("zh"), None);
     }
 
     #[test]

@@ -8,6 +8,7 @@ use tantivy::{
     collector::TopDocs,
     query::{AllQuery, BooleanQuery, Occur, PhraseQuery, Query as TantivyQuery, RangeQuery, TermQuery},
     schema::{FAST, Field, INDEXED, IndexRecordOption, STORED, STRING, Schema, TextFieldIndexing, TextOptions, Value},
+    tokenizer::PreTokenizedString,
 };
 
 use super::{ANALYZER, Opened};
@@ -152,7 +153,13 @@ impl PostIndex {
         let mut doc = TantivyDocument::default();
         doc.add_u64(f.id, post.id);
         doc.add_text(f.author, &post.author_id);
-        doc.add_text(f.text, &post.text);
+        match post.language.as_deref().and_then(analyzer::stemmer_of) {
+            Some(language) => doc.add_pre_tokenized_text(
+                f.text,
+                PreTokenizedString { text: post.text.clone(), tokens: analyzer::tokens_in(language, &post.text) },
+            ),
+            None => doc.add_text(f.text, &post.text),
+        }
         for tag in &post.tags {
             doc.add_text(f.tags, tag);
             if post.visibility == "public" {
@@ -281,10 +288,13 @@ impl PostIndex {
         Ok(tags)
     }
 
-    /// `text` analyzed as a query: one term, a phrase of its terms at their positions, or
-    /// nothing (only punctuation).
-    fn text_query(&self, text: &str) -> Option<Box<dyn TantivyQuery>> {
-        let terms = analyzer::terms(Mode::Query, text);
+    /// `text` analyzed as a query (with the stemmer of `lang:`, where it has one): one term, a
+    /// phrase of its terms at their positions, or nothing (only punctuation).
+    fn text_query(&self, text: &str, language: Option<&str>) -> Option<Box<dyn TantivyQuery>> {
+        let terms = match language.and_then(analyzer::stemmer_of) {
+            Some(language) => analyzer::terms_in(Mode::Query, language, text),
+            None => analyzer::terms(Mode::Query, text),
+        };
         let first = terms.first()?.0;
         let mut terms: Vec<(usize, Term)> =
             terms.into_iter().map(|(p, t)| (p - first, Term::from_field_text(self.fields.text, &t))).collect();
@@ -309,13 +319,13 @@ impl PostIndex {
         let mut clauses: Vec<(Occur, Box<dyn TantivyQuery>)> = vec![(Occur::Must, Box::new(AllQuery))];
         for text in &query.include {
             let (Text::Word(t) | Text::Phrase(t)) = text;
-            if let Some(q) = self.text_query(t) {
+            if let Some(q) = self.text_query(t, query.language.as_deref()) {
                 clauses.push((Occur::Must, q));
             }
         }
         for text in &query.exclude {
             let (Text::Word(t) | Text::Phrase(t)) = text;
-            if let Some(q) = self.text_query(t) {
+            if let Some(q) = self.text_query(t, query.language.as_deref()) {
                 clauses.push((Occur::MustNot, q));
             }
         }
@@ -465,6 +475,16 @@ mod tests {
         index.remove(1);
         index.commit().unwrap();
         assert_eq!(found(&index, "#release"), Vec::<u64>::new());
+    }
+
+    #[test]
+    fn the_language_of_a_post_picks_its_stemmer() {
+        let mut spanish = post(1, "Estamos corriendo");
+        spanish.language = Some("es".into());
+        let index = index(&[spanish, post(2, "corremos")]);
+        assert_eq!(found(&index, "corriendo"), [1], "English analysis finds it as before");
+        assert_eq!(found(&index, "corremos lang:es"), [1], "the Spanish stem finds another form");
+        assert_eq!(found(&index, "corremos"), [2], "without lang:, English stems only");
     }
 
     #[test]
