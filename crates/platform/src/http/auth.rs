@@ -15,7 +15,7 @@ use contracts::identity::IdentityEvent;
 
 use axum::{
     extract::{FromRequestParts, OptionalFromRequestParts},
-    http::{header, request::Parts},
+    http::{HeaderMap, header, request::Parts},
 };
 use jsonwebtoken::{Algorithm, DecodingKey, Validation, jwk::JwkSet};
 use serde::{Deserialize, Serialize};
@@ -158,6 +158,11 @@ impl TokenVerifier {
     /// What this process presents to the deployment's other services.
     pub fn internal_token(&self) -> &str {
         &self.internal_token
+    }
+
+    /// Whether a request carries the internal token: another service of this deployment.
+    pub fn is_internal_call(&self, headers: &HeaderMap) -> bool {
+        matches!(bearer_in(headers), Some(Ok(token)) if crate::http::constant_time_eq(token, &self.internal_token))
     }
 
     /// Replaces the accepted keys (identity publishes the next key before it signs with it).
@@ -351,7 +356,11 @@ pub(crate) fn unix_now() -> i64 {
 }
 
 fn bearer(parts: &Parts) -> Option<Result<&str, ApiError>> {
-    let value = parts.headers.get(header::AUTHORIZATION)?;
+    bearer_in(&parts.headers)
+}
+
+fn bearer_in(headers: &HeaderMap) -> Option<Result<&str, ApiError>> {
+    let value = headers.get(header::AUTHORIZATION)?;
     let token = value
         .to_str()
         .ok()
@@ -401,10 +410,7 @@ impl<S: Send + Sync> FromRequestParts<S> for Trusted {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        let internal = parts.extensions.get::<Arc<TokenVerifier>>().map(|v| v.internal_token.clone());
-        if let (Some(Ok(token)), Some(internal)) = (bearer(parts), internal)
-            && crate::http::constant_time_eq(token, &internal)
-        {
+        if parts.extensions.get::<Arc<TokenVerifier>>().is_some_and(|v| v.is_internal_call(&parts.headers)) {
             return Ok(Trusted::Service);
         }
         let principal = <Principal as FromRequestParts<S>>::from_request_parts(parts, state).await?;

@@ -82,7 +82,7 @@ pub fn router(api: Router, stack: Stack) -> Router {
         rate_limit::ClientRateLimiter::new(config.http.rate_limit_per_second, config.http.rate_limit_burst)
     {
         limiter.spawn_cleanup(stack.shutdown.clone());
-        api = api.layer(middleware::from_fn_with_state(limiter, rate_limit::limit));
+        api = api.layer(middleware::from_fn_with_state((limiter, Arc::clone(&stack.verifier)), rate_limit::limit));
     }
     let openapi_json = Arc::clone(&stack.openapi_json);
     let ops = Arc::new(Ops {

@@ -10,7 +10,7 @@ use axum::{
 };
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter, clock::Clock};
 
-use super::{client_ip::ClientAddr, problem::ApiError};
+use super::{auth::TokenVerifier, client_ip::ClientAddr, problem::ApiError};
 
 /// The limiter shared by every route of a process.
 pub struct ClientRateLimiter {
@@ -49,9 +49,19 @@ impl ClientRateLimiter {
 }
 
 /// The middleware: one bucket per client address (an IPv6 address by its /64, see
-/// `client_ip::limit_key`). Requests without an address (in-process tests) are not limited.
-pub async fn limit(State(limiter): State<Arc<ClientRateLimiter>>, request: Request, next: Next) -> Response {
-    let client = request.extensions().get::<ClientAddr>().map(|ClientAddr(ip)| super::client_ip::limit_key(*ip));
+/// `client_ip::limit_key`). Requests without an address (in-process tests) are not limited, nor
+/// are the deployment's own services (the internal token): a search rebuild paging through
+/// content must not spend the budget of whoever shares its address.
+pub async fn limit(
+    State((limiter, verifier)): State<(Arc<ClientRateLimiter>, Arc<TokenVerifier>)>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let client = request
+        .extensions()
+        .get::<ClientAddr>()
+        .filter(|_| !verifier.is_internal_call(request.headers()))
+        .map(|ClientAddr(ip)| super::client_ip::limit_key(*ip));
     if let Some(Err(retry_after)) = client.map(|client| limiter.check(client)) {
         return ApiError::too_many_requests(retry_after).into_response();
     }
