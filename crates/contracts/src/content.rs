@@ -34,6 +34,12 @@ pub struct MediaRef {
     /// source account's avatar.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub source_avatar: bool,
+    /// Added in version 1 (absent in older events): the media type and size in bytes, for
+    /// what describes media without fetching it (feeds' enclosures).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mime: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub size: Option<i64>,
 }
 
 /// The media events alone.

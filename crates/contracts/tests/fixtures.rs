@@ -101,6 +101,8 @@ fn content_examples() -> Vec<ContentEvent> {
             owner_id: user(1),
             kind: "image".into(),
             source_avatar: true,
+            mime: Some("image/png".into()),
+            size: Some(48_213),
         }),
     ]
 }

@@ -4,7 +4,7 @@
 //!
 //! Every entry is a copy of the read model that may go stale when another replica handles the
 //! event that changes it; each therefore lives a bounded time ([`POSTS_FRESH_FOR`],
-//! [`PULLED_FRESH_FOR`], [`RECENT_FRESH_FOR`]). This process's own event handling drops what it changes at once. Deleted and hidden posts never rely on this: they
+//! [`PULLED_FRESH_FOR`], [`RECENT_FRESH_FOR`], [`SUSPENDED_FRESH_FOR`]). This process's own event handling drops what it changes at once. Deleted and hidden posts never rely on this: they
 //! leave the timelines, and database reads skip them.
 
 use std::{
@@ -27,6 +27,9 @@ pub const PULLED_FRESH_FOR: Duration = Duration::from_secs(60);
 /// How long a pulled account's newest posts are served from memory (a post handled by another
 /// replica shows here within this time).
 pub const RECENT_FRESH_FOR: Duration = Duration::from_secs(1);
+/// How long the set of suspended accounts is trusted (a suspension handled by another replica
+/// hides the account's posts here within this time).
+pub const SUSPENDED_FRESH_FOR: Duration = Duration::from_secs(1);
 const READERS: usize = 100_000;
 const PULLED_ACCOUNTS: usize = 10_000;
 
@@ -82,6 +85,8 @@ pub struct Caches {
     pub recent: Fresh<Uuid, Recent>,
     /// Each live reader's part of the graph, shared by their open streams.
     pub readers: Fresh<Uuid, Arc<home::Reader>>,
+    /// The suspended accounts, whose posts no stream shows (one entry: the whole set).
+    pub suspended: Fresh<(), Arc<std::collections::HashSet<Uuid>>>,
 }
 
 impl Caches {
@@ -92,6 +97,7 @@ impl Caches {
             pulled: Fresh::new(READERS, PULLED_FRESH_FOR),
             recent: Fresh::new(PULLED_ACCOUNTS, RECENT_FRESH_FOR),
             readers: Fresh::new(READERS, PULLED_FRESH_FOR),
+            suspended: Fresh::new(1, SUSPENDED_FRESH_FOR),
         }
     }
 

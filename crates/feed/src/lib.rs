@@ -9,13 +9,14 @@
 //! * `store`: the only SQL, one module per table family.
 //! * `cache`: what the hot read paths keep in memory.
 //! * `view`: the posts as streams serve them.
+//! * `syndication`: a page of a stream as Atom, RSS or JSON Feed (feeds out).
 //! * `fanout`: the write path of the timelines.
 //! * `streams`: the read path, one module per stream (home, listed, for you, live).
 //! * `ingest`: content's, graph's and identity's events, one consumer each.
 //! * `api`: HTTP handlers and the one mapping of errors to answers.
 //! * `bulk`: loading a synthetic network before a server starts (the load generator).
 //!
-//! Dependencies point down: `api` → `streams`; `ingest` and `bulk` → `fanout`; all of them →
+//! Dependencies point down: `api` → `streams`, `syndication`; `ingest` and `bulk` → `fanout`; all of them →
 //! `store`, `cache`, `view` → `domain`. Nothing below calls anything above.
 //!
 //! **Invariant:** a read never calls another service: everything it shows is in the feed's own
@@ -30,6 +31,7 @@ mod fanout;
 mod ingest;
 mod store;
 mod streams;
+mod syndication;
 mod view;
 
 use std::{path::PathBuf, sync::Arc, time::Duration};
@@ -40,13 +42,7 @@ use sqlx::migrate::Migrator;
 use timeline::{TimelineStore, embedded::EmbeddedTimelines, redis_store::RedisTimelines};
 
 pub use crate::config::TimelinesConfig;
-use crate::{
-    store::Store,
-    streams::live::{
-        Live,
-        admission::{Admission, Limits},
-    },
-};
+use crate::{store::Store, streams::live::Live};
 
 pub const NAME: &str = "feed";
 
@@ -61,11 +57,13 @@ struct Feed {
     /// New posts as they enter timelines, and graph changes, for the live streams of this process.
     live: tokio::sync::broadcast::Sender<Live>,
     /// The open live streams, counted against their limits.
-    admission: Arc<Admission>,
+    admission: Arc<platform::http::admission::Admission>,
     /// Ends live streams whose token stops being good.
     verifier: Arc<platform::http::TokenVerifier>,
     shutdown: tokio_util::sync::CancellationToken,
     caches: cache::Caches,
+    /// The deployment's public address (`public_url`), for the links feeds out carry.
+    public_url: url::Url,
 }
 
 /// The OpenAPI description of the feed's routes.
@@ -121,7 +119,7 @@ async fn open(
         timelines,
         config: config.clone(),
         live: tokio::sync::broadcast::channel(4096).0,
-        admission: Admission::new(Limits {
+        admission: platform::http::admission::Admission::new(platform::http::admission::Limits {
             per_user: config.streams_per_user,
             per_address: config.streams_per_address,
             total: config.streams_total,
@@ -129,6 +127,8 @@ async fn open(
         verifier: Arc::clone(&runtime.verifier),
         shutdown: runtime.shutdown.clone(),
         caches: cache::Caches::new(config),
+        public_url: url::Url::parse(&runtime.config.public_url)
+            .map_err(|e| anyhow::anyhow!("public_url `{}`: {e}", runtime.config.public_url))?,
     };
     Ok((Arc::new(feed), embedded))
 }

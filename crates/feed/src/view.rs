@@ -20,6 +20,8 @@ pub struct StreamPost {
     pub id: String,
     pub author: Author,
     pub text: String,
+    /// The language the author wrote in (ISO 639-1), when known.
+    pub language: Option<String>,
     pub visibility: String,
     pub tags: Vec<String>,
     pub reply_to_id: Option<String>,
@@ -45,6 +47,7 @@ impl StreamPost {
             id: post.id.to_string(),
             author: Author { id: post.author_id.to_string(), username, display_name },
             text: post.text,
+            language: post.language,
             visibility: post.visibility.as_str().to_owned(),
             tags: post.tags,
             reply_to_id: post.reply_to_id.map(|id| id.to_string()),

@@ -55,7 +55,7 @@ impl PartialEq for ServiceDef {
 }
 
 /// Every service, in start-up order (identity first: others verify tokens with its keys).
-pub static SERVICES: [ServiceDef; 6] = [
+pub static SERVICES: [ServiceDef; 7] = [
     ServiceDef {
         name: identity::NAME,
         description: "accounts, sessions, tokens, roles, audit",
@@ -104,11 +104,18 @@ pub static SERVICES: [ServiceDef; 6] = [
         openapi: search::openapi,
         mount: |runtime, settings| Box::pin(search::mount(runtime, &settings.search)),
     },
+    ServiceDef {
+        name: notifications::NAME,
+        description: "grouped notifications, preferences, live stream",
+        needs: &[Need::SharedEvents, Need::TokenKeys],
+        migrations: &notifications::MIGRATIONS,
+        openapi: notifications::openapi,
+        mount: |runtime, settings| Box::pin(notifications::mount(runtime, &settings.notifications)),
+    },
 ];
 
 /// Services of the design that this version does not have yet.
-const NOT_BUILT: &[(&str, &str)] =
-    &[("notifications", "grouped live notifications"), ("web", "the web app in the browser")];
+const NOT_BUILT: &[(&str, &str)] = &[("web", "the web app in the browser")];
 
 /// Groups: names for unions of services.
 pub const GROUPS: &[(&str, &str)] = &[("all", "every available service in one process")];
@@ -208,7 +215,10 @@ mod tests {
 
     #[test]
     fn all_is_the_union_of_available_services() {
-        assert_eq!(names(&resolve("all").unwrap()), ["identity", "content", "graph", "feed", "crawler", "search"]);
+        assert_eq!(
+            names(&resolve("all").unwrap()),
+            ["identity", "content", "graph", "feed", "crawler", "search", "notifications"]
+        );
     }
 
     #[test]
@@ -220,8 +230,8 @@ mod tests {
     #[test]
     fn unknown_and_unbuilt_targets_are_refused_by_name() {
         assert_eq!(resolve("identity,nope"), Err(TargetError::Unknown("nope".into())));
-        let err = resolve("notifications").unwrap_err();
-        assert_eq!(err, TargetError::NotAvailable("notifications".into()));
+        let err = resolve("web").unwrap_err();
+        assert_eq!(err, TargetError::NotAvailable("web".into()));
         assert!(err.to_string().contains("not available yet"));
         assert_eq!(resolve(""), Err(TargetError::Empty));
     }

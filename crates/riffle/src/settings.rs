@@ -13,7 +13,7 @@ use platform::config::{self, ConfigError};
 use serde::Serialize;
 
 /// The sections that belong to services, besides the process-wide keys.
-const SECTIONS: &[&str] = &["content", "media", "timelines", "crawler", "search"];
+const SECTIONS: &[&str] = &["content", "media", "timelines", "crawler", "search", "notifications"];
 
 /// The effective configuration. It reads like the file: the process-wide keys at the top
 /// (through `Deref`), the services' sections as fields.
@@ -26,6 +26,7 @@ pub struct Settings {
     pub timelines: feed::TimelinesConfig,
     pub crawler: crawler::CrawlerConfig,
     pub search: search::SearchConfig,
+    pub notifications: notifications::NotificationsConfig,
 }
 
 impl Deref for Settings {
@@ -59,12 +60,14 @@ impl Settings {
             timelines: config::extract(figment, Some("timelines"))?,
             crawler: config::extract(figment, Some("crawler"))?,
             search: config::extract(figment, Some("search"))?,
+            notifications: config::extract(figment, Some("notifications"))?,
         };
         settings.content.validate()?;
         settings.media.validate()?;
         settings.timelines.validate()?;
         settings.crawler.validate()?;
         settings.search.validate()?;
+        settings.notifications.validate()?;
         Ok(settings)
     }
 
@@ -77,6 +80,7 @@ impl Settings {
             timelines: self.timelines.redacted(),
             crawler: self.crawler.clone(),
             search: self.search.clone(),
+            notifications: self.notifications.clone(),
         };
         // Through a `toml::Value`, which puts plain keys before tables as TOML requires.
         let value = toml::Value::try_from(&shown).expect("configuration serializes");

@@ -104,6 +104,9 @@ struct Search {
     indexes: Arc<Indexes>,
     source: rebuild::Source,
     shutdown: CancellationToken,
+    /// Each recent viewer's audience (anonymous: `None`), read from the database at most once
+    /// per [`api::AUDIENCE_FRESH_FOR`].
+    audiences: quick_cache::sync::Cache<Option<uuid::Uuid>, (std::time::Instant, Arc<index::Audience>)>,
 }
 
 /// The OpenAPI description of search's routes.
@@ -146,7 +149,13 @@ pub async fn mount(runtime: &Runtime, config: &SearchConfig) -> anyhow::Result<M
     let posts = ingest::content::Posts { writer: writer.clone(), indexes: Arc::clone(&indexes) };
     let users = ingest::identity::Users { writer: writer.clone(), indexes: Arc::clone(&indexes) };
     let edges = ingest::graph::Edges { writer: writer.clone(), indexes: Arc::clone(&indexes) };
-    let search = Arc::new(Search { writer, indexes: Arc::clone(&indexes), source, shutdown: runtime.shutdown.clone() });
+    let search = Arc::new(Search {
+        writer,
+        indexes: Arc::clone(&indexes),
+        source,
+        shutdown: runtime.shutdown.clone(),
+        audiences: quick_cache::sync::Cache::new(10_000),
+    });
     let [posts_consumer, users_consumer, edges_consumer] =
         [ingest::content::CONSUMER, ingest::identity::CONSUMER, ingest::graph::CONSUMER].map(|c| config.consumer(c));
     Ok(Mounted {

@@ -5,11 +5,13 @@
 use std::sync::Arc;
 
 use axum::extract::State;
-use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use contracts::content::PostSummary;
 use platform::{
     ApiError, Trusted,
-    http::{Json, Problem, Query},
+    http::{
+        Json, Problem, Query,
+        pagination::{decode_cursor, encode_cursor},
+    },
 };
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -60,9 +62,13 @@ pub(super) async fn export(
     if !(1..=MAX_LIMIT).contains(&limit) {
         return Err(ApiError::invalid_field("limit", format!("must be between 1 and {MAX_LIMIT}")));
     }
-    let paging = platform::http::pagination::PageParams { limit: Some(1), cursor: params.cursor };
-    let after =
-        paging.position()?.map(|p| post_id(&p).map_err(|_| ApiError::bad_cursor("names no post"))).transpose()?;
+    let after = params
+        .cursor
+        .as_deref()
+        .map(decode_cursor)
+        .transpose()?
+        .map(|p| post_id(&p).map_err(|_| ApiError::bad_cursor("names no post")))
+        .transpose()?;
     let total = match after {
         None => Some(posts::live_count(&content.store).await?),
         Some(_) => None,
@@ -71,6 +77,6 @@ pub(super) async fn export(
         posts::live_page(&content.store, after, limit + 1).await?.iter().map(|p| p.summary(None)).collect();
     let more = items.len() > limit as usize;
     items.truncate(limit as usize);
-    let next_cursor = items.last().filter(|_| more).map(|last| URL_SAFE_NO_PAD.encode(last.id.to_string()));
+    let next_cursor = items.last().filter(|_| more).map(|last| encode_cursor(&last.id.to_string()));
     Ok(Json(ExportPage { items, next_cursor, total }))
 }

@@ -2,8 +2,6 @@
 
 use std::sync::Arc;
 
-use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
-
 use axum::{
     extract::State,
     http::{HeaderMap, StatusCode},
@@ -268,7 +266,8 @@ pub(super) async fn context(
     };
     let page: Vec<_> = descendants.iter().skip(start).take(limit).map(|p| (*p).clone()).collect();
     let more = descendants.len() > start + page.len();
-    let next_cursor = more.then(|| page.last().map(|p| URL_SAFE_NO_PAD.encode(p.id.to_string()))).flatten();
+    let next_cursor =
+        more.then(|| page.last().map(|p| platform::http::pagination::encode_cursor(&p.id.to_string()))).flatten();
     let ancestors = if after.is_none() { ancestors.into_iter().cloned().collect() } else { Vec::new() };
     Ok(Json(Context {
         ancestors: views::render(store, viewer.as_ref(), ancestors).await?,

@@ -251,7 +251,14 @@ async fn insert_in(change: &mut Change, media: &Media, source_avatar: bool) -> R
 
 async fn uploaded_in(change: &mut Change, media: &Media, source_avatar: bool) -> Result<(), ContentError> {
     let owner_id = media.owner_id.parse().map_err(|e| StoreError::decode("owner_id", e))?;
-    let uploaded = MediaRef { id: media.id.clone(), owner_id, kind: media.kind.as_str().to_owned(), source_avatar };
+    let uploaded = MediaRef {
+        id: media.id.clone(),
+        owner_id,
+        kind: media.kind.as_str().to_owned(),
+        source_avatar,
+        mime: Some(media.mime.clone()),
+        size: Some(media.size),
+    };
     change.emit(&ContentEvent::MediaUploaded(uploaded)).await?;
     Ok(())
 }

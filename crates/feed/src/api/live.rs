@@ -12,23 +12,14 @@ use contracts::PostId;
 use futures::{Stream, StreamExt};
 use platform::{
     ApiError, Principal,
-    http::{ClientIp, Problem},
+    http::{ClientIp, Problem, admission::Ticket},
 };
 
 use crate::{
     Feed,
     domain::timelines::Timeline,
-    streams::live::{
-        self, Item,
-        admission::{Refused, Ticket},
-    },
+    streams::live::{self, Item},
 };
-
-/// How long a client refused for its own streams should wait: about as long as it takes one of
-/// them to be closed.
-const RETRY_BUSY_SECS: u64 = 10;
-/// How long a client refused because the process is full should wait.
-const RETRY_FULL_SECS: u64 = 30;
 
 /// New posts of the caller's home timeline as server-sent events; send `Last-Event-ID` to resume.
 /// The stream ends with an `end` event (`{"reason": ...}`) when the token expires, its session
@@ -75,14 +66,7 @@ fn resume_after(headers: &HeaderMap) -> Option<PostId> {
 
 fn admit(feed: &Feed, viewer: Option<&Principal>, address: &str) -> Result<Ticket, ApiError> {
     let address = address.parse::<IpAddr>().ok();
-    feed.admission.admit(viewer.map(|v| v.user_id), address).map_err(|refused| match refused {
-        Refused::User(limit) => ApiError::too_many_requests(RETRY_BUSY_SECS)
-            .with_detail(format!("you have {limit} live streams open, the most allowed; close one first")),
-        Refused::Address(limit) => ApiError::too_many_requests(RETRY_BUSY_SECS)
-            .with_detail(format!("your address has {limit} live streams open, the most allowed")),
-        Refused::Full(_) => ApiError::unavailable("this server holds as many live streams as it may; try again later")
-            .with_retry_after(RETRY_FULL_SECS),
-    })
+    Ok(feed.admission.admit(viewer.map(|v| v.user_id), address)?)
 }
 
 async fn events(
@@ -111,7 +95,7 @@ fn event_of(item: &Item) -> Event {
             .unwrap_or_else(|_| Event::default().comment("unserializable")),
         Item::End(ended) => Event::default()
             .event("end")
-            .json_data(serde_json::json!({ "reason": ended.reason(), "detail": ended.detail() }))
+            .json_data(ended.event_data())
             .unwrap_or_else(|_| Event::default().comment("end")),
     }
 }

@@ -1,8 +1,9 @@
-//! The streams' HTTP API: one handler per stream, the live streams in `live`, and the one
-//! mapping of errors to answers in `error`.
+//! The streams' HTTP API: one handler per stream, the live streams in `live`, the streams as
+//! feeds for feed readers in `syndication`, and the one mapping of errors to answers in `error`.
 
 mod error;
 mod live;
+mod syndication;
 
 use std::sync::Arc;
 
@@ -36,6 +37,9 @@ pub(crate) fn routes() -> OpenApiRouter<Arc<Feed>> {
         .routes(routes!(live::public))
         .routes(routes!(tag))
         .routes(routes!(user))
+        .routes(routes!(syndication::public))
+        .routes(routes!(syndication::tag))
+        .routes(routes!(syndication::user))
 }
 
 /// The paging of a stream: the limit, and the post before which it continues.

@@ -23,7 +23,7 @@ use crate::{
         posts::{Counter, FeedPost},
     },
     fanout,
-    store::{authors, likes, posts},
+    store::{authors, likes, media, posts},
     streams::live::{Live, NewPost},
     view::StreamPost,
 };
@@ -84,7 +84,7 @@ impl Ingest for Posts {
             }
             ContentEvent::PostLiked(like) => liked(change, &like, envelope.occurred_at_ms, true).await?,
             ContentEvent::PostUnliked(like) => liked(change, &like, envelope.occurred_at_ms, false).await?,
-            ContentEvent::MediaUploaded(_) => {}
+            ContentEvent::MediaUploaded(uploaded) => media::uploaded(change, &uploaded).await?,
         }
         Ok(after)
     }

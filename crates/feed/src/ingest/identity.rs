@@ -1,5 +1,5 @@
-//! Identity's events: the names shown with posts (gone with a deleted account), and new
-//! accounts, active from the start.
+//! Identity's events: the names shown with posts (gone with a deleted account), suspended
+//! accounts (whose posts no stream shows), and new accounts, active from the start.
 
 use std::sync::Arc;
 
@@ -9,7 +9,7 @@ use platform::{Change, Writer, events::Event, ingest::Ingest};
 
 use crate::{
     Feed,
-    store::{authors, readers},
+    store::{authors, media, readers},
 };
 
 pub const CONSUMER: &str = "feed.users";
@@ -32,9 +32,21 @@ impl Ingest for Authors {
                 readers::registered(change, u.user_id, platform::db::now_ms()).await?;
             }
             IdentityEvent::UserUpdated(u) => authors::upsert(change, u.user_id, &u.username, &u.display_name).await?,
-            IdentityEvent::UserDeleted(u) => authors::forget(change, u.user_id).await?,
+            IdentityEvent::UserDeleted(u) => {
+                authors::forget(change, u.user_id).await?;
+                media::forget_owner(change, u.user_id).await?;
+            }
+            IdentityEvent::UserSuspended(u) => suspended(self, change, u.user_id, true).await?,
+            IdentityEvent::UserRestored(u) => suspended(self, change, u.user_id, false).await?,
             _ => {}
         }
         Ok(())
     }
+}
+
+async fn suspended(authors: &Authors, change: &mut Change, user: uuid::Uuid, on: bool) -> anyhow::Result<()> {
+    authors::set_suspended(change, user, on).await?;
+    // This process shows the change at once; other replicas within `SUSPENDED_FRESH_FOR`.
+    authors.0.caches.suspended.remove(&());
+    Ok(())
 }

@@ -7,6 +7,7 @@ pub mod bulk;
 pub mod for_you;
 pub mod graph;
 pub mod likes;
+pub mod media;
 pub mod posts;
 pub mod readers;
 pub mod tags;

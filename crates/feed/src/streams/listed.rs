@@ -11,7 +11,7 @@ use crate::{
     Feed,
     domain::{FeedError, timelines::Timeline},
     store::graph,
-    view::Hydrated,
+    view::{Hydrated, StreamPost},
 };
 
 /// Up to `limit` posts of `timeline` (public, tag or user), newest first, strictly older than
@@ -27,16 +27,27 @@ pub async fn read(
         Some(user) => graph::silenced(&feed.store, user).await?,
         None => HashSet::new(),
     };
+    read_where(feed, timeline, before, limit, |post| !silenced.contains(&post.facts.author_id)).await
+}
+
+/// Up to `limit` posts of `timeline` that `keep` keeps, newest first, strictly older than
+/// `before`. Pages are read until enough remain, or the stream ends.
+pub async fn read_where(
+    feed: &Feed,
+    timeline: &Timeline,
+    before: Option<PostId>,
+    limit: usize,
+    keep: impl Fn(&StreamPost) -> bool,
+) -> Result<Vec<Hydrated>, FeedError> {
     let mut shown = Vec::with_capacity(limit);
     let mut cursor = before;
-    // Pages are read until enough remain after leaving authors out, or the stream ends.
     loop {
         let ids = super::page(feed, timeline, cursor, limit, Vec::new()).await?;
         let ended = ids.len() < limit;
         cursor = ids.last().copied().or(cursor);
         let posts = super::hydrate(feed, &ids).await?;
-        shown.extend(posts.into_iter().filter(|p| !silenced.contains(&p.facts.author_id)));
-        if ended || shown.len() >= limit || silenced.is_empty() {
+        shown.extend(posts.into_iter().filter(|p| keep(p)));
+        if ended || shown.len() >= limit {
             shown.truncate(limit);
             return Ok(shown);
         }

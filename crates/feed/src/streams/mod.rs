@@ -12,7 +12,10 @@ pub mod home;
 pub mod listed;
 pub mod live;
 
+use std::collections::HashSet;
+
 use contracts::PostId;
+use uuid::Uuid;
 
 use crate::{
     Feed,
@@ -59,9 +62,11 @@ pub(crate) async fn page(
     Ok(ids)
 }
 
-/// The posts for `ids`, in that order; ids the read model lacks or has removed are skipped.
-/// Cached posts are served from memory; the rest are read in one query and cached.
+/// The posts for `ids`, in that order; ids the read model lacks or has removed, and posts of
+/// suspended accounts, are skipped. Cached posts are served from memory; the rest are read in
+/// one query and cached.
 pub(crate) async fn hydrate(feed: &Feed, ids: &[PostId]) -> Result<Vec<Hydrated>, FeedError> {
+    let suspended = suspended(feed).await?;
     let mut found: Vec<Option<Hydrated>> = ids.iter().map(|id| feed.caches.posts.get(&id.get())).collect();
     let missing: Vec<PostId> = ids.iter().zip(&found).filter(|(_, hit)| hit.is_none()).map(|(id, _)| *id).collect();
     if !missing.is_empty() {
@@ -76,5 +81,15 @@ pub(crate) async fn hydrate(feed: &Feed, ids: &[PostId]) -> Result<Vec<Hydrated>
             }
         }
     }
-    Ok(found.into_iter().flatten().collect())
+    Ok(found.into_iter().flatten().filter(|post| !suspended.contains(&post.facts.author_id)).collect())
+}
+
+/// The suspended accounts, from memory when read less than a second ago.
+pub(crate) async fn suspended(feed: &Feed) -> Result<std::sync::Arc<HashSet<Uuid>>, FeedError> {
+    if let Some(set) = feed.caches.suspended.get(&()) {
+        return Ok(set);
+    }
+    let set = std::sync::Arc::new(crate::store::authors::suspended(&feed.store).await?);
+    feed.caches.suspended.insert((), std::sync::Arc::clone(&set));
+    Ok(set)
 }

@@ -5,9 +5,11 @@
 //! service's handler. Handlers return [`ApiError`] for anything that goes wrong; that type alone
 //! decides status codes and bodies.
 
+pub mod admission;
 pub mod auth;
 pub mod client_ip;
 pub mod json;
+pub mod live;
 pub mod pagination;
 pub mod problem;
 pub mod rate_limit;

@@ -37,17 +37,22 @@ impl PageParams {
 
     /// The decoded position, if a cursor was given.
     pub fn position(&self) -> Result<Option<String>, ApiError> {
-        self.cursor
-            .as_deref()
-            .map(|c| {
-                URL_SAFE_NO_PAD
-                    .decode(c)
-                    .ok()
-                    .and_then(|bytes| String::from_utf8(bytes).ok())
-                    .ok_or_else(|| ApiError::bad_cursor("is not a cursor this endpoint returned"))
-            })
-            .transpose()
+        self.cursor.as_deref().map(decode_cursor).transpose()
     }
+}
+
+/// The cursor a client is given for `position`.
+pub fn encode_cursor(position: &str) -> String {
+    URL_SAFE_NO_PAD.encode(position)
+}
+
+/// The position `cursor` (one [`encode_cursor`] made) stands for; 409 for anything else.
+pub fn decode_cursor(cursor: &str) -> Result<String, ApiError> {
+    URL_SAFE_NO_PAD
+        .decode(cursor)
+        .ok()
+        .and_then(|bytes| String::from_utf8(bytes).ok())
+        .ok_or_else(|| ApiError::bad_cursor("is not a cursor this endpoint returned"))
 }
 
 /// One page of a list.
@@ -66,7 +71,7 @@ impl<T> Page<T> {
     pub fn from_overfetch(mut items: Vec<T>, limit: u32, position_of: impl Fn(&T) -> String) -> Self {
         let more = items.len() > limit as usize;
         items.truncate(limit as usize);
-        let next_cursor = if more { items.last().map(|last| URL_SAFE_NO_PAD.encode(position_of(last))) } else { None };
+        let next_cursor = if more { items.last().map(|last| encode_cursor(&position_of(last))) } else { None };
         Self { items, next_cursor, link_base: None }
     }
 

@@ -30,7 +30,7 @@ fn png_claiming(width: u32, height: u32, len: usize) -> Vec<u8> {
     bytes
 }
 
-async fn upload(app: &TestApp, user: &Value, bytes: Vec<u8>, name: &str, mime: &str) -> reqwest::Response {
+pub(crate) async fn upload(app: &TestApp, user: &Value, bytes: Vec<u8>, name: &str, mime: &str) -> reqwest::Response {
     let part = Part::bytes(bytes).file_name(name.to_owned()).mime_str(mime).unwrap();
     app.client
         .post(app.url("/api/v1/media"))

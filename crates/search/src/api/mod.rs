@@ -7,7 +7,10 @@ mod complete;
 mod rebuild;
 mod search;
 
-use std::sync::Arc;
+use std::{
+    sync::Arc,
+    time::{Duration, Instant},
+};
 
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -97,7 +100,19 @@ async fn blocking<T: Send + 'static>(
     Ok(tokio::task::spawn_blocking(work).await.map_err(anyhow::Error::from)?.map_err(anyhow::Error::from)?)
 }
 
+/// How long a viewer's audience is reused: a follow, block or suspension shows in search
+/// within this time (every query otherwise reads three tables).
+pub(crate) const AUDIENCE_FRESH_FOR: Duration = Duration::from_secs(1);
+
 /// Who `viewer` may not see and whose followers-only posts they may.
 async fn audience(search: &Search, viewer: Option<&platform::Principal>) -> anyhow::Result<Audience> {
-    store::audience(&search.writer, viewer.map(|v| v.user_id)).await
+    let key = viewer.map(|v| v.user_id);
+    if let Some((at, audience)) = search.audiences.get(&key)
+        && at.elapsed() < AUDIENCE_FRESH_FOR
+    {
+        return Ok(Audience::clone(&audience));
+    }
+    let audience = store::audience(&search.writer, key).await?;
+    search.audiences.insert(key, (Instant::now(), Arc::new(audience.clone())));
+    Ok(audience)
 }

@@ -1,12 +1,18 @@
 //! The posts index: one document per post, upserted by id; the queries over it with the
 //! audience's rules; and the tags of public posts with their use counts.
 
-use std::{collections::HashMap, ops::Bound};
+use std::{
+    cmp::Reverse,
+    collections::{BinaryHeap, HashMap, HashSet},
+    ops::Bound,
+};
 
 use tantivy::{
     DocAddress, DocId, Index, IndexReader, IndexWriter, ReloadPolicy, Score, SegmentReader, TantivyDocument, Term,
     collector::TopDocs,
-    query::{AllQuery, BooleanQuery, Occur, PhraseQuery, Query as TantivyQuery, RangeQuery, TermQuery},
+    query::{
+        BooleanQuery, ConstScoreQuery, EnableScoring, Occur, PhraseQuery, Query as TantivyQuery, RangeQuery, TermQuery,
+    },
     schema::{FAST, Field, INDEXED, IndexRecordOption, STORED, STRING, Schema, TextFieldIndexing, TextOptions, Value},
     tokenizer::PreTokenizedString,
 };
@@ -53,12 +59,12 @@ fn schema() -> (Schema, Fields) {
     );
     let fields = Fields {
         id: builder.add_u64_field("id", INDEXED | STORED | FAST),
-        author: builder.add_text_field("author", STRING | STORED),
+        author: builder.add_text_field("author", STRING | STORED | FAST),
         text: builder.add_text_field("text", text),
         tags: builder.add_text_field("tags", STRING),
         public_tags: builder.add_text_field("public_tags", STRING),
         language: builder.add_text_field("language", STRING),
-        visibility: builder.add_text_field("visibility", STRING),
+        visibility: builder.add_text_field("visibility", STRING | FAST),
         has_media: builder.add_bool_field("has_media", INDEXED),
         created_at: builder.add_i64_field("created_at_ms", INDEXED | STORED | FAST),
     };
@@ -116,6 +122,91 @@ pub struct PostIndex {
     reader: IndexReader,
     writer: std::sync::Mutex<IndexWriter>,
     fields: Fields,
+}
+
+/// The audience's rules in one segment's terms: the dictionary ordinals of the visibilities
+/// and of the authors it names.
+struct SegmentAudience {
+    public: Option<u64>,
+    followers: Option<u64>,
+    hidden: HashSet<u64>,
+    followed: HashSet<u64>,
+}
+
+impl SegmentAudience {
+    fn new(
+        visibility: &tantivy::columnar::StrColumn,
+        author: &tantivy::columnar::StrColumn,
+        audience: &Audience,
+    ) -> std::io::Result<Self> {
+        let ordinals = |values: &[String]| -> std::io::Result<HashSet<u64>> {
+            values.iter().filter_map(|v| author.dictionary().term_ord(v).transpose()).collect()
+        };
+        Ok(SegmentAudience {
+            public: visibility.dictionary().term_ord("public")?,
+            followers: visibility.dictionary().term_ord("followers")?,
+            hidden: ordinals(&audience.hidden_authors)?,
+            followed: ordinals(&audience.followed_authors)?,
+        })
+    }
+
+    /// Whether a post of this visibility and author may be shown (the rule of [`PostIndex::build`]).
+    fn may_see(&self, visibility: Option<u64>, author: Option<u64>) -> bool {
+        let by = |set: &HashSet<u64>| author.is_some_and(|a| set.contains(&a));
+        let is = |wanted: Option<u64>| visibility.is_some() && visibility == wanted;
+        !by(&self.hidden) && (is(self.public) || (is(self.followers) && by(&self.followed)))
+    }
+}
+
+/// A key with its post, ordered by the key (keys are never NaN).
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Keyed(SortKey, DocAddress);
+
+impl Eq for Keyed {}
+
+impl PartialOrd for Keyed {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Keyed {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.0.primary.total_cmp(&other.0.primary).then(self.0.id.cmp(&other.0.id))
+    }
+}
+
+/// The `limit` greatest keys offered.
+struct TopKeys {
+    limit: usize,
+    heap: BinaryHeap<Reverse<Keyed>>,
+}
+
+impl TopKeys {
+    fn new(limit: usize) -> Self {
+        TopKeys { limit, heap: BinaryHeap::with_capacity(limit + 1) }
+    }
+
+    fn offer(&mut self, key: SortKey, address: DocAddress) {
+        if self.limit == 0 {
+            return;
+        }
+        self.heap.push(Reverse(Keyed(key, address)));
+        if self.heap.len() > self.limit {
+            self.heap.pop();
+        }
+    }
+
+    /// The lowest key a full page holds: what a newcomer must beat.
+    fn lowest(&self) -> Option<f64> {
+        (self.heap.len() == self.limit).then(|| self.heap.peek().map(|Reverse(k)| k.0.primary)).flatten()
+    }
+
+    fn into_sorted(self) -> Vec<(SortKey, DocAddress)> {
+        let mut keys: Vec<Keyed> = self.heap.into_iter().map(|Reverse(k)| k).collect();
+        keys.sort_unstable_by(|a, b| b.cmp(a));
+        keys.into_iter().map(|Keyed(key, address)| (key, address)).collect()
+    }
 }
 
 impl PostIndex {
@@ -212,7 +303,13 @@ impl PostIndex {
         let searcher = self.reader.searcher();
         let mut snippets = tantivy::snippet::SnippetGenerator::create(&searcher, &built, self.fields.text)?;
         snippets.set_max_num_chars(280);
-        self.ranked(&searcher, &built, order, after, limit)?
+        let ranked = match (order, self.text_alone(query, authors)) {
+            (Order::Relevance { now_ms }, Some(text)) => {
+                self.ranked_by_text(&searcher, text.as_ref(), audience, now_ms, after, limit)?
+            }
+            _ => self.ranked(&searcher, &built, order, after, limit)?,
+        };
+        ranked
             .into_iter()
             .map(|(key, address)| {
                 let doc: TantivyDocument = searcher.doc(address)?;
@@ -233,6 +330,86 @@ impl PostIndex {
                 })
             })
             .collect()
+    }
+
+    /// The first `limit` matches of a query of words and phrases alone, by relevance, after
+    /// `after`: the text query's own pruned pass (block-max WAND for one word: blocks whose best
+    /// score cannot reach the page are skipped), the audience checked per candidate from fast
+    /// fields instead of intersecting every match with the visibility lists. Exact, the same
+    /// page as [`Self::ranked`]: a segment's posts are at most [`ranking::freshness`] of its
+    /// newest post fresh, so a match scoring below the page's lowest key divided by that can
+    /// never enter the page.
+    fn ranked_by_text(
+        &self,
+        searcher: &tantivy::Searcher,
+        text: &dyn TantivyQuery,
+        audience: &Audience,
+        now_ms: i64,
+        after: Option<SortKey>,
+        limit: usize,
+    ) -> tantivy::Result<Vec<(SortKey, DocAddress)>> {
+        let weight = text.weight(EnableScoring::enabled_from_searcher(searcher))?;
+        let mut page = TopKeys::new(limit);
+        for (ordinal, segment) in searcher.segment_readers().iter().enumerate() {
+            let fast = segment.fast_fields();
+            let columns = (fast.str("visibility")?, fast.str("author")?);
+            let (Some(visibility), Some(author)) = columns else { continue };
+            let ids = fast.u64("id")?.first_or_default_col(0);
+            let created = fast.i64("created_at_ms")?;
+            let freshest = ranking::freshness(now_ms - created.max_value());
+            let created = created.first_or_default_col(0);
+            let rules = SegmentAudience::new(&visibility, &author, audience)?;
+            let alive = segment.alive_bitset();
+            // Below this BM25 score a match cannot beat the page's lowest key (a hair lower than
+            // exact, for the rounding to f32).
+            let bound = |page: &TopKeys| page.lowest().map_or(Score::MIN, |low| (low / freshest * 0.999_999) as Score);
+            let mut threshold = bound(&page);
+            weight.for_each_pruning(threshold, segment, &mut |doc, score| {
+                if alive.is_some_and(|a| a.is_deleted(doc))
+                    || !rules.may_see(visibility.ords().first(doc), author.ords().first(doc))
+                {
+                    return threshold;
+                }
+                let primary = f64::from(score) * ranking::freshness(now_ms - created.get_val(doc));
+                let key = SortKey { primary, id: ids.get_val(doc) };
+                if after.is_none_or(|after| key < after) {
+                    page.offer(key, DocAddress::new(ordinal as u32, doc));
+                    threshold = bound(&page);
+                }
+                threshold
+            })?;
+        }
+        Ok(page.into_sorted())
+    }
+
+    /// The query's words and phrases alone, when it has nothing else (no tags, people, dates,
+    /// language, media or exclusions): what [`Self::ranked_by_text`] can rank.
+    fn text_alone(&self, query: &Query, authors: &[String]) -> Option<Box<dyn TantivyQuery>> {
+        let plain = query.exclude.is_empty()
+            && query.tags.is_empty()
+            && query.exclude_tags.is_empty()
+            && authors.is_empty()
+            && query.from.is_empty()
+            && query.language.is_none()
+            && !query.has_media
+            && query.before_ms.is_none()
+            && query.after_ms.is_none();
+        if !plain {
+            return None;
+        }
+        let mut texts: Vec<Box<dyn TantivyQuery>> = query
+            .include
+            .iter()
+            .filter_map(|text| {
+                let (Text::Word(t) | Text::Phrase(t)) = text;
+                self.text_query(t, None)
+            })
+            .collect();
+        match texts.len() {
+            0 => None,
+            1 => texts.pop(),
+            _ => Some(Box::new(BooleanQuery::new(texts.into_iter().map(|q| (Occur::Must, q)).collect()))),
+        }
     }
 
     /// The first `limit` matches in `order` that come after `after`. Every match gets a key
@@ -316,7 +493,9 @@ impl PostIndex {
     /// `authors` are the ids of the `from:` people (resolved by the caller), in order.
     fn build(&self, query: &Query, authors: &[String], audience: &Audience) -> BooleanQuery {
         let f = self.fields;
-        let mut clauses: Vec<(Occur, Box<dyn TantivyQuery>)> = vec![(Occur::Must, Box::new(AllQuery))];
+        // Filters decide what is found, not how well it matches: they score nothing.
+        let filter = |q: Box<dyn TantivyQuery>| -> Box<dyn TantivyQuery> { Box::new(ConstScoreQuery::new(q, 0.0)) };
+        let mut clauses: Vec<(Occur, Box<dyn TantivyQuery>)> = Vec::new();
         for text in &query.include {
             let (Text::Word(t) | Text::Phrase(t)) = text;
             if let Some(q) = self.text_query(t, query.language.as_deref()) {
@@ -336,23 +515,21 @@ impl PostIndex {
             clauses.push((Occur::MustNot, self.term(f.tags, tag)));
         }
         if !authors.is_empty() {
-            clauses.push((Occur::Must, self.any_of(f.author, authors)));
+            clauses.push((Occur::Must, filter(self.any_of(f.author, authors))));
         }
         if let Some(language) = &query.language {
-            clauses.push((Occur::Must, self.term(f.language, language)));
+            clauses.push((Occur::Must, filter(self.term(f.language, language))));
         }
         if query.has_media {
-            clauses.push((
-                Occur::Must,
-                Box::new(TermQuery::new(Term::from_field_bool(f.has_media, true), IndexRecordOption::Basic)),
-            ));
+            let media = TermQuery::new(Term::from_field_bool(f.has_media, true), IndexRecordOption::Basic);
+            clauses.push((Occur::Must, filter(Box::new(media))));
         }
         if query.before_ms.is_some() || query.after_ms.is_some() {
             let lower =
                 query.after_ms.map_or(Bound::Unbounded, |ms| Bound::Included(Term::from_field_i64(f.created_at, ms)));
             let upper =
                 query.before_ms.map_or(Bound::Unbounded, |ms| Bound::Excluded(Term::from_field_i64(f.created_at, ms)));
-            clauses.push((Occur::Must, Box::new(RangeQuery::new(lower, upper))));
+            clauses.push((Occur::Must, filter(Box::new(RangeQuery::new(lower, upper)))));
         }
         // Public posts, and followers-only posts of the people the viewer follows.
         let mut visible = vec![(Occur::Should, self.term(f.visibility, "public"))];
@@ -363,7 +540,7 @@ impl PostIndex {
             ]);
             visible.push((Occur::Should, Box::new(followers_only)));
         }
-        clauses.push((Occur::Must, Box::new(BooleanQuery::new(visible))));
+        clauses.push((Occur::Must, filter(Box::new(BooleanQuery::new(visible)))));
         for hidden in &audience.hidden_authors {
             clauses.push((Occur::MustNot, self.term(f.author, hidden)));
         }
@@ -528,5 +705,93 @@ mod tests {
         let found: Vec<(&str, u64)> = tags.iter().map(|t| (t.tag.as_str(), t.posts)).collect();
         assert_eq!(found, [("rust", 2), ("rustlang", 1)], "followers-only tags are not suggested");
         assert_eq!(index.tags("ru", 1).unwrap()[0].tag, "rust");
+    }
+
+    /// The pruned relevance path and the general one rank every query of words and phrases
+    /// alike, page by page, for any audience: the first is an optimization, not a new rule.
+    mod pruned_and_general_agree {
+        use proptest::prelude::*;
+
+        use super::*;
+
+        const WORDS: [&str; 6] = ["river", "stone", "light", "cloud", "green", "quiet"];
+        const VISIBILITIES: [&str; 3] = ["public", "followers", "unlisted"];
+        const AUTHORS: [&str; 4] = ["ada", "bob", "cy", "dee"];
+
+        fn corpus() -> impl Strategy<Value = Vec<PostDoc>> {
+            let post = (prop::collection::vec(0..WORDS.len(), 1..12), 0..3usize, 0..4usize, 0..400i64);
+            prop::collection::vec(post, 1..120).prop_map(|posts| {
+                posts
+                    .into_iter()
+                    .enumerate()
+                    .map(|(n, (words, visibility, author, age_days))| PostDoc {
+                        id: n as u64 + 1,
+                        author_id: AUTHORS[author].into(),
+                        text: words.iter().map(|w| WORDS[*w]).collect::<Vec<_>>().join(" "),
+                        tags: Vec::new(),
+                        language: None,
+                        visibility: VISIBILITIES[visibility].into(),
+                        has_media: false,
+                        created_at_ms: RELEVANCE_NOW - age_days * 86_400_000,
+                    })
+                    .collect()
+            })
+        }
+
+        const RELEVANCE_NOW: i64 = 1_767_225_600_000;
+
+        fn pages(index: &PostIndex, query: &Query, audience: &Audience, pruned: bool) -> Vec<u64> {
+            let searcher = index.reader.searcher();
+            let built = index.build(query, &[], audience);
+            let (mut all, mut after) = (Vec::new(), None);
+            loop {
+                let page = if pruned {
+                    let text = index.text_alone(query, &[]).expect("words and phrases alone");
+                    index.ranked_by_text(&searcher, text.as_ref(), audience, RELEVANCE_NOW, after, 7).unwrap()
+                } else {
+                    index.ranked(&searcher, &built, Order::Relevance { now_ms: RELEVANCE_NOW }, after, 7).unwrap()
+                };
+                let Some((last, _)) = page.last() else { return all };
+                after = Some(*last);
+                all.extend(page.iter().map(|(key, _)| key.id));
+            }
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(48))]
+            #[test]
+            fn on_any_corpus(
+                posts in corpus(),
+                // Segments: the corpus is committed in this many parts.
+                parts in 1..4usize,
+                word in 0..WORDS.len(),
+                second in prop::option::of(0..WORDS.len()),
+                phrase in any::<bool>(),
+                viewer_follows in prop::collection::vec(0..AUTHORS.len(), 0..3),
+                hidden in prop::option::of(0..AUTHORS.len()),
+                deleted in prop::collection::vec(1..120u64, 0..10),
+            ) {
+                let index = PostIndex::in_memory().unwrap();
+                for chunk in posts.chunks(posts.len().div_ceil(parts)) {
+                    index.upsert(chunk).unwrap();
+                    index.commit().unwrap();
+                }
+                for id in deleted {
+                    index.remove(id);
+                }
+                index.commit().unwrap();
+                let q = match (second, phrase) {
+                    (Some(second), true) => format!("\"{} {}\"", WORDS[word], WORDS[second]),
+                    (Some(second), false) => format!("{} {}", WORDS[word], WORDS[second]),
+                    (None, _) => WORDS[word].to_owned(),
+                };
+                let query = parse(&q).unwrap();
+                let audience = Audience {
+                    hidden_authors: hidden.map(|h| AUTHORS[h].to_owned()).into_iter().collect(),
+                    followed_authors: viewer_follows.iter().map(|a| AUTHORS[*a].to_owned()).collect(),
+                };
+                prop_assert_eq!(pages(&index, &query, &audience, true), pages(&index, &query, &audience, false), "{}", q);
+            }
+        }
     }
 }

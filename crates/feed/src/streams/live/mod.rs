@@ -15,13 +15,11 @@
 //! the token expires, its session ends, the account is suspended or deleted, or its role
 //! changes (the verifier learns these from identity's events in every process).
 
-pub mod admission;
-
 use std::{collections::HashSet, sync::Arc, time::Duration};
 
 use contracts::PostId;
 use futures::Stream;
-use platform::{Principal, http::auth::AuthError};
+use platform::{Principal, http::live::unix_now};
 use tokio::sync::broadcast::error::RecvError;
 use uuid::Uuid;
 
@@ -61,46 +59,7 @@ pub enum Item {
     End(EndReason),
 }
 
-/// Why a stream ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum EndReason {
-    TokenExpired,
-    SessionEnded,
-    AccountRevoked,
-    RoleChanged,
-    ShuttingDown,
-}
-
-impl EndReason {
-    pub fn reason(self) -> &'static str {
-        match self {
-            EndReason::TokenExpired => "token_expired",
-            EndReason::SessionEnded => "session_ended",
-            EndReason::AccountRevoked => "account_revoked",
-            EndReason::RoleChanged => "role_changed",
-            EndReason::ShuttingDown => "shutting_down",
-        }
-    }
-
-    pub fn detail(self) -> &'static str {
-        match self {
-            EndReason::TokenExpired => "the token expired; reconnect with a fresh one",
-            EndReason::SessionEnded => "the session of this token has ended",
-            EndReason::AccountRevoked => "the account behind this token is no longer active",
-            EndReason::RoleChanged => "the account's role changed; sign in again",
-            EndReason::ShuttingDown => "the server is shutting down; reconnect to another",
-        }
-    }
-
-    fn of(error: AuthError) -> EndReason {
-        match error {
-            AuthError::SessionEnded => EndReason::SessionEnded,
-            AuthError::RoleChanged => EndReason::RoleChanged,
-            AuthError::Revoked => EndReason::AccountRevoked,
-            _ => EndReason::TokenExpired,
-        }
-    }
-}
+pub use platform::http::live::EndReason;
 
 /// How many missed posts a reconnecting client is sent before live ones.
 const CATCH_UP: usize = 200;
@@ -147,11 +106,6 @@ async fn reader(feed: &Feed, user: Uuid, fresh: bool) -> Result<Arc<Reader>, Fee
     let reader = Arc::new(graph::reader(&feed.store, user).await?);
     feed.caches.readers.insert(user, Arc::clone(&reader));
     Ok(reader)
-}
-
-/// Unix seconds now.
-fn unix_now() -> i64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64)
 }
 
 /// The posts of `timeline` (home or public) from after `resume` on, as they arrive, for `viewer`

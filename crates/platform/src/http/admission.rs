@@ -1,6 +1,7 @@
-//! Who may open another live stream: at most so many per user, per address and in all, so that
-//! one client cannot hold thousands of sockets. A [`Ticket`] holds a place while its stream is
-//! open and gives it back when the stream is dropped, however it ends.
+//! Who may open another live stream (the feed's, notifications'): at most so many per user, per
+//! address and in all, so that one client cannot hold thousands of sockets. A [`Ticket`] holds
+//! a place while its stream is open and gives it back when the stream is dropped, however it
+//! ends. Refusals become 429 (the caller's own streams) or 503 (the process is full) answers.
 
 use std::{
     collections::HashMap,
@@ -10,7 +11,15 @@ use std::{
 
 use uuid::Uuid;
 
-/// The limits, from `[timelines]`.
+use super::problem::ApiError;
+
+/// How long a client refused for its own streams should wait: about as long as it takes one of
+/// them to be closed.
+const RETRY_BUSY_SECS: u64 = 10;
+/// How long a client refused because the process is full should wait.
+const RETRY_FULL_SECS: u64 = 30;
+
+/// The limits, from the service's configuration.
 #[derive(Debug, Clone, Copy)]
 pub struct Limits {
     pub per_user: usize,
@@ -27,6 +36,21 @@ pub enum Refused {
     Address(usize),
     /// The process holds `limit` streams, its cap.
     Full(usize),
+}
+
+impl From<Refused> for ApiError {
+    fn from(refused: Refused) -> Self {
+        match refused {
+            Refused::User(limit) => ApiError::too_many_requests(RETRY_BUSY_SECS)
+                .with_detail(format!("you have {limit} live streams open, the most allowed; close one first")),
+            Refused::Address(limit) => ApiError::too_many_requests(RETRY_BUSY_SECS)
+                .with_detail(format!("your address has {limit} live streams open, the most allowed")),
+            Refused::Full(_) => {
+                ApiError::unavailable("this server holds as many live streams as it may; try again later")
+                    .with_retry_after(RETRY_FULL_SECS)
+            }
+        }
+    }
 }
 
 #[derive(Default)]
@@ -56,7 +80,7 @@ impl Admission {
 
     /// A place for a stream of `user` (if signed in) from `address` (if known), or why not.
     pub fn admit(self: &Arc<Self>, user: Option<Uuid>, address: Option<IpAddr>) -> Result<Ticket, Refused> {
-        let address = address.map(platform::http::client_ip::limit_key);
+        let address = address.map(super::client_ip::limit_key);
         let mut open = self.open.lock().expect("not poisoned");
         if open.total >= self.limits.total {
             return Err(Refused::Full(self.limits.total));
