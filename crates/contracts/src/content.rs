@@ -20,7 +20,31 @@ event_family! {
         PostUnliked(Like) = "content.post.unliked",
         /// A file was uploaded (and may be attached to a post or used as an avatar).
         MediaUploaded(MediaRef) = "content.media.uploaded",
+        /// Someone reported a post to the moderators.
+        ReportFiled(Report) = "content.report.filed",
+        /// A moderator resolved a report (one event per report closed).
+        ReportResolved(ReportOutcome) = "content.report.resolved",
     }
+}
+
+/// A report of a post.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Report {
+    pub report_id: String,
+    pub post_id: PostId,
+    pub reporter_id: Uuid,
+    /// Why, as content's `Reason` spells it (`spam`, `harassment`, …).
+    pub reason: String,
+}
+
+/// How a report was resolved.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReportOutcome {
+    pub report_id: String,
+    pub post_id: PostId,
+    pub reporter_id: Uuid,
+    /// `dismissed`, `hidden` or `removed`.
+    pub resolution: String,
 }
 
 /// An uploaded file.

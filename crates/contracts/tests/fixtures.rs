@@ -10,7 +10,7 @@ use std::{collections::BTreeSet, path::PathBuf};
 
 use contracts::{
     AccountKind, EventFamily, PostId, Role, Visibility,
-    content::{ContentEvent, Like, MediaRef, PostRef, PostSnapshot, PostSummary},
+    content::{ContentEvent, Like, MediaRef, PostRef, PostSnapshot, PostSummary, Report, ReportOutcome},
     crawler::{Attachment, CrawlerEvent, Entries, Entry, SourceAvatar, SourceProfile, Subscription},
     graph::{Block, Follow, GraphEvent, Mute, TagFollow},
     identity::{IdentityEvent, RoleChanged, SessionRef, UserRef, UserRegistered, UserUpdated},
@@ -103,6 +103,18 @@ fn content_examples() -> Vec<ContentEvent> {
             source_avatar: true,
             mime: Some("image/png".into()),
             size: Some(48_213),
+        }),
+        ContentEvent::ReportFiled(Report {
+            report_id: "0190a1b2-0000-7000-8000-000000000004".into(),
+            post_id: post(1),
+            reporter_id: user(3),
+            reason: "spam".into(),
+        }),
+        ContentEvent::ReportResolved(ReportOutcome {
+            report_id: "0190a1b2-0000-7000-8000-000000000004".into(),
+            post_id: post(1),
+            reporter_id: user(3),
+            resolution: "hidden".into(),
         }),
     ]
 }

@@ -45,7 +45,8 @@ struct Args {
     #[arg(long, default_value_t = 10)]
     duration: u64,
     /// Comma-separated: healthz, home, public, returning, celebrity, tiers, post, mixed,
-    /// search-word, search-phrase, search-filtered; or all.
+    /// search-word, search-phrase, search-filtered, notifications-page, notifications-big,
+    /// notifications-live; or all.
     #[arg(long, default_value = "all")]
     workloads: String,
     /// Timeline store: empty for the embedded engine, or a Redis URL. The Redis database is
@@ -70,7 +71,7 @@ struct Args {
     config: Option<PathBuf>,
 }
 
-const ALL: [&str; 11] = [
+const ALL: [&str; 14] = [
     "healthz",
     "home",
     "public",
@@ -82,6 +83,9 @@ const ALL: [&str; 11] = [
     "search-word",
     "search-phrase",
     "search-filtered",
+    "notifications-page",
+    "notifications-big",
+    "notifications-live",
 ];
 
 #[tokio::main]
@@ -151,6 +155,15 @@ async fn main() -> anyhow::Result<()> {
         std::fs::write(&marker, &fingerprint)?;
     }
     let users = workloads::Users::sign(&runtime, &network, args.seed).await?;
+    if chosen.iter().any(|w| *w == "notifications-page" || *w == "notifications-big") {
+        let (recorded, seconds) =
+            seed::notifications(&runtime, &config.notifications, &network, &users.reader_ids, now_ms, args.seed)
+                .await?;
+        println!(
+            "notifications: {recorded} recorded through the grouping in {seconds:.1} s = {:.0}/s",
+            recorded as f64 / seconds
+        );
+    }
     drop(runtime);
     let searching = chosen.iter().any(|w| w.starts_with("search-"));
     if searching {
@@ -187,6 +200,9 @@ async fn main() -> anyhow::Result<()> {
             "search-word" => bench.search("word").await,
             "search-phrase" => bench.search("phrase").await,
             "search-filtered" => bench.search("filtered").await,
+            "notifications-page" => bench.notifications_page().await,
+            "notifications-big" => bench.notifications_big().await?,
+            "notifications-live" => bench.notifications_live().await?,
             _ => unreachable!("checked above"),
         };
         println!("| {workload} | {line} |");

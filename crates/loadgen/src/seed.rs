@@ -117,3 +117,61 @@ pub fn search_index(data_dir: &std::path::Path, posts: u64, seed: u64) -> anyhow
     index.commit()?;
     Ok(Some(posts as f64 / started.elapsed().as_secs_f64()))
 }
+
+/// How many readers get notifications to page through.
+pub const NOTIFIED_READERS: usize = 1000;
+/// Groups each of them has: likes of this many posts, and follows.
+const LIKED_POSTS: usize = 50;
+/// The likes of the celebrity's one post: one group, counted exactly.
+pub const BIG_GROUP: usize = 100_000;
+
+/// Writes notifications through the service's own grouping: for each of the first
+/// [`NOTIFIED_READERS`] readers, likes of [`LIKED_POSTS`] posts by 1 to 8 accounts each, spread
+/// over two days, and a few follows; and [`BIG_GROUP`] likes of one post of the celebrity's.
+/// How many notifications were recorded, and in how many seconds.
+pub async fn notifications(
+    runtime: &Runtime,
+    config: &notifications::NotificationsConfig,
+    network: &Network,
+    readers: &[uuid::Uuid],
+    now_ms: i64,
+    seed: u64,
+) -> anyhow::Result<(u64, f64)> {
+    use notifications::bulk::{Loader, Reaction};
+    let started = Instant::now();
+    let loader = Loader::open(runtime, config).await?;
+    let mut rng = fastrand::Rng::with_seed(seed);
+    let mut reactions = Vec::new();
+    let someone = |rng: &mut fastrand::Rng| network.users[rng.usize(..network.users.len())];
+    for (r, &recipient) in readers.iter().take(NOTIFIED_READERS).enumerate() {
+        for p in 0..LIKED_POSTS {
+            let post =
+                contracts::PostId::new((now_ms as u64).saturating_sub(172_800_000), (r * LIKED_POSTS + p) as u32);
+            let at_ms = now_ms - rng.i64(0..172_800_000);
+            for _ in 0..rng.usize(1..=8) {
+                reactions.push(Reaction { recipient, actor: someone(&mut rng), post: Some(post), at_ms });
+            }
+        }
+        for _ in 0..10 {
+            reactions.push(Reaction {
+                recipient,
+                actor: someone(&mut rng),
+                post: None,
+                at_ms: now_ms - rng.i64(0..172_800_000),
+            });
+        }
+    }
+    let celebrity = network.users[crate::network::CELEBRITY as usize];
+    let big = contracts::PostId::new(now_ms as u64 - 3_600_000, u32::MAX);
+    for n in 0..BIG_GROUP {
+        let actor = uuid::Uuid::from_u128(0x0190_0000_0000_7000_8000_0000_0000_0000 | n as u128);
+        reactions.push(Reaction {
+            recipient: celebrity,
+            actor,
+            post: Some(big),
+            at_ms: now_ms - 3_600_000 + n as i64 / 100,
+        });
+    }
+    let recorded = loader.record(&reactions).await?;
+    Ok((recorded, started.elapsed().as_secs_f64()))
+}

@@ -17,6 +17,8 @@ use crate::{
 pub struct Users {
     /// Active users who read and post.
     pub readers: Vec<String>,
+    /// Their ids, in the same order.
+    pub reader_ids: Vec<uuid::Uuid>,
     pub celebrity: String,
     /// Returning users' tokens.
     pub returning: Vec<String>,
@@ -67,6 +69,7 @@ impl Users {
         let token = |user: u32| tokens[wanted.iter().position(|&w| w == user).expect("signed")].clone();
         Ok(Users {
             readers: tokens[..active.len()].to_vec(),
+            reader_ids: ids[..active.len()].to_vec(),
             celebrity: token(CELEBRITY),
             returning: network.returning.iter().map(|&u| token(u)).collect(),
             tiers: tiers
@@ -168,6 +171,103 @@ impl Bench {
         })
         .await;
         line(&outcome)
+    }
+
+    /// Pages of 40 notification groups, read by the readers `seed::notifications` gave them to.
+    pub async fn notifications_page(&self) -> String {
+        let url = self.url("/api/v1/notifications?limit=40");
+        let readers: Vec<String> = self.users.readers.iter().take(crate::seed::NOTIFIED_READERS).cloned().collect();
+        let outcome = load::drive(self.load, self.seed, move |client, rng| {
+            client.get(&url).bearer_auth(&readers[rng.usize(..readers.len())])
+        })
+        .await;
+        line(&outcome)
+    }
+
+    /// The celebrity's post liked by `seed::BIG_GROUP` accounts: one group whose count is exact,
+    /// and how fast the celebrity's first page reads.
+    pub async fn notifications_big(&self) -> anyhow::Result<String> {
+        let url = self.url("/api/v1/notifications?types=like&limit=40");
+        let page: Value = load::client()
+            .get(&url)
+            .bearer_auth(&self.users.celebrity)
+            .send()
+            .await?
+            .error_for_status()?
+            .json()
+            .await?;
+        let groups = page["items"].as_array().map_or(0, Vec::len);
+        let count = page["items"][0]["count"].as_u64().unwrap_or(0);
+        let token = self.users.celebrity.clone();
+        let outcome = load::drive(self.load, self.seed, move |client, _| client.get(&url).bearer_auth(&token)).await;
+        Ok(format!(
+            "{groups} group of {count} likes (exact: {}); its page: {}",
+            if count == crate::seed::BIG_GROUP as u64 && groups == 1 { "yes" } else { "NO" },
+            line(&outcome)
+        ))
+    }
+
+    /// From a like through the API to its group arriving on the author's live stream, 100
+    /// times, one at a time.
+    pub async fn notifications_live(&self) -> anyhow::Result<String> {
+        use futures::StreamExt;
+        let client = load::client();
+        let (author, liker) = (&self.users.readers[0], &self.users.readers[1]);
+        let mut posts = Vec::new();
+        for n in 0..100 {
+            let created: Value = client
+                .post(self.url("/api/v1/posts"))
+                .bearer_auth(author)
+                .json(&json!({ "text": format!("like me {n}") }))
+                .send()
+                .await?
+                .error_for_status()?
+                .json()
+                .await?;
+            posts.push(created["id"].as_str().unwrap_or_default().to_owned());
+        }
+        let stream = reqwest::Client::new()
+            .get(self.url("/api/v1/notifications/stream"))
+            .bearer_auth(author)
+            .send()
+            .await?
+            .error_for_status()?;
+        let mut events = stream.bytes_stream();
+        let mut buffered = String::new();
+        let mut latencies = Vec::with_capacity(posts.len());
+        for post in &posts {
+            let started = Instant::now();
+            client
+                .put(self.url(&format!("/api/v1/posts/{post}/like")))
+                .bearer_auth(liker)
+                .send()
+                .await?
+                .error_for_status()?;
+            // Up to the event naming this post.
+            loop {
+                if let Some(end) = buffered.find("\n\n") {
+                    let block: String = buffered.drain(..end + 2).collect();
+                    if block.contains("event: group") && block.contains(post.as_str()) {
+                        break;
+                    }
+                    continue;
+                }
+                let chunk = tokio::time::timeout(Duration::from_secs(10), events.next())
+                    .await
+                    .map_err(|_| anyhow::anyhow!("no notification within 10 s"))?
+                    .ok_or_else(|| anyhow::anyhow!("the stream ended"))??;
+                buffered.push_str(&String::from_utf8_lossy(&chunk));
+            }
+            latencies.push(started.elapsed().as_secs_f64() * 1000.0);
+        }
+        let max = latencies.iter().copied().fold(0.0, f64::max);
+        Ok(format!(
+            "like to live event: p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms ({} likes)",
+            percentile(&mut latencies, 50.0),
+            percentile(&mut latencies, 99.0),
+            max,
+            posts.len()
+        ))
     }
 
     /// Creating posts as random active users; each fans out to the author's followers.

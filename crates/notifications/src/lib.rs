@@ -12,14 +12,16 @@
 //! * `ingest`: content's, graph's and identity's events, one consumer each; `ingest::tell` is
 //!   the one place a notice passes the rules.
 //! * `api`: HTTP handlers, the live stream, and the one mapping of errors to answers.
+//! * `bulk`: loading notifications before a server starts (the load generator).
 //!
-//! Dependencies point down: `api` and `ingest` → `store` → `domain`.
+//! Dependencies point down: `api`, `ingest` and `bulk` → `store` → `domain`.
 //!
 //! **Invariants:** a count is the number of notifications its group holds (every take-back
 //! recounts); nobody is told what they did, nor anything from whom they silenced or who
 //! blocked them, nor about a post they may not see; a read never calls another service.
 
 mod api;
+pub mod bulk;
 pub mod config;
 mod domain;
 mod ingest;

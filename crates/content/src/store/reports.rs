@@ -1,6 +1,9 @@
 //! `reports`: the moderators' queue.
 
-use contracts::PostId;
+use contracts::{
+    PostId,
+    content::{ContentEvent, Report as Filed, ReportOutcome},
+};
 use platform::{
     Principal, StoreError,
     db::{Conditions, RowExt, now_ms},
@@ -23,22 +26,30 @@ pub async fn open(
     reason: Reason,
     comment: &str,
 ) -> Result<(), ContentError> {
+    let mut change = store.writer().begin().await?;
+    let id = uuid::Uuid::now_v7().to_string();
     let inserted = sqlx::query(
         "INSERT INTO reports (id, post_id, reporter_id, reason, comment, status, created_at_ms) \
          VALUES ($1, $2, $3, $4, $5, 'open', $6)",
     )
-    .bind(uuid::Uuid::now_v7().to_string())
+    .bind(&id)
     .bind(post.get() as i64)
     .bind(reporter.user_id.to_string())
     .bind(reason.as_str())
     .bind(comment)
     .bind(now_ms())
-    .execute(store.db().writer())
+    .execute(change.conn())
     .await;
     match inserted.map_err(StoreError::from_sqlx) {
-        Ok(_) | Err(StoreError::Conflict(_)) => Ok(()),
-        Err(other) => Err(other.into()),
+        Ok(_) => {}
+        // Already reported and open: nothing changes, nobody is told again.
+        Err(StoreError::Conflict(_)) => return Ok(()),
+        Err(other) => return Err(other.into()),
     }
+    let filed =
+        Filed { report_id: id, post_id: post, reporter_id: reporter.user_id, reason: reason.as_str().to_owned() };
+    change.emit(&ContentEvent::ReportFiled(filed)).await?;
+    Ok(change.commit().await?)
 }
 
 /// One report.
@@ -113,6 +124,19 @@ pub async fn resolve(
         Resolution::Remove => posts::delete_in(&mut change, &post).await?,
     }
     let (closed_as, action) = resolution.recorded_as();
+    let closing = sqlx::query("SELECT id, reporter_id FROM reports WHERE post_id = $1 AND status = 'open'")
+        .bind(post_id.get() as i64)
+        .fetch_all(change.conn())
+        .await?;
+    for report in &closing {
+        let outcome = ReportOutcome {
+            report_id: report.try_get("id")?,
+            post_id,
+            reporter_id: report.uuid("reporter_id")?,
+            resolution: closed_as.to_owned(),
+        };
+        change.emit(&ContentEvent::ReportResolved(outcome)).await?;
+    }
     sqlx::query(
         "UPDATE reports SET status = 'resolved', resolution = $1, resolved_by = $2, resolved_at_ms = $3 \
          WHERE post_id = $4 AND status = 'open'",

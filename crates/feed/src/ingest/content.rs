@@ -85,6 +85,7 @@ impl Ingest for Posts {
             ContentEvent::PostLiked(like) => liked(change, &like, envelope.occurred_at_ms, true).await?,
             ContentEvent::PostUnliked(like) => liked(change, &like, envelope.occurred_at_ms, false).await?,
             ContentEvent::MediaUploaded(uploaded) => media::uploaded(change, &uploaded).await?,
+            ContentEvent::ReportFiled(_) | ContentEvent::ReportResolved(_) => {}
         }
         Ok(after)
     }

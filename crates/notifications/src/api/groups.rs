@@ -43,7 +43,7 @@ pub(super) struct ListParams {
     cursor: Option<String>,
     /// Only these kinds, comma-separated (`like,follow`).
     #[param(
-        pattern = r"^(mention|reply|like|repost|follow|post|post_hidden|sign_up)(,(mention|reply|like|repost|follow|post|post_hidden|sign_up))*$"
+        pattern = r"^(mention|reply|like|repost|follow|post|post_hidden|report|report_resolved|sign_up)(,(mention|reply|like|repost|follow|post|post_hidden|report|report_resolved|sign_up))*$"
     )]
     types: Option<String>,
 }

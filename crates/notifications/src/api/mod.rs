@@ -86,25 +86,25 @@ pub(crate) async fn views(
 }
 
 /// Leaves out the groups about posts `reader` may no longer see (a followers-only post of an
-/// account they stopped following; deleted posts' groups are gone already).
+/// account they stopped following; deleted posts' groups are gone already), in two queries.
 pub(crate) async fn still_visible(
     service: &Notifications,
     reader: Uuid,
-    groups: Vec<Group>,
+    mut groups: Vec<Group>,
 ) -> Result<Vec<Group>, NotificationsError> {
-    let mut conn = service.store.db().reader().acquire().await?;
-    let mut kept = Vec::with_capacity(groups.len());
-    for group in groups {
-        let visible = match PostId::from_u64(group.post_key as u64).ok().filter(|_| group.post_key != 0) {
-            Some(post) if group.kind != Kind::PostHidden => match people::post(&mut conn, post).await? {
-                Some(facts) => people::may_see(&mut conn, reader, &facts).await?,
-                None => true,
-            },
-            _ => true,
-        };
-        if visible {
-            kept.push(group);
-        }
-    }
-    Ok(kept)
+    let about = |group: &Group| {
+        PostId::from_u64(group.post_key as u64).ok().filter(|_| group.post_key != 0 && !group.kind.is_moderation())
+    };
+    let ids: Vec<PostId> = groups.iter().filter_map(about).collect();
+    let posts = people::posts(&service.store, &ids).await?;
+    let mut authors: Vec<Uuid> = posts.values().map(|p| p.author).collect();
+    authors.sort_unstable();
+    authors.dedup();
+    let followed = people::followed_among(&service.store, reader, &authors).await?;
+    // A post notifications never saw (written before they ran) is not held back.
+    groups.retain(|group| match about(group).and_then(|id| posts.get(&id)) {
+        Some(post) => people::visible_to(reader, post, followed.contains(&post.author)),
+        None => true,
+    });
+    Ok(groups)
 }

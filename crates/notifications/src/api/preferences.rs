@@ -37,6 +37,10 @@ pub(super) struct Preferences {
     #[serde(skip_serializing_if = "Option::is_none")]
     post_hidden: Option<Preference>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    report: Option<Preference>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    report_resolved: Option<Preference>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     sign_up: Option<Preference>,
 }
 
@@ -50,6 +54,8 @@ impl Preferences {
             Kind::Follow => &mut self.follow,
             Kind::Post => &mut self.post,
             Kind::PostHidden => &mut self.post_hidden,
+            Kind::Report => &mut self.report,
+            Kind::ReportResolved => &mut self.report_resolved,
             Kind::SignUp => &mut self.sign_up,
         }
     }

@@ -25,12 +25,16 @@ pub enum Kind {
     Post,
     /// A moderator hid the recipient's post.
     PostHidden,
+    /// A post was reported (for moderators).
+    Report,
+    /// A report the recipient filed was resolved.
+    ReportResolved,
     /// A new account (for admins).
     SignUp,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 8] = [
+    pub const ALL: [Kind; 10] = [
         Kind::Mention,
         Kind::Reply,
         Kind::Like,
@@ -38,6 +42,8 @@ impl Kind {
         Kind::Follow,
         Kind::Post,
         Kind::PostHidden,
+        Kind::Report,
+        Kind::ReportResolved,
         Kind::SignUp,
     ];
 
@@ -50,6 +56,8 @@ impl Kind {
             Kind::Follow => "follow",
             Kind::Post => "post",
             Kind::PostHidden => "post_hidden",
+            Kind::Report => "report",
+            Kind::ReportResolved => "report_resolved",
             Kind::SignUp => "sign_up",
         }
     }
@@ -61,7 +69,13 @@ impl Kind {
     /// Whether notifications of this kind gather into one group per target and window.
     /// Mentions and replies never do: each is something to answer.
     pub fn groups(self) -> bool {
-        matches!(self, Kind::Like | Kind::Repost | Kind::Follow | Kind::SignUp)
+        matches!(self, Kind::Like | Kind::Repost | Kind::Follow | Kind::SignUp | Kind::Report)
+    }
+
+    /// Moderation's notices: told whatever the recipient may see of the post or whom they
+    /// silenced (a moderator is told of every report; an author of their hidden post).
+    pub fn is_moderation(self) -> bool {
+        matches!(self, Kind::PostHidden | Kind::Report | Kind::ReportResolved)
     }
 }
 
@@ -119,6 +133,30 @@ mod tests {
         assert!(!Kind::Mention.groups() && !Kind::Reply.groups() && !Kind::Post.groups());
         assert!(Kind::Like.groups() && Kind::Follow.groups());
         assert_eq!(Kind::parse("favourite"), None);
+    }
+
+    /// Numbers every kind; a new variant fails to compile here until numbered, and then this
+    /// test until `Kind::ALL` lists it.
+    fn number(kind: Kind) -> usize {
+        match kind {
+            Kind::Mention => 0,
+            Kind::Reply => 1,
+            Kind::Like => 2,
+            Kind::Repost => 3,
+            Kind::Follow => 4,
+            Kind::Post => 5,
+            Kind::PostHidden => 6,
+            Kind::Report => 7,
+            Kind::ReportResolved => 8,
+            Kind::SignUp => 9,
+        }
+    }
+
+    #[test]
+    fn all_lists_every_kind_once() {
+        let mut numbers: Vec<usize> = Kind::ALL.iter().map(|k| number(*k)).collect();
+        numbers.sort_unstable();
+        assert_eq!(numbers, (0..10).collect::<Vec<_>>());
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! Content's events: a new post tells whom it answers, reposts or mentions, and the author's
 //! "notify me" followers; a like tells the author; an unlike, a deleted or hidden post takes
-//! back what they told (a hidden post tells its author instead).
+//! back what they told (a hidden post tells its author instead); a report tells the
+//! moderators, its resolution the reporter.
 
 use std::sync::Arc;
 
@@ -112,6 +113,28 @@ impl Ingest for Posts {
             ContentEvent::PostDeleted(removed) => woken.extend(taken_away(service, change, &removed, None).await?),
             ContentEvent::PostHidden(removed) => {
                 woken.extend(taken_away(service, change, &removed, Some(at_ms)).await?);
+            }
+            ContentEvent::ReportFiled(report) => {
+                for moderator in people::moderators(change).await? {
+                    let notice = Notice {
+                        recipient: moderator,
+                        kind: Kind::Report,
+                        actor: report.reporter_id,
+                        post: Some(report.post_id),
+                        at_ms,
+                    };
+                    woken.extend(tell(service, change, notice, None).await?);
+                }
+            }
+            ContentEvent::ReportResolved(outcome) => {
+                let notice = Notice {
+                    recipient: outcome.reporter_id,
+                    kind: Kind::ReportResolved,
+                    actor: nobody(),
+                    post: Some(outcome.post_id),
+                    at_ms,
+                };
+                woken.extend(tell(service, change, notice, None).await?);
             }
             ContentEvent::MediaUploaded(_) => {}
         }

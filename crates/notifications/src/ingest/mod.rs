@@ -15,7 +15,7 @@ use uuid::Uuid;
 
 use crate::{
     Notifications,
-    domain::{Kind, Notice, NotificationsError},
+    domain::{Notice, NotificationsError},
     store::{
         groups::{self, Changed},
         people::{self, PostFacts},
@@ -25,17 +25,17 @@ use crate::{
 
 /// Tells `notice` unless a rule forbids it: nobody is told what they did themselves, inactive
 /// accounts are told nothing and tell nothing, nothing comes from someone the recipient
-/// silenced (or who blocked them), nothing about a post the recipient may not see, nothing of a
-/// kind the recipient turned off. The group that changed, if any.
+/// silenced (or who blocked them), nothing about a post the recipient may not see (moderation's
+/// notices excepted: see `Kind::is_moderation`), nothing of a kind the recipient turned off.
+/// The group that changed, if any.
 pub(crate) async fn tell(
     service: &Notifications,
     change: &mut Change,
     notice: Notice,
     post: Option<&PostFacts>,
 ) -> Result<Option<Changed>, NotificationsError> {
-    // A moderation outcome has no actor of its own (`Uuid::nil()`).
-    let moderation = notice.kind == Kind::PostHidden;
-    if (notice.is_self() && !moderation) || !people::is_active(change, notice.recipient).await? {
+    let moderation = notice.kind.is_moderation();
+    if notice.is_self() || !people::is_active(change, notice.recipient).await? {
         return Ok(None);
     }
     if !moderation {

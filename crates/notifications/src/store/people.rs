@@ -2,6 +2,8 @@
 //! follows with each follower's "notify me" switch, silenced pairs (a block both ways, a mute
 //! one way) and posts (author, visibility, what they repost).
 
+use std::collections::{HashMap, HashSet};
+
 use contracts::{PostId, Role, Visibility};
 use platform::{Change, db::RowExt};
 use sqlx::Row;
@@ -87,6 +89,14 @@ pub async fn by_usernames(change: &mut Change, usernames: &[String]) -> Result<V
 pub async fn admins(change: &mut Change) -> Result<Vec<Uuid>> {
     let rows =
         sqlx::query("SELECT id FROM people WHERE active = 1 AND role = 'admin'").fetch_all(change.conn()).await?;
+    Ok(rows.iter().map(|r| r.uuid("id")).collect::<std::result::Result<_, _>>()?)
+}
+
+/// The active moderators and admins (those told about reports).
+pub async fn moderators(change: &mut Change) -> Result<Vec<Uuid>> {
+    let rows = sqlx::query("SELECT id FROM people WHERE active = 1 AND role IN ('moderator', 'admin')")
+        .fetch_all(change.conn())
+        .await?;
     Ok(rows.iter().map(|r| r.uuid("id")).collect::<std::result::Result<_, _>>()?)
 }
 
@@ -237,20 +247,59 @@ fn facts(row: &sqlx::any::AnyRow) -> Result<PostFacts> {
 }
 
 /// Whether `reader` may see `post` now: the author; anyone for public and unlisted posts; the
-/// author's followers for followers-only posts.
+/// author's followers (`follows_author`) for followers-only posts.
+pub fn visible_to(reader: Uuid, post: &PostFacts, follows_author: bool) -> bool {
+    post.author == reader
+        || match post.visibility {
+            Visibility::Public | Visibility::Unlisted => true,
+            Visibility::Followers => follows_author,
+        }
+}
+
+/// [`visible_to`], reading whether `reader` follows the author when it matters.
 pub async fn may_see(conn: &mut sqlx::AnyConnection, reader: Uuid, post: &PostFacts) -> Result<bool> {
-    if post.author == reader {
+    if visible_to(reader, post, false) {
         return Ok(true);
     }
-    Ok(match post.visibility {
-        Visibility::Public | Visibility::Unlisted => true,
-        Visibility::Followers => {
-            sqlx::query("SELECT 1 AS one FROM follows WHERE follower_id = $1 AND followee_id = $2")
-                .bind(reader.to_string())
-                .bind(post.author.to_string())
-                .fetch_optional(conn)
-                .await?
-                .is_some()
-        }
-    })
+    let follows = sqlx::query("SELECT 1 AS one FROM follows WHERE follower_id = $1 AND followee_id = $2")
+        .bind(reader.to_string())
+        .bind(post.author.to_string())
+        .fetch_optional(conn)
+        .await?
+        .is_some();
+    Ok(visible_to(reader, post, follows))
+}
+
+/// The posts among `ids` that notifications know, in one query.
+pub async fn posts(store: &Store, ids: &[PostId]) -> Result<HashMap<PostId, PostFacts>> {
+    if ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let sql = format!(
+        "SELECT id, author_id, visibility, repost_of_id FROM posts WHERE id IN ({})",
+        platform::db::placeholders(1, ids.len())
+    );
+    let mut query = sqlx::query(&sql);
+    for id in ids {
+        query = query.bind(id.get() as i64);
+    }
+    let rows = query.fetch_all(store.db().reader()).await?;
+    rows.iter().map(|r| Ok((r.post_id("id")?, facts(r)?))).collect()
+}
+
+/// Which of `authors` `reader` follows, in one query.
+pub async fn followed_among(store: &Store, reader: Uuid, authors: &[Uuid]) -> Result<HashSet<Uuid>> {
+    if authors.is_empty() {
+        return Ok(HashSet::new());
+    }
+    let sql = format!(
+        "SELECT followee_id FROM follows WHERE follower_id = $1 AND followee_id IN ({})",
+        platform::db::placeholders(2, authors.len())
+    );
+    let mut query = sqlx::query(&sql).bind(reader.to_string());
+    for author in authors {
+        query = query.bind(author.to_string());
+    }
+    let rows = query.fetch_all(store.db().reader()).await?;
+    Ok(rows.iter().map(|r| r.uuid("followee_id")).collect::<std::result::Result<_, _>>()?)
 }

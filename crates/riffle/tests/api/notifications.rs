@@ -1,8 +1,8 @@
 //! Notifications through the public API: likes, reposts and follows of one target grouped with
 //! exact counts while mentions and replies stay apart; take-backs (unlike, unfollow, deleted
 //! posts); nothing from muted or blocked accounts, nothing about posts the recipient can no
-//! longer see, nothing to oneself; preferences per kind; "notify me"; sign-ups for admins; hidden
-//! posts for their authors; the read marker; the live stream, resumable with Last-Event-ID.
+//! longer see, nothing to oneself; preferences per kind; "notify me"; sign-ups for admins; reports
+//! for moderators, their outcome for the reporter, hidden posts for their authors; the read marker; the live stream, resumable with Last-Event-ID.
 
 use std::time::Duration;
 
@@ -244,15 +244,23 @@ crate::on_every_backend!(preferences_notify_me_sign_ups_and_moderation, |app: Te
     // A hidden post is told to its author.
     let reported = app.post(&format!("/api/v1/posts/{hello}/report"), &json!({ "reason": "spam" }), token(&bob)).await;
     assert_eq!(reported.status(), StatusCode::ACCEPTED);
+    eventually("the admin is told of the report", || async {
+        groups(&app, &admin, "?types=report")
+            .await
+            .first()
+            .is_some_and(|g| g["post_id"] == hello.as_str() && samples(g) == ["bob"])
+    })
+    .await;
     let reports: Value = app.get("/api/v1/moderation/reports", token(&admin)).await.json().await.unwrap();
     let report = reports["items"][0]["id"].as_str().unwrap();
     let resolved = app
         .post(&format!("/api/v1/moderation/reports/{report}/resolve"), &json!({ "action": "hide" }), token(&admin))
         .await;
     assert_eq!(resolved.status(), StatusCode::NO_CONTENT);
-    eventually("ada is told her post was hidden", || async {
+    eventually("ada is told her post was hidden, bob that his report was resolved", || async {
         let hidden = groups(&app, &ada, "?types=post_hidden").await;
-        hidden.len() == 1 && hidden[0]["post_id"] == hello.as_str()
+        let resolved = groups(&app, &bob, "?types=report_resolved").await;
+        hidden.len() == 1 && hidden[0]["post_id"] == hello.as_str() && resolved.len() == 1
     })
     .await;
 });
