@@ -86,6 +86,11 @@ pub(super) async fn list(
         return Err(ApiError::invalid_field("limit", format!("must be between 1 and {MAX_GROUPS}")));
     }
     let mut wanted = kinds(params.types.as_deref())?;
+    // The next page keeps the filter (its kinds are known ones: plain text in the link).
+    let link = match &params.types {
+        Some(types) => format!("/api/v1/notifications?types={types}"),
+        None => "/api/v1/notifications".to_owned(),
+    };
     let chosen = preferences::all(&service.store, me.user_id).await?;
     let off: HashSet<Kind> = chosen.iter().filter(|(_, p)| !p.enabled).map(|(k, _)| *k).collect();
     if wanted.is_empty() {
@@ -110,9 +115,7 @@ pub(super) async fn list(
     let (read_up_to, _) = groups::marker(&service.store, me.user_id).await?;
     let cursors: Vec<String> = shown.iter().map(|g| format!("{}:{}", g.latest_at_ms, g.id)).collect();
     let shown: Vec<(GroupView, String)> = views(&service, shown, read_up_to).await?.into_iter().zip(cursors).collect();
-    Ok(Page::from_overfetch(shown, limit, |(_, cursor)| cursor.clone())
-        .map(|(group, _)| group)
-        .with_link("/api/v1/notifications", limit))
+    Ok(Page::from_overfetch(shown, limit, |(_, cursor)| cursor.clone()).map(|(group, _)| group).with_link(&link, limit))
 }
 
 /// One of the caller's groups.

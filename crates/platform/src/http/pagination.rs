@@ -84,9 +84,11 @@ impl<T> Page<T> {
         }
     }
 
-    /// Adds a `Link: <path?cursor=…&limit=…>; rel="next"` header to the response.
+    /// Adds a `Link: <path?limit=…&cursor=…>; rel="next"` header to the response. `path` may
+    /// carry a query of its own (filters the next page keeps), already validated and encoded.
     pub fn with_link(mut self, path: &str, limit: u32) -> Self {
-        self.link_base = Some(format!("{path}?limit={limit}"));
+        let joint = if path.contains('?') { '&' } else { '?' };
+        self.link_base = Some(format!("{path}{joint}limit={limit}"));
         self
     }
 }

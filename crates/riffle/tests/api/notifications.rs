@@ -82,6 +82,12 @@ crate::on_every_backend!(reactions_group_with_exact_counts_and_go_when_taken_bac
     .await;
     let likes = groups(&app, &ada, "?types=like").await;
     assert_eq!(likes.len(), 1, "filtered by kind");
+    let first_mention = app.get("/api/v1/notifications?types=mention&limit=1", token(&ada)).await;
+    let link = first_mention.headers()["link"].to_str().unwrap().to_owned();
+    assert!(
+        link.starts_with("</api/v1/notifications?types=mention&limit=1&cursor="),
+        "the next page keeps the filter: {link}"
+    );
     assert_eq!(likes[0]["post_id"], hello.as_str());
     assert_eq!(samples(&likes[0]), ["carol", "bob"], "newest first, no self-like");
     let group = likes[0]["id"].as_str().unwrap();
