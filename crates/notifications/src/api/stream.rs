@@ -7,7 +7,7 @@
 //! is found by the poll every [`POLL`], so a like reaches its author within a second wherever
 //! the event was handled.
 
-use std::{convert::Infallible, net::IpAddr, sync::Arc, time::Duration};
+use std::{collections::HashMap, convert::Infallible, net::IpAddr, sync::Arc, time::Duration};
 
 use axum::{
     extract::State,
@@ -21,8 +21,11 @@ use platform::{
 };
 use tokio::sync::broadcast::error::RecvError;
 
-use super::{still_visible, views};
-use crate::{Notifications, store::groups};
+use super::{GroupView, still_visible, views};
+use crate::{
+    Notifications,
+    store::groups::{self, Group},
+};
 
 /// How often a stream looks for changes another replica made.
 const POLL: Duration = Duration::from_millis(500);
@@ -94,19 +97,18 @@ async fn changes(service: &Notifications, me: &Principal, after: i64) -> anyhow:
         return Ok(Vec::new());
     }
     let (read_up_to, _) = groups::marker(&service.store, me.user_id).await?;
+    // One visibility check and one naming of samples for the whole batch.
+    let present: Vec<Group> = changed.iter().filter(|g| !g.removed).cloned().collect();
+    let shown = views(service, still_visible(service, me.user_id, present).await?, read_up_to).await?;
+    let mut shown: HashMap<String, GroupView> = shown.into_iter().map(|view| (view.id.clone(), view)).collect();
     let mut events = Vec::with_capacity(changed.len());
     for group in changed {
-        let version = group.version;
-        let shown =
-            if group.removed { Vec::new() } else { still_visible(service, me.user_id, vec![group.clone()]).await? };
-        let event = match views(service, shown, read_up_to).await?.pop() {
-            Some(view) => Event::default().id(version.to_string()).event("group").json_data(&view)?,
-            None => Event::default()
-                .id(version.to_string())
-                .event("removed")
-                .json_data(serde_json::json!({ "id": group.id }))?,
+        let id = group.version.to_string();
+        let event = match shown.remove(&group.id) {
+            Some(view) => Event::default().id(id).event("group").json_data(&view)?,
+            None => Event::default().id(id).event("removed").json_data(serde_json::json!({ "id": group.id }))?,
         };
-        events.push((version, event));
+        events.push((group.version, event));
     }
     Ok(events)
 }

@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use tokio_util::sync::CancellationToken;
 
+pub use super::auth::unix_now;
 use super::auth::{AuthError, Principal, TokenVerifier};
 
 /// Why a stream ended.
@@ -52,11 +53,6 @@ impl EndReason {
     pub fn event_data(self) -> serde_json::Value {
         serde_json::json!({ "reason": self.reason(), "detail": self.detail() })
     }
-}
-
-/// Seconds since the epoch.
-pub fn unix_now() -> i64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64)
 }
 
 /// Resolves when a stream of `viewer` must end, and says why: at the token's expiry, when the
