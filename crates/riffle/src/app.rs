@@ -72,8 +72,10 @@ fn base_spec() -> OpenApi {
 pub async fn migrate(settings: Settings, services: &[&ServiceDef]) -> anyhow::Result<()> {
     let runtime = Runtime::new(Arc::new(settings.process), CancellationToken::new()).await?;
     for service in services {
-        runtime.open_database(service.name, service.migrations).await?.close().await;
-        tracing::info!(service = service.name, "migrations applied");
+        if let Some(migrations) = service.migrations {
+            runtime.open_database(service.name, migrations).await?.close().await;
+            tracing::info!(service = service.name, "migrations applied");
+        }
     }
     Ok(())
 }

@@ -2,8 +2,8 @@
 //! and how it is mounted. A `--target` list resolves against it.
 //!
 //! Like Loki's `-target`, a target is a service or a group (a plain union of services), and the
-//! process runs the union of what its targets resolve to. A service named in the design but not
-//! built yet is refused by name instead of being silently skipped. What a service needs is
+//! process runs the union of what its targets resolve to. An unknown target is refused by name
+//! instead of being silently skipped. What a service needs is
 //! checked when a process starts: a process whose services' needs are not met stops with one
 //! line saying what to set.
 
@@ -37,7 +37,8 @@ pub struct ServiceDef {
     pub name: &'static str,
     pub description: &'static str,
     pub needs: &'static [Need],
-    pub migrations: &'static Migrator,
+    /// None for a service that keeps no database.
+    pub migrations: Option<&'static Migrator>,
     pub openapi: fn() -> OpenApi,
     pub mount: for<'a> fn(&'a Runtime, &'a Settings) -> BoxFuture<'a, anyhow::Result<Mounted>>,
 }
@@ -55,12 +56,12 @@ impl PartialEq for ServiceDef {
 }
 
 /// Every service, in start-up order (identity first: others verify tokens with its keys).
-pub static SERVICES: [ServiceDef; 7] = [
+pub static SERVICES: [ServiceDef; 8] = [
     ServiceDef {
         name: identity::NAME,
         description: "accounts, sessions, tokens, roles, audit",
         needs: &[Need::SharedEvents],
-        migrations: &identity::MIGRATIONS,
+        migrations: Some(&identity::MIGRATIONS),
         openapi: identity::openapi,
         mount: |runtime, _| Box::pin(identity::mount(runtime)),
     },
@@ -68,7 +69,7 @@ pub static SERVICES: [ServiceDef; 7] = [
         name: content::NAME,
         description: "posts, media, reactions, moderation",
         needs: &[Need::SharedEvents, Need::TokenKeys],
-        migrations: &content::MIGRATIONS,
+        migrations: Some(&content::MIGRATIONS),
         openapi: content::openapi,
         mount: |runtime, settings| Box::pin(content::mount(runtime, &settings.content, &settings.media)),
     },
@@ -76,7 +77,7 @@ pub static SERVICES: [ServiceDef; 7] = [
         name: graph::NAME,
         description: "follows, blocks, mutes, suggestions",
         needs: &[Need::SharedEvents, Need::TokenKeys],
-        migrations: &graph::MIGRATIONS,
+        migrations: Some(&graph::MIGRATIONS),
         openapi: graph::openapi,
         mount: |runtime, _| Box::pin(graph::mount(runtime)),
     },
@@ -84,7 +85,7 @@ pub static SERVICES: [ServiceDef; 7] = [
         name: feed::NAME,
         description: "home, public, tag, user and for-you streams, live streams",
         needs: &[Need::SharedEvents, Need::TokenKeys],
-        migrations: &feed::MIGRATIONS,
+        migrations: Some(&feed::MIGRATIONS),
         openapi: feed::openapi,
         mount: |runtime, settings| Box::pin(feed::mount(runtime, &settings.timelines)),
     },
@@ -92,7 +93,7 @@ pub static SERVICES: [ServiceDef; 7] = [
         name: crawler::NAME,
         description: "external feeds and websites as source accounts",
         needs: &[Need::SharedEvents, Need::TokenKeys],
-        migrations: &crawler::MIGRATIONS,
+        migrations: Some(&crawler::MIGRATIONS),
         openapi: crawler::openapi,
         mount: |runtime, settings| Box::pin(crawler::mount(runtime, &settings.crawler)),
     },
@@ -100,7 +101,7 @@ pub static SERVICES: [ServiceDef; 7] = [
         name: search::NAME,
         description: "full-text search over posts, Chinese and English",
         needs: &[Need::SharedEvents, Need::TokenKeys],
-        migrations: &search::MIGRATIONS,
+        migrations: Some(&search::MIGRATIONS),
         openapi: search::openapi,
         mount: |runtime, settings| Box::pin(search::mount(runtime, &settings.search)),
     },
@@ -108,14 +109,26 @@ pub static SERVICES: [ServiceDef; 7] = [
         name: notifications::NAME,
         description: "grouped notifications, preferences, live stream",
         needs: &[Need::SharedEvents, Need::TokenKeys],
-        migrations: &notifications::MIGRATIONS,
+        migrations: Some(&notifications::MIGRATIONS),
         openapi: notifications::openapi,
         mount: |runtime, settings| Box::pin(notifications::mount(runtime, &settings.notifications)),
     },
+    ServiceDef {
+        name: web::NAME,
+        description: "the web app: server-rendered pages over the API",
+        needs: &[Need::TokenKeys],
+        migrations: None,
+        openapi: web::openapi,
+        mount: |runtime, settings| Box::pin(std::future::ready(web::mount(runtime, &settings.web, whole_spec()))),
+    },
 ];
 
-/// Services of the design that this version does not have yet.
-const NOT_BUILT: &[(&str, &str)] = &[("web", "the web app in the browser")];
+/// The OpenAPI document of every service, which the web app renders at `/docs` whichever
+/// services its process runs.
+fn whole_spec() -> serde_json::Value {
+    let all: Vec<&ServiceDef> = SERVICES.iter().collect();
+    serde_json::to_value(crate::app::openapi(&all)).expect("the OpenAPI document serializes")
+}
 
 /// Groups: names for unions of services.
 pub const GROUPS: &[(&str, &str)] = &[("all", "every available service in one process")];
@@ -132,8 +145,6 @@ fn group(name: &str) -> Option<Vec<&'static ServiceDef>> {
 pub enum TargetError {
     #[error("unknown target `{0}`; run `riffle targets` to list them")]
     Unknown(String),
-    #[error("target `{0}` is not available yet: the {0} service is not built in this version of riffle")]
-    NotAvailable(String),
     #[error("no target given")]
     Empty,
     #[error(
@@ -152,9 +163,6 @@ pub fn resolve(spec: &str) -> Result<Vec<&'static ServiceDef>, TargetError> {
         match (SERVICES.iter().find(|s| s.name == name), group(name)) {
             (Some(service), _) => chosen.push(service),
             (None, Some(members)) => chosen.extend(members),
-            (None, None) if NOT_BUILT.iter().any(|(n, _)| *n == name) => {
-                return Err(TargetError::NotAvailable(name.to_owned()));
-            }
             (None, None) => return Err(TargetError::Unknown(name.to_owned())),
         }
     }
@@ -194,9 +202,6 @@ pub fn describe() -> String {
         let needs: Vec<&str> = ["database"].into_iter().chain(service.needs.iter().map(|n| n.describe())).collect();
         out.push_str(&format!("  {:<9} {} [needs: {}]\n", service.name, service.description, needs.join(", ")));
     }
-    for (name, description) in NOT_BUILT {
-        out.push_str(&format!("  {name:<9} {description}  (not available yet)\n"));
-    }
     out.push_str("Groups:\n");
     for (name, description) in GROUPS {
         let members: Vec<&str> = group(name).unwrap_or_default().into_iter().map(|s| s.name).collect();
@@ -217,7 +222,7 @@ mod tests {
     fn all_is_the_union_of_available_services() {
         assert_eq!(
             names(&resolve("all").unwrap()),
-            ["identity", "content", "graph", "feed", "crawler", "search", "notifications"]
+            ["identity", "content", "graph", "feed", "crawler", "search", "notifications", "web"]
         );
     }
 
@@ -228,11 +233,9 @@ mod tests {
     }
 
     #[test]
-    fn unknown_and_unbuilt_targets_are_refused_by_name() {
+    fn unknown_targets_are_refused_by_name() {
         assert_eq!(resolve("identity,nope"), Err(TargetError::Unknown("nope".into())));
-        let err = resolve("web").unwrap_err();
-        assert_eq!(err, TargetError::NotAvailable("web".into()));
-        assert!(err.to_string().contains("not available yet"));
+        assert!(resolve("nope").unwrap_err().to_string().contains("riffle targets"));
         assert_eq!(resolve(""), Err(TargetError::Empty));
     }
 

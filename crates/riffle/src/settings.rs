@@ -13,7 +13,7 @@ use platform::config::{self, ConfigError};
 use serde::Serialize;
 
 /// The sections that belong to services, besides the process-wide keys.
-const SECTIONS: &[&str] = &["content", "media", "timelines", "crawler", "search", "notifications"];
+const SECTIONS: &[&str] = &["content", "media", "timelines", "crawler", "search", "notifications", "web"];
 
 /// The effective configuration. It reads like the file: the process-wide keys at the top
 /// (through `Deref`), the services' sections as fields.
@@ -27,6 +27,7 @@ pub struct Settings {
     pub crawler: crawler::CrawlerConfig,
     pub search: search::SearchConfig,
     pub notifications: notifications::NotificationsConfig,
+    pub web: web::WebConfig,
 }
 
 impl Deref for Settings {
@@ -61,6 +62,7 @@ impl Settings {
             crawler: config::extract(figment, Some("crawler"))?,
             search: config::extract(figment, Some("search"))?,
             notifications: config::extract(figment, Some("notifications"))?,
+            web: config::extract(figment, Some("web"))?,
         };
         settings.content.validate()?;
         settings.media.validate()?;
@@ -68,6 +70,7 @@ impl Settings {
         settings.crawler.validate()?;
         settings.search.validate()?;
         settings.notifications.validate()?;
+        settings.web.validate()?;
         Ok(settings)
     }
 
@@ -81,6 +84,7 @@ impl Settings {
             crawler: self.crawler.clone(),
             search: self.search.clone(),
             notifications: self.notifications.clone(),
+            web: self.web.clone(),
         };
         // Through a `toml::Value`, which puts plain keys before tables as TOML requires.
         let value = toml::Value::try_from(&shown).expect("configuration serializes");

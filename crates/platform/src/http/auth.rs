@@ -162,7 +162,12 @@ impl TokenVerifier {
 
     /// Whether a request carries the internal token: another service of this deployment.
     pub fn is_internal_call(&self, headers: &HeaderMap) -> bool {
-        matches!(bearer_in(headers), Some(Ok(token)) if crate::http::constant_time_eq(token, &self.internal_token))
+        matches!(bearer_in(headers), Some(Ok(token)) if self.is_internal_token(token))
+    }
+
+    /// Whether `token` is the deployment's internal token.
+    pub fn is_internal_token(&self, token: &str) -> bool {
+        crate::http::constant_time_eq(token, &self.internal_token)
     }
 
     /// Replaces the accepted keys (identity publishes the next key before it signs with it).

@@ -1,6 +1,11 @@
 //! The client's address, for audit logs and per-address limits: the connection's peer, or, when
 //! the peer is one of `http.trusted_proxies`, the address that proxy says it forwarded for
 //! (`Forwarded: for=…`, else `X-Forwarded-For`). Resolved once per request by [`resolve`].
+//!
+//! The web app calls the API on its visitors' behalf; it names the visitor in
+//! [`FORWARDED_CLIENT`] and proves it is one of the deployment's services with the internal
+//! token in [`FORWARDING_SERVICE`], so per-address limits apply to the visitor, not to the web
+//! app's own address.
 
 use std::{
     net::{IpAddr, SocketAddr},
@@ -14,6 +19,13 @@ use axum::{
     response::Response,
 };
 use ipnet::IpNet;
+
+use super::TokenVerifier;
+
+/// The header in which a service of the deployment names the client it calls for.
+pub const FORWARDED_CLIENT: &str = "x-riffle-client";
+/// The header carrying the internal token of the service that sets [`FORWARDED_CLIENT`].
+pub const FORWARDING_SERVICE: &str = "x-riffle-service";
 
 /// The client's address as a string (empty when unknown, e.g. in-process tests).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -61,10 +73,25 @@ pub fn client_address(peer: IpAddr, headers: &HeaderMap, trusted: &[IpNet]) -> I
     chain.iter().rev().find(|ip| !is_trusted(ip)).or(chain.first()).copied().unwrap_or(peer)
 }
 
+/// The client a service of the deployment vouches for, when the request carries the internal
+/// token beside it; anyone else's [`FORWARDED_CLIENT`] is ignored.
+fn vouched_client(headers: &HeaderMap, verifier: &TokenVerifier) -> Option<IpAddr> {
+    let token = headers.get(FORWARDING_SERVICE)?.to_str().ok()?;
+    if !verifier.is_internal_token(token) {
+        return None;
+    }
+    headers.get(FORWARDED_CLIENT)?.to_str().ok()?.trim().parse().ok().map(canonical)
+}
+
 /// Middleware: finds the client's address once and leaves it in the request's extensions.
-pub async fn resolve(State(trusted): State<Arc<Vec<IpNet>>>, mut request: Request, next: Next) -> Response {
+pub async fn resolve(
+    State((trusted, verifier)): State<(Arc<Vec<IpNet>>, Arc<TokenVerifier>)>,
+    mut request: Request,
+    next: Next,
+) -> Response {
     if let Some(ConnectInfo(peer)) = request.extensions().get::<ConnectInfo<SocketAddr>>().copied() {
-        let client = client_address(peer.ip(), request.headers(), &trusted);
+        let client = vouched_client(request.headers(), &verifier)
+            .unwrap_or_else(|| client_address(peer.ip(), request.headers(), &trusted));
         request.extensions_mut().insert(ClientAddr(client));
     }
     next.run(request).await
@@ -142,5 +169,15 @@ mod tests {
         assert_eq!(client_address(proxy, &rfc, &trusted), "2001:db8:cafe::17".parse::<IpAddr>().unwrap());
         assert_eq!(client_address(proxy, &HeaderMap::new(), &trusted), proxy, "no header: the proxy itself");
         assert_eq!(client_address(proxy, &forged, &[]), proxy, "nothing trusted by default");
+    }
+
+    #[test]
+    fn only_a_service_with_the_internal_token_names_the_client() {
+        let verifier = TokenVerifier::new("riffle", "riffle", 16, None).with_internal_token("s3cret");
+        let vouched = headers(&[(FORWARDED_CLIENT, "2001:db8::7"), (FORWARDING_SERVICE, "s3cret")]);
+        assert_eq!(vouched_client(&vouched, &verifier), Some("2001:db8::7".parse().unwrap()));
+        let forged = headers(&[(FORWARDED_CLIENT, "2001:db8::7"), (FORWARDING_SERVICE, "guess")]);
+        assert_eq!(vouched_client(&forged, &verifier), None);
+        assert_eq!(vouched_client(&headers(&[(FORWARDED_CLIENT, "2001:db8::7")]), &verifier), None);
     }
 }

@@ -22,7 +22,7 @@ use axum::{
     extract::{DefaultBodyLimit, MatchedPath, Request, State},
     http::{HeaderName, HeaderValue, StatusCode, header},
     middleware::{self, Next},
-    response::{Html, IntoResponse, Response},
+    response::{IntoResponse, Response},
     routing::get,
 };
 use futures::future::BoxFuture;
@@ -102,9 +102,7 @@ pub fn router(api: Router, stack: Stack) -> Router {
                 let spec = Arc::clone(&openapi_json);
                 async move { ([(header::CONTENT_TYPE, "application/json")], spec.as_str().to_owned()) }
             }),
-        )
-        .route("/docs", get(|| async { Html(DOCS_PAGE) }))
-        .route("/docs/rapidoc-min.js", get(rapidoc_js));
+        );
 
     let timeout = config.request_timeout();
     operational
@@ -116,7 +114,7 @@ pub fn router(api: Router, stack: Stack) -> Router {
                 "this endpoint does not take that method",
             )
         })
-        .layer(axum::Extension(stack.verifier))
+        .layer(axum::Extension(Arc::clone(&stack.verifier)))
         .layer(DefaultBodyLimit::max(config.http.body_limit_bytes))
         .layer(middleware::from_fn(move |request: Request, next: Next| async move {
             match tokio::time::timeout(timeout, next.run(request)).await {
@@ -130,7 +128,7 @@ pub fn router(api: Router, stack: Stack) -> Router {
                     ApiError::internal(anyhow::anyhow!("handler panicked")).into_response()
                 }))
                 .layer(middleware::from_fn_with_state(
-                    Arc::new(config.http.trusted_proxy_networks()),
+                    (Arc::new(config.http.trusted_proxy_networks()), Arc::clone(&stack.verifier)),
                     client_ip::resolve,
                 ))
                 .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
@@ -274,28 +272,6 @@ async fn readyz(State(ops): State<Arc<Ops>>, request: Request) -> Response {
         serde_json::json!({ "status": summary })
     };
     (status, axum::Json(body)).into_response()
-}
-
-/// The interactive API explorer, self-hosted so `/docs` works without internet access.
-const DOCS_PAGE: &str = r#"<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>Riffle API</title>
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<script type="module" src="/docs/rapidoc-min.js"></script></head>
-<body><rapi-doc spec-url="/openapi.json" render-style="read" show-header="false" allow-try="true"
- allow-authentication="true" schema-style="table"></rapi-doc></body></html>"#;
-
-async fn rapidoc_js() -> Response {
-    // RapiDoc 9.3.8 (MIT, see assets/rapidoc-LICENSE.txt), stored gzipped as published.
-    static RAPIDOC_GZ: &[u8] = include_bytes!("../../assets/rapidoc-min.js.gz");
-    (
-        [
-            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
-            (header::CONTENT_ENCODING, "gzip"),
-            (header::CACHE_CONTROL, "public, max-age=86400"),
-        ],
-        RAPIDOC_GZ,
-    )
-        .into_response()
 }
 
 #[cfg(test)]

@@ -53,14 +53,8 @@ async fn metrics_count_requests_by_route_template() {
 }
 
 #[tokio::test]
-async fn docs_render_the_spec_without_internet_access() {
+async fn the_spec_is_served_as_openapi_3_1() {
     let app = TestApp::spawn(Backends::Embedded).await.unwrap();
-    let page = app.get("/docs", None).await.text().await.unwrap();
-    assert!(page.contains(r#"spec-url="/openapi.json""#));
-    let script =
-        app.client.get(app.url("/docs/rapidoc-min.js")).header("accept-encoding", "gzip").send().await.unwrap();
-    assert_eq!(script.status(), StatusCode::OK);
-    assert!(script.bytes().await.unwrap().len() > 100_000, "the explorer is served by riffle itself");
     let spec: Value = app.get("/openapi.json", None).await.json().await.unwrap();
     assert_eq!(spec["openapi"].as_str().map(|v| v.starts_with("3.1")), Some(true));
 }

@@ -22,3 +22,4 @@ mod privacy;
 mod queries;
 mod search;
 mod split;
+mod web;

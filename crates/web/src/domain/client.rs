@@ -1,0 +1,176 @@
+//! The web app's only way to the data: Riffle's public API over HTTP, as the visitor (their
+//! access token) and for their address (vouched for with the internal token, so per-address
+//! limits count the visitor, not the web app). The API decides every rule; a page shows what it
+//! answers, including its problems.
+
+use std::{sync::Arc, time::Duration};
+
+use platform::http::client_ip::{FORWARDED_CLIENT, FORWARDING_SERVICE};
+use reqwest::{Method, RequestBuilder, StatusCode};
+use serde::{Serialize, de::DeserializeOwned};
+
+/// What the API said when it did not do what was asked: its status and problem.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("{status}: {title}{}", detail.as_deref().map(|d| format!(" ({d})")).unwrap_or_default())]
+pub struct ApiProblem {
+    pub status: StatusCode,
+    pub title: String,
+    pub detail: Option<String>,
+    /// Field errors, `field: message`.
+    pub errors: Vec<(String, String)>,
+}
+
+impl ApiProblem {
+    fn unreachable(error: &reqwest::Error) -> Self {
+        Self {
+            status: StatusCode::BAD_GATEWAY,
+            title: "the API did not answer".into(),
+            detail: Some(error.to_string()),
+            errors: Vec::new(),
+        }
+    }
+
+    /// The most specific thing to tell the visitor.
+    pub fn message(&self) -> String {
+        let fields = self.errors.iter().map(|(f, m)| format!("{f}: {m}")).collect::<Vec<_>>().join("; ");
+        match (&self.detail, fields.is_empty()) {
+            (_, false) => fields,
+            (Some(detail), true) => detail.clone(),
+            (None, true) => self.title.clone(),
+        }
+    }
+}
+
+/// Where the API is and how to present the web app to it.
+#[derive(Clone)]
+pub struct Api {
+    http: reqwest::Client,
+    base: Arc<dyn Fn() -> Option<String> + Send + Sync>,
+    internal_token: String,
+}
+
+/// One visitor's calls: their token (none for visitors who are not signed in) and address.
+#[derive(Clone)]
+pub struct Caller<'a> {
+    api: &'a Api,
+    token: Option<&'a str>,
+    address: &'a str,
+}
+
+impl Api {
+    /// `base` yields the API's base URL (it may be known only once the server listens).
+    pub fn new(base: impl Fn() -> Option<String> + Send + Sync + 'static, internal_token: &str) -> Self {
+        let http = reqwest::Client::builder()
+            .timeout(Duration::from_secs(20))
+            .pool_max_idle_per_host(256)
+            .build()
+            .expect("TLS backend initializes");
+        Self { http, base: Arc::new(base), internal_token: internal_token.to_owned() }
+    }
+
+    pub fn caller<'a>(&'a self, token: Option<&'a str>, address: &'a str) -> Caller<'a> {
+        Caller { api: self, token, address }
+    }
+
+    pub fn base(&self) -> Option<String> {
+        (self.base)()
+    }
+}
+
+impl Caller<'_> {
+    /// A request to `path` (which starts with `/`), as this caller.
+    pub fn request(&self, method: Method, path: &str) -> Result<RequestBuilder, ApiProblem> {
+        let base = self.api.base().ok_or_else(|| ApiProblem {
+            status: StatusCode::SERVICE_UNAVAILABLE,
+            title: "the API is not listening yet".into(),
+            detail: None,
+            errors: Vec::new(),
+        })?;
+        let mut request = self.api.http.request(method, format!("{base}{path}"));
+        if let Some(token) = self.token {
+            request = request.bearer_auth(token);
+        }
+        if !self.address.is_empty() {
+            request =
+                request.header(FORWARDED_CLIENT, self.address).header(FORWARDING_SERVICE, &self.api.internal_token);
+        }
+        Ok(request)
+    }
+
+    /// Sends a request and reads a JSON answer.
+    pub async fn send<T: DeserializeOwned>(&self, request: RequestBuilder) -> Result<T, ApiProblem> {
+        let response = self.send_raw(request).await?;
+        if response.status() == StatusCode::NO_CONTENT {
+            return serde_json::from_value(serde_json::Value::Null).map_err(|e| decode_problem(&e));
+        }
+        response.json().await.map_err(|e| decode_problem(&e))
+    }
+
+    /// Sends a request and hands back a successful answer as it is (media, live streams).
+    pub async fn send_raw(&self, request: RequestBuilder) -> Result<reqwest::Response, ApiProblem> {
+        let response = request.send().await.map_err(|e| ApiProblem::unreachable(&e))?;
+        if response.status().is_success() || response.status() == StatusCode::NOT_MODIFIED {
+            return Ok(response);
+        }
+        Err(problem_of(response).await)
+    }
+
+    pub async fn get<T: DeserializeOwned>(&self, path: &str) -> Result<T, ApiProblem> {
+        self.send(self.request(Method::GET, path)?).await
+    }
+
+    /// A method with a JSON body.
+    pub async fn with_json<T: DeserializeOwned>(
+        &self,
+        method: Method,
+        path: &str,
+        body: &impl Serialize,
+    ) -> Result<T, ApiProblem> {
+        self.send(self.request(method, path)?.json(body)).await
+    }
+
+    /// A method with a JSON body, whose answer is not needed.
+    pub async fn act_with_json(&self, method: Method, path: &str, body: &impl Serialize) -> Result<(), ApiProblem> {
+        self.send_raw(self.request(method, path)?.json(body)).await.map(drop)
+    }
+
+    /// A method without a body, whose answer is not needed.
+    pub async fn act(&self, method: Method, path: &str) -> Result<(), ApiProblem> {
+        self.send_raw(self.request(method, path)?).await.map(drop)
+    }
+}
+
+fn decode_problem(error: &dyn std::fmt::Display) -> ApiProblem {
+    ApiProblem {
+        status: StatusCode::BAD_GATEWAY,
+        title: "the API's answer could not be read".into(),
+        detail: Some(error.to_string()),
+        errors: Vec::new(),
+    }
+}
+
+async fn problem_of(response: reqwest::Response) -> ApiProblem {
+    let status = response.status();
+    let body: serde_json::Value = response.json().await.unwrap_or_default();
+    let text = |key: &str| body.get(key).and_then(|v| v.as_str()).map(str::to_owned);
+    let errors = body
+        .get("errors")
+        .and_then(|e| e.as_array())
+        .map(|list| {
+            list.iter()
+                .filter_map(|e| Some((e.get("field")?.as_str()?.to_owned(), e.get("message")?.as_str()?.to_owned())))
+                .collect()
+        })
+        .unwrap_or_default();
+    ApiProblem {
+        status,
+        title: text("title").unwrap_or_else(|| status.canonical_reason().unwrap_or("error").to_owned()),
+        detail: text("detail"),
+        errors,
+    }
+}
+
+/// Percent-encodes one path segment or query value.
+pub fn encode(value: &str) -> String {
+    percent_encoding::utf8_percent_encode(value, percent_encoding::NON_ALPHANUMERIC).to_string()
+}
