@@ -46,7 +46,7 @@ struct Args {
     duration: u64,
     /// Comma-separated: healthz, home, public, returning, celebrity, tiers, post, mixed,
     /// search-word, search-phrase, search-filtered, notifications-page, notifications-big,
-    /// notifications-live; or all.
+    /// notifications-live, web-home; or all.
     #[arg(long, default_value = "all")]
     workloads: String,
     /// Timeline store: empty for the embedded engine, or a Redis URL. The Redis database is
@@ -71,7 +71,7 @@ struct Args {
     config: Option<PathBuf>,
 }
 
-const ALL: [&str; 14] = [
+const ALL: [&str; 15] = [
     "healthz",
     "home",
     "public",
@@ -86,6 +86,7 @@ const ALL: [&str; 14] = [
     "notifications-page",
     "notifications-big",
     "notifications-live",
+    "web-home",
 ];
 
 #[tokio::main]
@@ -203,6 +204,7 @@ async fn main() -> anyhow::Result<()> {
             "notifications-page" => bench.notifications_page().await,
             "notifications-big" => bench.notifications_big().await?,
             "notifications-live" => bench.notifications_live().await?,
+            "web-home" => bench.web_home().await?,
             _ => unreachable!("checked above"),
         };
         println!("| {workload} | {line} |");

@@ -142,6 +142,36 @@ impl Bench {
         format!("{}{versus}", line(&outcome))
     }
 
+    /// The web app's home page (the posts rendered on the server) for random active users,
+    /// signed in by their session cookie; and what one page weighs, plain and compressed.
+    pub async fn web_home(&self) -> anyhow::Result<String> {
+        let url = self.url("/home");
+        let cookie = |token: &str| format!("riffle_access={token}; riffle_user=reader");
+        let sample = reqwest::Client::new();
+        let page = sample.get(&url).header("cookie", cookie(&self.users.readers[0])).send().await?.text().await?;
+        let posts = page.matches("<article class=\"post\"").count();
+        let compressed = sample
+            .get(&url)
+            .header("cookie", cookie(&self.users.readers[0]))
+            .header("accept-encoding", "gzip")
+            .send()
+            .await?
+            .bytes()
+            .await?
+            .len();
+        let readers: Vec<String> = self.users.readers.iter().map(|t| cookie(t)).collect();
+        let outcome = load::drive(self.load, self.seed, move |client, rng| {
+            client.get(&url).header("cookie", &readers[rng.usize(..readers.len())])
+        })
+        .await;
+        Ok(format!(
+            "{}; a page of {posts} posts weighs {:.1} KB ({:.1} KB gzip), media apart",
+            line(&outcome),
+            page.len() as f64 / 1024.0,
+            compressed as f64 / 1024.0
+        ))
+    }
+
     pub async fn public(&self) -> String {
         let url = self.url("/api/v1/timelines/public?limit=20");
         line(&load::drive(self.load, self.seed, move |client, _| client.get(&url)).await)

@@ -31,7 +31,7 @@ pub(crate) fn routes() -> OpenApiRouter<Arc<Content>> {
         .routes(routes!(media::show))
         .routes(routes!(media::download))
         .routes(routes!(media::thumbnail))
-        .routes(routes!(posts::create))
+        .routes(routes!(posts::create, posts::many))
         .routes(routes!(posts::show, posts::edit, posts::delete))
         .routes(routes!(posts::history))
         .routes(routes!(posts::context))

@@ -132,6 +132,48 @@ pub(super) async fn show(
     Ok(Json(views::render_one(&content.store, viewer.as_ref(), post).await?))
 }
 
+/// Most posts one `GET /posts?ids=` names.
+const MAX_IDS: usize = 40;
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub(super) struct Ids {
+    /// Up to 40 post ids, separated by commas.
+    ids: String,
+}
+
+/// Several posts at once (a stream's page with counts and the caller's likes and reposts), in
+/// the order asked; those the caller may not see, or that are gone, are left out.
+#[derive(Debug, Serialize, ToSchema)]
+pub(super) struct Posts {
+    items: Vec<PostView>,
+}
+
+/// Several posts by id, as the caller may see them: what a client shows a page of a stream
+/// with (counts, `liked`, `reposted`), in one call.
+#[utoipa::path(get, path = "/api/v1/posts", tag = "posts",
+    params(Ids),
+    responses((status = 200, body = Posts), (status = 401, body = Problem), (status = 422, body = Problem)))]
+pub(super) async fn many(
+    State(content): State<Arc<Content>>,
+    viewer: Option<Principal>,
+    Query(Ids { ids }): Query<Ids>,
+) -> Result<Json<Posts>, ApiError> {
+    let wanted: Vec<PostId> = ids
+        .split(',')
+        .map(str::trim)
+        .filter(|id| !id.is_empty())
+        .map(|id| id.parse().map_err(|_| ApiError::invalid_field("ids", format!("`{id}` is not a post id"))))
+        .collect::<Result<_, _>>()?;
+    if wanted.len() > MAX_IDS {
+        return Err(ApiError::invalid_field("ids", format!("at most {MAX_IDS} ids")));
+    }
+    let found = posts::many(&content.store, &wanted).await?.into_iter().filter(|p| !p.deleted && !p.hidden).collect();
+    let mut visible = posts::visible_among(&content.store, viewer.as_ref(), found).await?;
+    visible.sort_by_key(|p| wanted.iter().position(|id| *id == p.id));
+    Ok(Json(Posts { items: views::render(&content.store, viewer.as_ref(), visible).await? }))
+}
+
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(super) struct EditPost {

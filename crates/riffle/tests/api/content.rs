@@ -367,3 +367,38 @@ crate::on_every_backend!(hashtags_mentions_and_links_per_post_are_capped, |app: 
     .await;
     assert!(body["errors"][0]["message"].as_str().unwrap().contains("mentions"), "{body}");
 });
+
+crate::on_every_backend!(several_posts_are_read_in_one_call_as_the_caller_may_see_them, |app: TestApp| async move {
+    let ada = app.signed_up("ada").await;
+    let bob = app.signed_up("bob").await;
+    let create = |text: &'static str, visibility: &'static str| {
+        let app = &app;
+        let ada = &ada;
+        async move {
+            let response =
+                app.post("/api/v1/posts", &json!({ "text": text, "visibility": visibility }), token(ada)).await;
+            assert_eq!(response.status(), StatusCode::CREATED);
+            response.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_owned()
+        }
+    };
+    let open = create("for everyone", "public").await;
+    let close = create("for followers", "followers").await;
+    let gone = create("soon gone", "public").await;
+    assert_eq!(app.delete(&format!("/api/v1/posts/{gone}"), token(&ada)).await.status(), StatusCode::NO_CONTENT);
+    let liked = app.client.put(app.url(&format!("/api/v1/posts/{open}/like"))).bearer_auth(token(&bob).unwrap());
+    assert_eq!(liked.send().await.unwrap().status(), StatusCode::OK);
+
+    let path = format!("/api/v1/posts?ids={close},{gone},{open}");
+    let as_bob: Value = app.get(&path, token(&bob)).await.json().await.unwrap();
+    let items = as_bob["items"].as_array().unwrap();
+    assert_eq!(items.len(), 1, "bob does not follow ada and the deleted post is gone: {as_bob}");
+    assert_eq!((items[0]["id"].as_str(), items[0]["liked"].as_bool()), (Some(open.as_str()), Some(true)));
+    assert_eq!(items[0]["counts"]["likes"], 1);
+    let as_ada: Value = app.get(&path, token(&ada)).await.json().await.unwrap();
+    let order: Vec<&str> = as_ada["items"].as_array().unwrap().iter().map(|p| p["id"].as_str().unwrap()).collect();
+    assert_eq!(order, [close.as_str(), open.as_str()], "in the order asked");
+
+    let too_many = vec![open.as_str(); 41].join(",");
+    problem(app.get(&format!("/api/v1/posts?ids={too_many}"), None).await, StatusCode::UNPROCESSABLE_ENTITY).await;
+    problem(app.get("/api/v1/posts?ids=nope", None).await, StatusCode::UNPROCESSABLE_ENTITY).await;
+});

@@ -265,6 +265,8 @@ async fn the_whole_path_works_without_javascript() {
     assert_eq!(liked.status, StatusCode::SEE_OTHER, "{}", liked.body);
     let thread = bob.get(&format!("/posts/{post_id}")).await;
     assert_eq!(thread.texts(".focus form[action$='/unlike'] button"), ["Unlike 1"]);
+    let home = bob.get("/home").await;
+    assert_eq!(home.texts("article.post form[action$='/unlike'] button"), ["Unlike 1"], "streams show likes too");
     let reply_key = thread.attrs("#reply input[name=idempotency_key]", "value").pop().unwrap();
     let reply = Form::new()
         .text("csrf", bob.csrf())
@@ -298,6 +300,10 @@ async fn the_whole_path_works_without_javascript() {
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
     assert_eq!(found, [format!("/posts/{post_id}")]);
+
+    let settings = bob.get("/settings").await;
+    assert_eq!(settings.status, StatusCode::OK, "{}", settings.body);
+    assert_eq!(settings.texts("ul.sessions strong"), ["this session"]);
 
     // Signing out ends the session with the API too.
     let refresh = bob.cookies.get("riffle_refresh").cloned().unwrap();

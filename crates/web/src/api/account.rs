@@ -220,10 +220,10 @@ async fn settings_with(web: &Web, v: Visitor, saved: Option<&str>) -> Answer {
     let token = signed_in(&v, "/settings")?;
     let caller = web.api.caller(Some(token), &v.address);
     let (me, sessions) =
-        tokio::join!(caller.get::<User>("/api/v1/me"), caller.get::<Page<Session>>("/api/v1/auth/sessions"));
+        tokio::join!(caller.get::<User>("/api/v1/me"), caller.get::<Vec<Session>>("/api/v1/auth/sessions"));
     let (me, sessions) = (me.or_show(&v)?, sessions.or_show(&v)?);
     let title = Msg::Settings.text(v.lang);
-    let body = account::settings(&v, &me, &sessions.items, saved);
+    let body = account::settings(&v, &me, &sessions, saved);
     Ok(render(v, StatusCode::OK, &Frame::titled(title), body))
 }
 

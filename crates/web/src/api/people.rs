@@ -17,7 +17,7 @@ use crate::{
     domain::{
         client::encode,
         i18n::Msg,
-        model::{Edge, Group, Page, Post, Relationship, User},
+        model::{Edge, Group, Page, Relationship, User},
         session::Visitor,
     },
     views::{Frame, notices, people},
@@ -43,7 +43,7 @@ pub async fn profile(
     let caller = web.api.caller(v.token(), &v.address);
     let posts_path = format!("/api/v1/users/{}/posts{}", user.id, paging.query());
     let relation_path = format!("/api/v1/users/{}/relationship", user.id);
-    let (page, relation) = tokio::join!(caller.get::<Page<Post>>(&posts_path), async {
+    let (page, relation) = tokio::join!(super::streams::stream_page(&caller, &posts_path), async {
         if v.me.is_some() { Some(caller.get::<Relationship>(&relation_path).await) } else { None }
     });
     let page = page.or_show(&v)?;

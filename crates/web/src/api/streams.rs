@@ -17,9 +17,9 @@ use super::{Action, Answer, OrShow, check_form, local, not_found, redirect, rend
 use crate::{
     Web,
     domain::{
-        client::{ApiProblem, encode},
+        client::{ApiProblem, Caller, encode},
         i18n::Msg,
-        model::{Context, Media, Page, Post},
+        model::{Context, Media, Page, Post, Standing},
         session::Visitor,
     },
     views::{Frame, notices, posts},
@@ -43,6 +43,17 @@ impl Paging {
     }
 }
 
+/// A page of a stream as `caller` reads it, with each post's counts and the caller's likes
+/// (one more call for the whole page, not one per post).
+pub(crate) async fn stream_page(caller: &Caller<'_>, path: &str) -> Result<Page<Post>, ApiProblem> {
+    let page: Page<Post> = caller.get(path).await?;
+    if page.items.is_empty() {
+        return Ok(page);
+    }
+    let standings: Page<Standing> = caller.get(&format!("/api/v1/posts?ids={}", page.ids())).await?;
+    Ok(page.with_standings(standings.items))
+}
+
 /// `/`: the visitor's home when signed in; else the public stream, the most used tags in it
 /// and the way in.
 pub async fn front(State(web): State<Arc<Web>>, v: Visitor, paging: Query<Paging>) -> Answer {
@@ -50,7 +61,7 @@ pub async fn front(State(web): State<Arc<Web>>, v: Visitor, paging: Query<Paging
         return home(State(web), v, paging).await;
     }
     let caller = web.api.caller(None, &v.address);
-    let page: Page<Post> = caller.get(&format!("/api/v1/timelines/public{}", paging.query())).await.or_show(&v)?;
+    let page = stream_page(&caller, &format!("/api/v1/timelines/public{}", paging.query())).await.or_show(&v)?;
     let t = |m: Msg| m.text(v.lang);
     let body = html! {
         section.welcome {
@@ -87,12 +98,8 @@ fn trending(posts: &[Post]) -> Vec<(String, usize)> {
 
 pub async fn home(State(web): State<Arc<Web>>, v: Visitor, Query(paging): Query<Paging>) -> Answer {
     let token = signed_in(&v, "/home")?;
-    let page: Page<Post> = web
-        .api
-        .caller(Some(token), &v.address)
-        .get(&format!("/api/v1/timelines/home{}", paging.query()))
-        .await
-        .or_show(&v)?;
+    let caller = web.api.caller(Some(token), &v.address);
+    let page = stream_page(&caller, &format!("/api/v1/timelines/home{}", paging.query())).await.or_show(&v)?;
     let title = Msg::Home.text(v.lang);
     let body = html! {
         h1.hidden { (title) }
@@ -103,12 +110,8 @@ pub async fn home(State(web): State<Arc<Web>>, v: Visitor, Query(paging): Query<
 }
 
 pub async fn public(State(web): State<Arc<Web>>, v: Visitor, Query(paging): Query<Paging>) -> Answer {
-    let page: Page<Post> = web
-        .api
-        .caller(v.token(), &v.address)
-        .get(&format!("/api/v1/timelines/public{}", paging.query()))
-        .await
-        .or_show(&v)?;
+    let caller = web.api.caller(v.token(), &v.address);
+    let page = stream_page(&caller, &format!("/api/v1/timelines/public{}", paging.query())).await.or_show(&v)?;
     let title = Msg::Public.text(v.lang);
     let body = html! { h1 { (title) } (posts::stream(&v, &page, "/public", Some("/live/public"))) };
     Ok(render(v, StatusCode::OK, &Frame { title, feed: Some("/feeds/public") }, body))
@@ -116,12 +119,9 @@ pub async fn public(State(web): State<Arc<Web>>, v: Visitor, Query(paging): Quer
 
 pub async fn for_you(State(web): State<Arc<Web>>, v: Visitor, Query(paging): Query<Paging>) -> Answer {
     let token = signed_in(&v, "/for-you")?;
-    let page: Page<Post> = web
-        .api
-        .caller(Some(token), &v.address)
-        .get(&format!("/api/v1/timelines/for-you{}&explain=true", paging.query()))
-        .await
-        .or_show(&v)?;
+    let caller = web.api.caller(Some(token), &v.address);
+    let page =
+        stream_page(&caller, &format!("/api/v1/timelines/for-you{}&explain=true", paging.query())).await.or_show(&v)?;
     let title = Msg::ForYou.text(v.lang);
     let body = html! { h1 { (title) } (posts::stream(&v, &page, "/for-you", None)) };
     Ok(render(v, StatusCode::OK, &Frame::titled(title), body))
@@ -134,12 +134,9 @@ pub async fn tag(
     Query(paging): Query<Paging>,
 ) -> Answer {
     let tag = text::normalize_tag(tag.trim_start_matches('#'));
-    let page: Page<Post> = web
-        .api
-        .caller(v.token(), &v.address)
-        .get(&format!("/api/v1/timelines/tag/{}{}", encode(&tag), paging.query()))
-        .await
-        .or_show(&v)?;
+    let caller = web.api.caller(v.token(), &v.address);
+    let page =
+        stream_page(&caller, &format!("/api/v1/timelines/tag/{}{}", encode(&tag), paging.query())).await.or_show(&v)?;
     let title = format!("#{tag}");
     let here = format!("/tags/{}", encode(&tag));
     let feed = format!("/feeds/tags/{}", encode(&tag));

@@ -119,6 +119,7 @@ messages! {
     CheckMail => "Check your mail: we sent a link to confirm the address. Then sign in.", "请查收邮件：点击确认链接后再登录。";
     Confirmed => "Your address is confirmed. Sign in.", "邮箱已确认，请登录。";
     Trending => "Trending tags", "热门话题";
+    Attachment => "Attachment", "附件";
     Compose => "New post", "发帖";
     ComposePlaceholder => "What's happening?", "有什么新鲜事？";
     Post => "Post", "发布";

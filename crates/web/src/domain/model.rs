@@ -44,6 +44,32 @@ pub struct Post {
     pub explain: Option<Explain>,
 }
 
+/// What content adds to a stream's post: its counts and whether the reader liked it.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Standing {
+    pub id: String,
+    pub counts: Counts,
+    pub liked: Option<bool>,
+}
+
+impl Page<Post> {
+    /// Takes each post's counts and like from `standings` (posts without one keep none).
+    pub fn with_standings(mut self, standings: Vec<Standing>) -> Self {
+        for post in &mut self.items {
+            if let Some(standing) = standings.iter().find(|s| s.id == post.id) {
+                post.counts = Some(standing.counts.clone());
+                post.liked = standing.liked;
+            }
+        }
+        self
+    }
+
+    /// The ids to ask content about, comma-separated.
+    pub fn ids(&self) -> String {
+        self.items.iter().map(|p| p.id.as_str()).collect::<Vec<_>>().join(",")
+    }
+}
+
 #[derive(Debug, Clone, Deserialize)]
 pub struct Counts {
     pub replies: i64,

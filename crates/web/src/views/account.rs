@@ -134,6 +134,7 @@ pub fn sources(v: &Visitor, sources: &[Source], notice: Option<&str>) -> Markup 
             button type="submit" { (t(Msg::ImportOpml)) }
         }
         p { a href="/sources/export.opml" download { (t(Msg::ExportOpml)) } }
+        div.scroll tabindex="0" {
         table.sources {
             thead { tr { th { (t(Msg::Sources)) } th { (t(Msg::Entries)) } th { (t(Msg::Status)) } th {} } }
             tbody {
@@ -149,6 +150,7 @@ pub fn sources(v: &Visitor, sources: &[Source], notice: Option<&str>) -> Markup 
                     }
                 }
             }
+        }
         }
     }
 }

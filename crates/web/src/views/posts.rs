@@ -56,9 +56,10 @@ pub fn card(v: &Visitor, post: &Post, back: &str) -> Markup {
             div.text { (text(&post.text)) }
             @if !post.media_ids.is_empty() {
                 div.media {
-                    @for id in &post.media_ids {
+                    @for (i, id) in post.media_ids.iter().enumerate() {
                         a href={ "/media/" (id) } {
-                            img src={ "/media/" (id) "/thumbnail" } alt="" loading="lazy" width="320" height="240";
+                            img src={ "/media/" (id) "/thumbnail" } loading="lazy" width="320" height="240"
+                                alt={ (t(Msg::Attachment)) " " (i + 1) " · " (post.author.name()) };
                         }
                     }
                 }

@@ -110,7 +110,7 @@ fn operation(path: &str, method: &str, op: &Value) -> Markup {
                 }
             }
             h3 { "Example" }
-            pre { code { (curl(path, method, secured, op.get("requestBody").is_some())) } }
+            pre tabindex="0" { code { (curl(path, method, secured, op.get("requestBody").is_some())) } }
         }
     }
 }

@@ -39,7 +39,7 @@ pub fn admin(v: &Visitor, users: &Page<User>, audit: &Page<serde_json::Value>) -
     html! {
         h1 { (t(Msg::Admin)) }
         h2 { (t(Msg::Users)) }
-        table.users {
+        div.scroll tabindex="0" { table.users {
             thead { tr { th { (t(Msg::Username)) } th { (t(Msg::Email)) } th { (t(Msg::Role)) } th { (t(Msg::Status)) } th {} } }
             tbody {
                 @for u in &users.items {
@@ -67,7 +67,7 @@ pub fn admin(v: &Visitor, users: &Page<User>, audit: &Page<serde_json::Value>) -
                     }
                 }
             }
-        }
+        } }
         h2 { (t(Msg::Audit)) }
         (rows(audit))
     }
@@ -83,9 +83,11 @@ fn rows(page: &Page<serde_json::Value>) -> Markup {
         Some(other) => other.to_string(),
     };
     html! {
-        table.log {
-            thead { tr { @for c in &columns { th { (c) } } } }
-            tbody { @for entry in &page.items { tr { @for c in &columns { td { (cell(entry.get(c))) } } } } }
+        div.scroll tabindex="0" {
+            table.log {
+                thead { tr { @for c in &columns { th { (c) } } } }
+                tbody { @for entry in &page.items { tr { @for c in &columns { td { (cell(entry.get(c))) } } } } }
+            }
         }
     }
 }
