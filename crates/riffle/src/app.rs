@@ -17,10 +17,6 @@ use platform::{
 };
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
-use utoipa::openapi::{
-    OpenApi,
-    security::{HttpAuthScheme, HttpBuilder, SecurityScheme},
-};
 use utoipa_axum::router::OpenApiRouter;
 
 use crate::{
@@ -36,36 +32,6 @@ pub struct Application {
     relays: Vec<Relay>,
     background: Vec<BoxFuture<'static, ()>>,
     databases: Vec<Db>,
-}
-
-/// The OpenAPI document of `services`, without starting anything (`riffle openapi`).
-pub fn openapi(services: &[&ServiceDef]) -> OpenApi {
-    let mut spec = base_spec();
-    for service in services {
-        spec.merge((service.openapi)());
-    }
-    http::spec::complete(spec)
-}
-
-fn base_spec() -> OpenApi {
-    let mut spec = utoipa::openapi::OpenApiBuilder::new()
-        .info(
-            utoipa::openapi::InfoBuilder::new()
-                .title("Riffle API")
-                .version(env!("CARGO_PKG_VERSION"))
-                .description(Some(
-                    "Riffle's public HTTP API. Errors are `application/problem+json` (RFC 9457); \
-                     authenticated endpoints take `Authorization: Bearer <access token>` from `/api/v1/auth/login`.",
-                ))
-                .build(),
-        )
-        .build();
-    let components = spec.components.get_or_insert_with(Default::default);
-    components.add_security_scheme(
-        "bearer",
-        SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).bearer_format("JWT").build()),
-    );
-    spec
 }
 
 /// Runs each chosen service's migrations and exits (`riffle migrate`).
@@ -177,7 +143,7 @@ impl Application {
             databases.extend(service.database);
         }
         let (api, service_spec) = routes.split_for_parts();
-        let mut spec = base_spec();
+        let mut spec = services::base_spec();
         spec.merge(service_spec);
         let spec = http::spec::complete(spec);
         let openapi_json = Arc::new(spec.to_pretty_json().context("OpenAPI document does not serialize")?);

@@ -42,7 +42,7 @@ fn main() -> ExitCode {
         }
         Command::Openapi { target } => match services::resolve(&target) {
             Ok(services) => {
-                println!("{}", app::openapi(&services).to_pretty_json().expect("spec serializes"));
+                println!("{}", services::openapi(&services).to_pretty_json().expect("spec serializes"));
                 ExitCode::SUCCESS
             }
             Err(err) => fail(&err),

@@ -8,9 +8,13 @@
 //! line saying what to set.
 
 use futures::future::BoxFuture;
+use platform::http;
 use platform::{Mounted, Runtime, config::EventsLocation};
 use sqlx::migrate::Migrator;
-use utoipa::openapi::OpenApi;
+use utoipa::openapi::{
+    OpenApi,
+    security::{HttpAuthScheme, HttpBuilder, SecurityScheme},
+};
 
 use crate::settings::Settings;
 
@@ -123,11 +127,41 @@ pub static SERVICES: [ServiceDef; 8] = [
     },
 ];
 
+/// The OpenAPI document of `services`, without starting anything (`riffle openapi`).
+pub fn openapi(services: &[&ServiceDef]) -> OpenApi {
+    let mut spec = base_spec();
+    for service in services {
+        spec.merge((service.openapi)());
+    }
+    http::spec::complete(spec)
+}
+
+pub(crate) fn base_spec() -> OpenApi {
+    let mut spec = utoipa::openapi::OpenApiBuilder::new()
+        .info(
+            utoipa::openapi::InfoBuilder::new()
+                .title("Riffle API")
+                .version(env!("CARGO_PKG_VERSION"))
+                .description(Some(
+                    "Riffle's public HTTP API. Errors are `application/problem+json` (RFC 9457); \
+                     authenticated endpoints take `Authorization: Bearer <access token>` from `/api/v1/auth/login`.",
+                ))
+                .build(),
+        )
+        .build();
+    let components = spec.components.get_or_insert_with(Default::default);
+    components.add_security_scheme(
+        "bearer",
+        SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).bearer_format("JWT").build()),
+    );
+    spec
+}
+
 /// The OpenAPI document of every service, which the web app renders at `/docs` whichever
 /// services its process runs.
 fn whole_spec() -> serde_json::Value {
     let all: Vec<&ServiceDef> = SERVICES.iter().collect();
-    serde_json::to_value(crate::app::openapi(&all)).expect("the OpenAPI document serializes")
+    serde_json::to_value(openapi(&all)).expect("the OpenAPI document serializes")
 }
 
 /// Groups: names for unions of services.

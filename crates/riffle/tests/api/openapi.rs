@@ -8,7 +8,7 @@ const COMMITTED: &str = include_str!("../../../../openapi.json");
 
 #[tokio::test]
 async fn the_committed_spec_matches_the_code_and_what_is_served() {
-    let generated = riffle::app::openapi(&riffle::services::resolve("all").unwrap());
+    let generated = riffle::services::openapi(&riffle::services::resolve("all").unwrap());
     let generated: Value = serde_json::from_str(&generated.to_pretty_json().unwrap()).unwrap();
     let committed: Value = serde_json::from_str(COMMITTED).unwrap();
     assert!(
