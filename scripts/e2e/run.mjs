@@ -279,6 +279,30 @@ async function main() {
       await visitor.screenshot({ path: join(screenshotDir, "front-phone.png") });
     }
 
+    // Infinite scroll: the public stream's second page arrives as the reader reaches the end.
+    const login = await (await fetch(`${base}/api/v1/auth/login`, {
+      method: "POST", headers: { "content-type": "application/json" },
+      body: JSON.stringify({ login: "ada", password: PASSWORD }),
+    })).json();
+    const adaToken = login.access_token;
+    const post = (text) => fetch(`${base}/api/v1/posts`, {
+      method: "POST", headers: { "content-type": "application/json", authorization: `Bearer ${adaToken}` },
+      body: JSON.stringify({ text }),
+    });
+    for (let i = 0; i < 24; i++) await post(`filler ${i}`);
+    await until("the fillers are public", async () => {
+      await bob.goto(`${base}/public`);
+      return (await bob.locator("a[data-infinite]").count()) === 1;
+    });
+    const firstPage = await bob.locator("article.post").count();
+    await bob.locator("a[data-infinite]").scrollIntoViewIfNeeded();
+    await until("the next page is appended", async () => (await bob.locator("article.post").count()) > firstPage, 10);
+    check(true, `infinite scroll appends the next page (${firstPage} → ${await bob.locator("article.post").count()} posts)`);
+    // Live: a new public post is announced while the page is open.
+    await post("breaking news");
+    await until("the public page announces the new post", async () => !(await bob.locator("p.new-posts").isHidden()), 10);
+    check(true, "the public stream announces new posts live");
+
     // On a phone's width nothing is wider than the screen.
     await bob.setViewportSize({ width: 375, height: 812 });
     await bob.goto(`${base}/home`);

@@ -147,7 +147,8 @@ impl Bench {
     pub async fn web_home(&self) -> anyhow::Result<String> {
         let url = self.url("/home");
         let cookie = |token: &str| format!("riffle_access={token}; riffle_user=reader");
-        let sample = reqwest::Client::new();
+        // Without transparent decompression, so the compressed page is measured as sent.
+        let sample = reqwest::Client::builder().no_gzip().build()?;
         let page = sample.get(&url).header("cookie", cookie(&self.users.readers[0])).send().await?.text().await?;
         let posts = page.matches("<article class=\"post\"").count();
         let compressed = sample

@@ -35,6 +35,10 @@ pub struct Runtime {
     /// The address the process's HTTP server listens on, once it is bound: what a service
     /// calls to reach another one of the same process through its API.
     pub local_addr: Arc<std::sync::OnceLock<std::net::SocketAddr>>,
+    /// The process's own router, once it is assembled: a service calling another one of the
+    /// same process goes through it as through HTTP (the same layers, the same rules) without
+    /// a socket. Emptied at shutdown, which breaks the cycle of a router holding its caller.
+    pub local_router: Arc<std::sync::RwLock<Option<axum::Router>>>,
 }
 
 /// What a started service contributes to the process.
@@ -87,7 +91,7 @@ impl Runtime {
         bus.watch(&[IdentityEvent::TOPICS], replay, watcher, shutdown.clone())
             .await
             .map_err(|e| anyhow::anyhow!("cannot watch identity's events for revocations: {e}"))?;
-        Ok(Runtime { config, bus, verifier, shutdown, local_addr: Arc::default() })
+        Ok(Runtime { config, bus, verifier, shutdown, local_addr: Arc::default(), local_router: Arc::default() })
     }
 
     /// Opens the database `service` owns: connects (creating the SQLite file or PostgreSQL schema),

@@ -161,6 +161,7 @@ impl Application {
             anyhow::anyhow!("cannot listen on {}: {e}; choose another address with `bind` or RIFFLE_BIND", config.bind)
         })?;
         let _ = runtime.local_addr.set(listener.local_addr()?);
+        *runtime.local_router.write().unwrap_or_else(std::sync::PoisonError::into_inner) = Some(router.clone());
         Ok(Application { listener, router, runtime, relays, background, databases })
     }
 
@@ -209,6 +210,7 @@ impl Application {
         // they are applying. Databases close after both.
         while tasks.join_next().await.is_some() {}
         runtime.bus.consumers_stopped().await;
+        runtime.local_router.write().unwrap_or_else(std::sync::PoisonError::into_inner).take();
         for db in databases {
             db.close().await;
         }

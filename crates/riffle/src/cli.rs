@@ -22,7 +22,7 @@ pub enum Command {
     /// Run services (all of them by default) on one port.
     Serve {
         /// Services or groups to run, comma-separated: all, identity, content, graph, feed,
-        /// search, crawler. See `riffle targets`.
+        /// crawler, search, notifications, web. See `riffle targets`.
         #[arg(long, short, env = "RIFFLE_TARGET", default_value = "all")]
         target: String,
         /// Listen address, overriding `bind`.
@@ -46,6 +46,13 @@ pub enum Command {
     },
     /// List the services and groups that `--target` accepts.
     Targets,
+    /// Ask a running Riffle whether it is alive (or ready) and exit 0 if it is: a container's
+    /// health check, for images without a shell or curl.
+    Probe {
+        /// What to ask (default: `/healthz` on this configuration's `bind` port, on loopback).
+        #[arg(long, value_name = "URL")]
+        url: Option<String>,
+    },
     /// Administration from the command line.
     Admin {
         #[command(subcommand)]

@@ -40,6 +40,15 @@ fn main() -> ExitCode {
             print!("{}", services::describe());
             ExitCode::SUCCESS
         }
+        Command::Probe { url } => {
+            let url = url.unwrap_or_else(|| format!("http://127.0.0.1:{}/healthz", config.bind.port()));
+            run(1, async move {
+                let client = reqwest::Client::builder().timeout(std::time::Duration::from_secs(3)).build()?;
+                let status = client.get(&url).send().await?.status();
+                anyhow::ensure!(status.is_success(), "{url} answered {status}");
+                Ok(())
+            })
+        }
         Command::Openapi { target } => match services::resolve(&target) {
             Ok(services) => {
                 println!("{}", services::openapi(&services).to_pretty_json().expect("spec serializes"));

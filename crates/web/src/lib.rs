@@ -77,12 +77,13 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
 /// Mounts the pages. `spec` is the OpenAPI document of every service, rendered at `/docs`.
 pub fn mount(runtime: &Runtime, config: &WebConfig, spec: serde_json::Value) -> anyhow::Result<Mounted> {
     let api_url = config.api_url.trim_end_matches('/').to_owned();
+    let local_router = api_url.is_empty().then(|| Arc::clone(&runtime.local_router));
     let local = Arc::clone(&runtime.local_addr);
     let base = move || {
         if api_url.is_empty() { local.get().map(|addr| format!("http://{addr}")) } else { Some(api_url.clone()) }
     };
     let web = Arc::new(Web {
-        api: domain::client::Api::new(base, runtime.verifier.internal_token()),
+        api: domain::client::Api::new(base, local_router, runtime.verifier.internal_token()),
         verifier: Arc::clone(&runtime.verifier),
         secure: runtime.config.public_url.starts_with("https://"),
         renewals: domain::session::Renewals::default(),

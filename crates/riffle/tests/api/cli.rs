@@ -54,6 +54,12 @@ fn a_fresh_data_directory_is_created_and_health_answers() {
     let health = reqwest::blocking::get(format!("http://{addr}/healthz")).unwrap();
     assert_eq!(health.status(), 200);
     assert!(data.join("identity.db").exists(), "the embedded database lives under the data directory");
+    // The container health check: the binary asks itself.
+    let (alive, _) = run(riffle().args(["probe", "--url", &format!("http://{addr}/readyz")]));
+    assert!(alive, "riffle probe succeeds against a ready server");
+    let (missing, stderr) = run(riffle().args(["probe", "--url", &format!("http://{addr}/no-such-page")]));
+    assert!(!missing);
+    assert_one_clear_line(&stderr, &["404"]);
 
     // SIGTERM drains and exits cleanly.
     Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();

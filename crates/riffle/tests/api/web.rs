@@ -282,7 +282,7 @@ async fn the_whole_path_works_without_javascript() {
     let mut told = Vec::new();
     for _ in 0..100 {
         told = ada.get("/notifications").await.texts("li.notification");
-        if told.len() >= 2 {
+        if told.iter().any(|n| n.contains("liked your post")) && told.iter().any(|n| n.contains("replied to you")) {
             break;
         }
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;

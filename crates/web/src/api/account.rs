@@ -18,7 +18,7 @@ use crate::{
     domain::{
         client::encode,
         i18n::{Lang, Msg},
-        model::{Media, Page, Session, Source, User},
+        model::{Page, Session, Source, User},
         session::{LANG, TokenResponse, Visitor},
     },
     views::{
@@ -242,20 +242,9 @@ pub async fn profile(State(web): State<Arc<Web>>, v: Visitor, mut form: Multipar
             }
             "avatar" => {
                 check_form(&v, &csrf)?;
-                let filename = field.file_name().unwrap_or_default().to_owned();
-                let mime = field.content_type().unwrap_or("application/octet-stream").to_owned();
-                let bytes = field.bytes().await.unwrap_or_default();
-                if bytes.is_empty() {
-                    continue;
+                if let Some(media) = super::streams::upload(&caller, &v, field).await? {
+                    patch.insert("avatar_media_id".into(), media.into());
                 }
-                let part = reqwest::multipart::Part::bytes(bytes.to_vec()).file_name(filename);
-                let part = part.mime_str(&mime).unwrap_or_else(|_| reqwest::multipart::Part::bytes(Vec::new()));
-                let request = caller
-                    .request(Method::POST, "/api/v1/media")
-                    .or_show(&v)?
-                    .multipart(reqwest::multipart::Form::new().part("file", part));
-                let media: Media = caller.send(request).await.or_show(&v)?;
-                patch.insert("avatar_media_id".into(), media.id.into());
             }
             _ => {}
         }

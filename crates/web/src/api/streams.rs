@@ -249,22 +249,7 @@ pub async fn compose(
         // The form token comes before the files in the form, so nothing is uploaded for a form
         // that is not ours.
         check_form(&v, fields.get("csrf").map_or("", String::as_str))?;
-        let filename = field.file_name().unwrap_or_default().to_owned();
-        let mime = field.content_type().unwrap_or("application/octet-stream").to_owned();
-        let bytes = field.bytes().await.map_err(|e| bad_form(&v, &e.body_text()))?;
-        if filename.is_empty() && bytes.is_empty() {
-            continue;
-        }
-        let part = reqwest::multipart::Part::bytes(bytes.to_vec())
-            .file_name(filename)
-            .mime_str(&mime)
-            .map_err(|_| bad_form(&v, "the file's type is not a media type"))?;
-        let request = caller
-            .request(Method::POST, "/api/v1/media")
-            .or_show(&v)?
-            .multipart(reqwest::multipart::Form::new().part("file", part));
-        let media: Media = caller.send(request).await.or_show(&v)?;
-        media_ids.push(media.id);
+        media_ids.extend(upload(&caller, &v, field).await?);
     }
     check_form(&v, fields.get("csrf").map_or("", String::as_str))?;
     let field = |name: &str| fields.get(name).map(|s| s.trim()).filter(|s| !s.is_empty());
@@ -289,7 +274,32 @@ pub async fn compose(
     Ok(redirect(&v, &back))
 }
 
-fn bad_form(v: &Visitor, why: &str) -> Response {
+/// Uploads a form's file through the API's media checks: its media id, or none for a file input
+/// left empty.
+pub(crate) async fn upload(
+    caller: &Caller<'_>,
+    v: &Visitor,
+    field: axum::extract::multipart::Field<'_>,
+) -> Result<Option<String>, super::Shown> {
+    let filename = field.file_name().unwrap_or_default().to_owned();
+    let mime = field.content_type().unwrap_or("application/octet-stream").to_owned();
+    let bytes = field.bytes().await.map_err(|e| bad_form(v, &e.body_text()))?;
+    if bytes.is_empty() {
+        return Ok(None);
+    }
+    let part = reqwest::multipart::Part::bytes(bytes.to_vec())
+        .file_name(filename)
+        .mime_str(&mime)
+        .map_err(|_| bad_form(v, "the file's type is not a media type"))?;
+    let request = caller
+        .request(Method::POST, "/api/v1/media")
+        .or_show(v)?
+        .multipart(reqwest::multipart::Form::new().part("file", part));
+    let media: Media = caller.send(request).await.or_show(v)?;
+    Ok(Some(media.id))
+}
+
+pub(crate) fn bad_form(v: &Visitor, why: &str) -> Response {
     super::problem_page(
         v,
         &ApiProblem {

@@ -1,9 +1,20 @@
-//! The web app's only way to the data: Riffle's public API over HTTP, as the visitor (their
-//! access token) and for their address (vouched for with the internal token, so per-address
-//! limits count the visitor, not the web app). The API decides every rule; a page shows what it
-//! answers, including its problems.
+//! The web app's only way to the data: Riffle's public API, as the visitor (their access token)
+//! and for their address (vouched for with the internal token, so per-address limits count the
+//! visitor, not the web app). The API decides every rule; a page shows what it answers,
+//! including its problems.
+//!
+//! With the API in another process the calls are HTTP. With the API in this process they are
+//! the same requests handed to the process's own router: every layer and rule applies as over
+//! HTTP, without the socket, the connection pool and the parsing on both sides.
 
-use std::{sync::Arc, time::Duration};
+use std::{
+    net::{IpAddr, SocketAddr},
+    sync::{Arc, RwLock},
+    time::Duration,
+};
+
+use axum::extract::ConnectInfo;
+use tower::ServiceExt;
 
 use platform::http::client_ip::{FORWARDED_CLIENT, FORWARDING_SERVICE};
 use reqwest::{Method, RequestBuilder, StatusCode};
@@ -46,6 +57,8 @@ impl ApiProblem {
 pub struct Api {
     http: reqwest::Client,
     base: Arc<dyn Fn() -> Option<String> + Send + Sync>,
+    /// This process's router, when the API is served by this process.
+    local: Option<Arc<RwLock<Option<axum::Router>>>>,
     internal_token: String,
 }
 
@@ -58,14 +71,19 @@ pub struct Caller<'a> {
 }
 
 impl Api {
-    /// `base` yields the API's base URL (it may be known only once the server listens).
-    pub fn new(base: impl Fn() -> Option<String> + Send + Sync + 'static, internal_token: &str) -> Self {
+    /// `base` yields the API's base URL (it may be known only once the server listens); `local`
+    /// is this process's router when the API runs here.
+    pub fn new(
+        base: impl Fn() -> Option<String> + Send + Sync + 'static,
+        local: Option<Arc<RwLock<Option<axum::Router>>>>,
+        internal_token: &str,
+    ) -> Self {
         let http = reqwest::Client::builder()
             .timeout(Duration::from_secs(20))
             .pool_max_idle_per_host(256)
             .build()
             .expect("TLS backend initializes");
-        Self { http, base: Arc::new(base), internal_token: internal_token.to_owned() }
+        Self { http, base: Arc::new(base), local, internal_token: internal_token.to_owned() }
     }
 
     pub fn caller<'a>(&'a self, token: Option<&'a str>, address: &'a str) -> Caller<'a> {
@@ -74,6 +92,10 @@ impl Api {
 
     pub fn base(&self) -> Option<String> {
         (self.base)()
+    }
+
+    fn router(&self) -> Option<axum::Router> {
+        self.local.as_ref()?.read().unwrap_or_else(std::sync::PoisonError::into_inner).clone()
     }
 }
 
@@ -108,11 +130,29 @@ impl Caller<'_> {
 
     /// Sends a request and hands back a successful answer as it is (media, live streams).
     pub async fn send_raw(&self, request: RequestBuilder) -> Result<reqwest::Response, ApiProblem> {
-        let response = request.send().await.map_err(|e| ApiProblem::unreachable(&e))?;
+        let response = match self.api.router() {
+            Some(router) => self.in_process(router, request).await?,
+            None => request.send().await.map_err(|e| ApiProblem::unreachable(&e))?,
+        };
         if response.status().is_success() || response.status() == StatusCode::NOT_MODIFIED {
             return Ok(response);
         }
         Err(problem_of(response).await)
+    }
+
+    /// The request through this process's router, as if it had come from the visitor's address.
+    async fn in_process(&self, router: axum::Router, request: RequestBuilder) -> Result<reqwest::Response, ApiProblem> {
+        let request = request.build().map_err(|e| ApiProblem::unreachable(&e))?;
+        let request: http::Request<reqwest::Body> = request.try_into().map_err(|e| ApiProblem::unreachable(&e))?;
+        let (mut parts, body) = request.into_parts();
+        if let Ok(ip) = self.address.parse::<IpAddr>() {
+            parts.extensions.insert(ConnectInfo(SocketAddr::new(ip, 0)));
+        }
+        let request = http::Request::from_parts(parts, axum::body::Body::new(body));
+        let Ok(response) = router.oneshot(request).await;
+        let (parts, body) = response.into_parts();
+        let body = reqwest::Body::wrap_stream(body.into_data_stream());
+        Ok(reqwest::Response::from(http::Response::from_parts(parts, body)))
     }
 
     pub async fn get<T: DeserializeOwned>(&self, path: &str) -> Result<T, ApiProblem> {

@@ -140,7 +140,13 @@ pub fn sources(v: &Visitor, sources: &[Source], notice: Option<&str>) -> Markup 
             tbody {
                 @for s in sources {
                     tr {
-                        td { a href=(s.home_url.as_deref().unwrap_or(&s.feed_url)) rel="nofollow noopener ugc" { (s.title) } br; small { (s.kind) " · " (s.feed_url) } }
+                        td {
+                            @let home = s.home_url.as_deref().unwrap_or(&s.feed_url);
+                            @if home.starts_with("https://") || home.starts_with("http://") {
+                                a href=(home) rel="nofollow noopener ugc" { (s.title) }
+                            } @else { (s.title) }
+                            br; small { (s.kind) " · " (s.feed_url) }
+                        }
                         td { (s.entries) }
                         td { @if s.enabled { "✓" } @else { "✗" } @if let Some(e) = &s.last_error { br; small { (t(Msg::LastError)) ": " (e) } } }
                         td {

@@ -69,6 +69,24 @@ pub fn notifications(v: &Visitor, page: &Page<Group>) -> Markup {
     }
 }
 
+/// A search snippet: search sends escaped text with the matches in `<mark>`. Only those marks
+/// are kept as markup; everything else is decoded and escaped again here, so no other tag can
+/// reach the page whatever the snippet holds.
+fn highlighted(snippet: &str) -> Markup {
+    let mut pieces = Vec::new();
+    for (i, outside) in snippet.split("<mark>").enumerate() {
+        let (inside, after) =
+            if i == 0 { ("", outside) } else { outside.split_once("</mark>").unwrap_or((outside, "")) };
+        pieces.push((html_escape::decode_html_entities(inside).into_owned(), true));
+        pieces.push((html_escape::decode_html_entities(after).into_owned(), false));
+    }
+    html! {
+        @for (text, marked) in pieces.iter().filter(|(t, _)| !t.is_empty()) {
+            @if *marked { mark { (text) } } @else { (text) }
+        }
+    }
+}
+
 pub fn search(v: &Visitor, query: &str, kind: &str, results: Option<&Page<Found>>) -> Markup {
     let t = |m: Msg| m.text(v.lang);
     let tab = |value: &str, label: Msg| {
@@ -91,7 +109,7 @@ pub fn search(v: &Visitor, query: &str, kind: &str, results: Option<&Page<Found>
                     li {
                         @match found {
                             Found::Post { id, snippet, created_at, .. } => {
-                                a href={ "/posts/" (id) } { (snippet) } " · " (when(v.lang, *created_at))
+                                a href={ "/posts/" (id) } { (highlighted(snippet)) } " · " (when(v.lang, *created_at))
                             }
                             Found::Person { username, display_name, followers } => {
                                 a href={ "/@" (username) } { (display_name) " @" (username) } " · " (followers) " " (t(Msg::Followers))
@@ -107,5 +125,17 @@ pub fn search(v: &Visitor, query: &str, kind: &str, results: Option<&Page<Found>
                 nav.pager { a.next rel="next" href={ "/search?type=" (kind) "&q=" (encode(query)) "&cursor=" (encode(cursor)) } { (t(Msg::More)) } }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::highlighted;
+
+    #[test]
+    fn a_snippet_keeps_its_marks_and_nothing_else() {
+        let html =
+            highlighted("say &lt;b&gt;<mark>hello</mark> &amp; <mark>world</mark><script>x</script>").into_string();
+        assert_eq!(html, "say &lt;b&gt;<mark>hello</mark> &amp; <mark>world</mark>&lt;script&gt;x&lt;/script&gt;");
     }
 }
