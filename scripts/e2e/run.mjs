@@ -205,13 +205,17 @@ async function main() {
     check((await ada.inputValue("#compose-text")) === "hello from the browser #riffle 你好", "the draft survives a reload");
 
     // Post with an image: the script sends the form and shows the upload's progress.
-    await ada.setInputFiles("#compose-media", { name: "dot.png", mimeType: "image/png", buffer: PNG });
+    await ada.click("details.media-rows summary");
+    await ada.setInputFiles("#compose-media-1", { name: "gradient.png", mimeType: "image/png", buffer: PNG });
+    await ada.fill("#compose-alt-1", "a warm gradient from rose to orange");
     await Promise.all([ada.waitForNavigation(), ada.click("form.composer button[type=submit]")]);
     await until("ada's post is in her home", async () => {
       await ada.reload();
       return (await ada.locator("article.post .media img").count()) === 1;
     });
     check(true, "ada posts with an image");
+    check(await ada.getAttribute("article.post .media img", "alt") === "a warm gradient from rose to orange",
+      "the image carries its description as alt text");
     check((await ada.inputValue("#compose-text")) === "", "the draft is gone once posted");
     const postId = await ada.getAttribute("article.post", "data-post");
 

@@ -67,8 +67,8 @@
       update();
       area.addEventListener("input", () => { update(); localStorage.setItem(key, area.value); });
       form.addEventListener("submit", (event) => {
-        const files = $("input[type=file]", form);
-        if (!files || files.files.length === 0 || !window.XMLHttpRequest) {
+        const chosen = $$("input[type=file]", form).some((input) => input.files.length > 0);
+        if (!chosen || !window.XMLHttpRequest) {
           localStorage.removeItem(key);
           return;
         }

@@ -54,6 +54,9 @@ pub struct MediaView {
     pub thumbnail_url: Option<String>,
     #[serde(with = "time::serde::rfc3339")]
     pub created_at: time::OffsetDateTime,
+    /// Alt text: what it shows, for people who cannot see it (empty until the uploader writes
+    /// one with `PATCH /api/v1/media/{id}`).
+    pub description: String,
 }
 
 impl MediaView {
@@ -72,6 +75,7 @@ impl MediaView {
             post_id: media.post_id.map(|id| id.to_string()),
             thumbnail_url: media.thumbnail.as_ref().map(|_| format!("/api/v1/media/{}/thumbnail", media.id)),
             created_at: from_ms(media.created_at_ms),
+            description: media.description.clone(),
         }
     }
 }
@@ -194,6 +198,37 @@ pub(super) async fn show(
 ) -> Result<Json<MediaView>, ApiError> {
     let (media, _) = readable(&content, viewer.as_ref(), &id).await?;
     Ok(Json(MediaView::of(&media, viewer.as_ref())))
+}
+
+#[derive(Debug, serde::Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(super) struct Describe {
+    /// Up to 1,500 characters; empty removes the description.
+    #[schema(max_length = 1500)]
+    description: String,
+}
+
+/// Describes one of the caller's media for people who cannot see it (alt text), before or after
+/// it is attached. Others' media are 404, as for no such media.
+#[utoipa::path(patch, path = "/api/v1/media/{id}", tag = "media", security(("bearer" = [])), request_body = Describe,
+    params(("id" = String, Path, description = "Media id")),
+    responses((status = 200, body = MediaView), (status = 401, body = Problem), (status = 404, body = Problem),
+        (status = 422, body = Problem)))]
+pub(super) async fn describe(
+    State(content): State<Arc<Content>>,
+    owner: Principal,
+    Path(id): Path<String>,
+    Json(body): Json<Describe>,
+) -> Result<Json<MediaView>, ApiError> {
+    let description = body.description.trim();
+    if description.chars().count() > crate::domain::media::MAX_DESCRIPTION_CHARS {
+        return Err(ApiError::invalid_field("description", "at most 1,500 characters"));
+    }
+    if !media::describe(&content.store, &owner.user_id.to_string(), &id, description).await? {
+        return Err(ContentError::NoSuchMedia.into());
+    }
+    let media = media::get(&content.store, &id).await?.ok_or(ContentError::NoSuchMedia)?;
+    Ok(Json(MediaView::of(&media, Some(&owner))))
 }
 
 /// Several ranges are answered as `multipart/byteranges` up to this many bytes in all; a larger

@@ -28,7 +28,7 @@ pub(crate) fn routes() -> OpenApiRouter<Arc<Content>> {
     OpenApiRouter::new()
         .merge(uploads)
         .routes(routes!(uploads::create, uploads::capabilities))
-        .routes(routes!(media::show))
+        .routes(routes!(media::show, media::describe))
         .routes(routes!(media::download))
         .routes(routes!(media::thumbnail))
         .routes(routes!(posts::create, posts::many))

@@ -40,6 +40,9 @@ pub struct PostView {
     pub repost_of: Option<Box<PostView>>,
     pub entities: Entities,
     pub media_ids: Vec<String>,
+    /// The alt text of the media that have one, by media id.
+    #[serde(skip_serializing_if = "HashMap::is_empty")]
+    pub media_descriptions: HashMap<String, String>,
     /// A source's post: the original article it was made from.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub origin_url: Option<String>,
@@ -74,6 +77,7 @@ impl PostView {
             repost_of: repost_of.map(Box::new),
             entities: post.entities.clone(),
             media_ids: post.media_ids.clone(),
+            media_descriptions: HashMap::new(),
             origin_url: post.origin_url.clone(),
             attachments: post.attachments.clone(),
             counts: post.counts.clone(),
@@ -86,8 +90,8 @@ impl PostView {
 }
 
 /// Renders posts the viewer may see, in order: reposts with their original (a repost whose
-/// original is gone or not for this viewer is left out), and whether the viewer liked each. Three
-/// queries at most, whatever the number of posts.
+/// original is gone or not for this viewer is left out), whether the viewer liked each, and the
+/// alt text of their media. Four queries at most, whatever the number of posts.
 pub async fn render(store: &Store, viewer: Option<&Principal>, rows: Vec<Post>) -> Result<Vec<PostView>, ContentError> {
     let mut wanted: Vec<PostId> = rows.iter().filter_map(|p| p.repost_of_id).collect();
     wanted.sort_unstable();
@@ -106,16 +110,24 @@ pub async fn render(store: &Store, viewer: Option<&Principal>, rows: Vec<Post>) 
         None => None,
     };
     let liked_of = |id: PostId| liked.as_ref().map(|set| set.contains(&id));
+    let media: Vec<String> = rows.iter().chain(originals.values()).flat_map(|p| p.media_ids.iter().cloned()).collect();
+    let described =
+        if media.is_empty() { HashMap::new() } else { crate::store::media::descriptions(store, &media).await? };
+    let with_descriptions = |mut view: PostView| {
+        view.media_descriptions =
+            view.media_ids.iter().filter_map(|id| Some((id.clone(), described.get(id)?.clone()))).collect();
+        view
+    };
     let mut views = Vec::with_capacity(rows.len());
     for row in &rows {
         let original = match row.repost_of_id {
             Some(id) => match originals.get(&id) {
-                Some(original) => Some(PostView::of(original, liked_of(original.id), None)),
+                Some(original) => Some(with_descriptions(PostView::of(original, liked_of(original.id), None))),
                 None => continue,
             },
             None => None,
         };
-        views.push(PostView::of(row, liked_of(row.id), original));
+        views.push(with_descriptions(PostView::of(row, liked_of(row.id), original)));
     }
     Ok(views)
 }

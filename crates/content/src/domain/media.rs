@@ -72,7 +72,12 @@ pub struct Media {
     pub created_at_ms: i64,
     /// The thumbnail's blob and type, once made.
     pub thumbnail: Option<(String, String)>,
+    /// Alt text: what it shows, for people who cannot see it.
+    pub description: String,
 }
+
+/// Longest description (Mastodon's limit), in characters.
+pub const MAX_DESCRIPTION_CHARS: usize = 1500;
 
 impl Media {
     /// Whether `user` uploaded it.

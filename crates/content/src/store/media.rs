@@ -33,7 +33,7 @@ use crate::{
 const SNIFF_BYTES: usize = 64 * 1024;
 
 const COLUMNS: &str = "id, owner_id, sha256, kind, mime, size, width, height, filename, post_id, \
-     created_at_ms, thumbnail_sha256, thumbnail_mime";
+     created_at_ms, thumbnail_sha256, thumbnail_mime, description";
 
 fn media(row: &AnyRow) -> Result<Media, ContentError> {
     Ok(Media {
@@ -51,6 +51,7 @@ fn media(row: &AnyRow) -> Result<Media, ContentError> {
         thumbnail: row
             .try_get::<Option<String>, _>("thumbnail_sha256")?
             .zip(row.try_get::<Option<String>, _>("thumbnail_mime")?),
+        description: row.try_get("description")?,
     })
 }
 
@@ -66,6 +67,39 @@ pub async fn get(store: &Store, id: &str) -> Result<Option<Media>, ContentError>
         .fetch_optional(store.db().reader())
         .await?;
     row.as_ref().map(media).transpose()
+}
+
+/// Sets the description of `owner`'s media `id`; false when they have no such media.
+pub async fn describe(store: &Store, owner: &str, id: &str, description: &str) -> Result<bool, ContentError> {
+    let done = sqlx::query("UPDATE media SET description = $1 WHERE id = $2 AND owner_id = $3")
+        .bind(description)
+        .bind(id)
+        .bind(owner)
+        .execute(store.db().writer())
+        .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// The descriptions of the media among `ids` that have one.
+pub async fn descriptions(
+    store: &Store,
+    ids: &[String],
+) -> Result<std::collections::HashMap<String, String>, ContentError> {
+    let mut found = std::collections::HashMap::new();
+    for chunk in ids.chunks(500) {
+        let sql = format!(
+            "SELECT id, description FROM media WHERE description <> '' AND id IN ({})",
+            platform::db::placeholders(1, chunk.len())
+        );
+        let mut query = sqlx::query(&sql);
+        for id in chunk {
+            query = query.bind(id);
+        }
+        for row in query.fetch_all(store.db().reader()).await? {
+            found.insert(row.try_get("id")?, row.try_get("description")?);
+        }
+    }
+    Ok(found)
 }
 
 /// Deletes the temporary file on drop, including when the request future is dropped because
@@ -208,6 +242,7 @@ pub async fn record(
         post_id: None,
         created_at_ms: now_ms(),
         thumbnail: None,
+        description: String::new(),
     };
     // Held from before looking for the blob until the media is recorded: a collection must not
     // delete bytes this upload reuses.
@@ -313,6 +348,7 @@ pub async fn record_source_avatar(
         post_id: None,
         created_at_ms: now_ms(),
         thumbnail: None,
+        description: String::new(),
     };
     insert_in(change, &media, true).await?;
     Ok(true)

@@ -414,3 +414,29 @@ async fn storage_is_limited_per_user_and_so_are_uploads_in_progress() {
     let bob = app.signed_up("bob").await;
     assert_eq!(upload(&app, &bob, png(), "b.png", "image/png").await.status(), StatusCode::CREATED);
 }
+
+crate::on_every_backend!(an_uploader_describes_their_media_for_people_who_cannot_see_it, |app: TestApp| async move {
+    let ada = app.signed_up("ada").await;
+    let bob = app.signed_up("bob").await;
+    let media: Value = upload(&app, &ada, png(), "dot.png", "image/png").await.json().await.unwrap();
+    let id = media["id"].as_str().unwrap();
+    assert_eq!(media["description"], "");
+    let describe = |who: &Value, text: String| {
+        app.client
+            .patch(app.url(&format!("/api/v1/media/{id}")))
+            .bearer_auth(token(who))
+            .json(&json!({ "description": text }))
+            .send()
+    };
+    let described = describe(&ada, "  a white dot  ".into()).await.unwrap();
+    assert_eq!(described.status(), StatusCode::OK);
+    assert_eq!(described.json::<Value>().await.unwrap()["description"], "a white dot");
+    problem(describe(&bob, "mine now".into()).await.unwrap(), StatusCode::NOT_FOUND).await;
+    problem(describe(&ada, "x".repeat(1501)).await.unwrap(), StatusCode::UNPROCESSABLE_ENTITY).await;
+
+    let post = app.post("/api/v1/posts", &json!({ "text": "look", "media_ids": [id] }), Some(token(&ada))).await;
+    let post: Value = post.json().await.unwrap();
+    let read: Value =
+        app.get(&format!("/api/v1/posts/{}", post["id"].as_str().unwrap()), None).await.json().await.unwrap();
+    assert_eq!(read["media_descriptions"][id], "a white dot", "a post's view carries its media's alt text");
+});

@@ -219,6 +219,9 @@ async fn the_whole_path_works_without_javascript() {
             .text("back", "/home")
             .text("text", text)
             .part("file", Part::bytes(png()).file_name("dot.png").mime_str("image/png").unwrap())
+            .text("alt", "a white dot")
+            .text("file", "")
+            .text("alt", "nothing: its row has no file")
             .text("visibility", "public")
     };
     let posted = ada.submit_multipart("/compose", form()).await;
@@ -251,6 +254,7 @@ async fn the_whole_path_works_without_javascript() {
     assert_eq!(home.attrs("article.post .text a.tag", "href"), ["/tags/rust"]);
     assert_eq!(home.attrs("article.post .text a.mention", "href"), ["/@bob"]);
     let thumbnail = home.attrs("article.post .media img", "src").pop().expect("the image is shown");
+    assert_eq!(home.attrs("article.post .media img", "alt"), ["a white dot"], "one image, with its alt text");
     let post_id = home.attrs("article.post", "data-post").pop().unwrap();
 
     // The image comes through the web app, as Bob (media follow their post's visibility).

@@ -235,8 +235,22 @@ pub async fn compose(
     let caller = web.api.caller(Some(&token), &v.address);
     let mut fields = std::collections::HashMap::<String, String>::new();
     let mut media_ids = Vec::new();
+    // Each file row is a file and its alt text, in that order; the text describes the file of
+    // its row (none when the row's file was left empty).
+    let mut row_media: Option<String> = None;
     while let Some(field) = form.next_field().await.map_err(|e| bad_form(&v, &e.body_text()))? {
         let name = field.name().unwrap_or_default().to_owned();
+        if name == "alt" {
+            let alt = field.text().await.map_err(|e| bad_form(&v, &e.body_text()))?;
+            if let (Some(id), false) = (row_media.take(), alt.trim().is_empty()) {
+                let path = format!("/api/v1/media/{}", encode(&id));
+                caller
+                    .act_with_json(Method::PATCH, &path, &serde_json::json!({ "description": alt }))
+                    .await
+                    .or_show(&v)?;
+            }
+            continue;
+        }
         if name != "file" {
             let value = field.text().await.map_err(|e| bad_form(&v, &e.body_text()))?;
             fields.insert(name, value);
@@ -249,7 +263,8 @@ pub async fn compose(
         // The form token comes before the files in the form, so nothing is uploaded for a form
         // that is not ours.
         check_form(&v, fields.get("csrf").map_or("", String::as_str))?;
-        media_ids.extend(upload(&caller, &v, field).await?);
+        row_media = upload(&caller, &v, field).await?;
+        media_ids.extend(row_media.clone());
     }
     check_form(&v, fields.get("csrf").map_or("", String::as_str))?;
     let field = |name: &str| fields.get(name).map(|s| s.trim()).filter(|s| !s.is_empty());

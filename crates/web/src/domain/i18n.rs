@@ -120,6 +120,7 @@ messages! {
     Confirmed => "Your address is confirmed. Sign in.", "邮箱已确认，请登录。";
     Trending => "Trending tags", "热门话题";
     Attachment => "Attachment", "附件";
+    AltText => "Description for people who cannot see it", "图片描述（供看不见的人）";
     Compose => "New post", "发帖";
     ComposePlaceholder => "What's happening?", "有什么新鲜事？";
     Post => "Post", "发布";

@@ -34,6 +34,9 @@ pub struct Post {
     pub visibility: String,
     #[serde(default)]
     pub media_ids: Vec<String>,
+    /// Alt text by media id (from content's view of the post).
+    #[serde(default)]
+    pub media_descriptions: std::collections::HashMap<String, String>,
     #[serde(with = "time::serde::rfc3339")]
     pub created_at: OffsetDateTime,
     pub reply_to_id: Option<String>,
@@ -50,6 +53,8 @@ pub struct Standing {
     pub id: String,
     pub counts: Counts,
     pub liked: Option<bool>,
+    #[serde(default)]
+    pub media_descriptions: std::collections::HashMap<String, String>,
 }
 
 impl Page<Post> {
@@ -59,6 +64,7 @@ impl Page<Post> {
             if let Some(standing) = standings.iter().find(|s| s.id == post.id) {
                 post.counts = Some(standing.counts.clone());
                 post.liked = standing.liked;
+                post.media_descriptions.clone_from(&standing.media_descriptions);
             }
         }
         self

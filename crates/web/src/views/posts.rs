@@ -14,6 +14,8 @@ use crate::domain::{
 
 /// The longest post the composer offers (the API's default; the API has the last word).
 pub const MAX_CHARS: usize = 500;
+/// Media one post may carry (the API's default).
+const MAX_MEDIA: usize = 4;
 
 /// A post's text: plain runs escaped, tags to their stream, mentions to the profile, links out
 /// with `rel="nofollow noopener ugc"` (user-generated: no endorsement, no access to us).
@@ -58,8 +60,9 @@ pub fn card(v: &Visitor, post: &Post, back: &str) -> Markup {
                 div.media {
                     @for (i, id) in post.media_ids.iter().enumerate() {
                         a href={ "/media/" (id) } {
-                            img src={ "/media/" (id) "/thumbnail" } loading="lazy" width="320" height="240"
-                                alt={ (t(Msg::Attachment)) " " (i + 1) " · " (post.author.name()) };
+                            @let alt = post.media_descriptions.get(id).cloned()
+                                .unwrap_or_else(|| format!("{} {} · {}", t(Msg::Attachment), i + 1, post.author.name()));
+                            img src={ "/media/" (id) "/thumbnail" } loading="lazy" width="320" height="240" alt=(alt);
                         }
                     }
                 }
@@ -141,11 +144,18 @@ pub fn composer(v: &Visitor, reply_to: Option<&str>, back: &str) -> Markup {
             textarea #compose-text name="text" required maxlength=(MAX_CHARS) rows="3"
                 placeholder=(t(Msg::ComposePlaceholder)) data-max=(MAX_CHARS) aria-describedby="compose-count" {}
             p #compose-count.count aria-live="polite" { span { (MAX_CHARS) } " " (t(Msg::CharsLeft)) }
-            div.row {
-                label for="compose-media" { (t(Msg::Media)) }
-                input #compose-media type="file" name="file" multiple accept="image/*,video/*" data-upload;
-                progress hidden max="100" value="0" {}
+            details.media-rows {
+                summary { (t(Msg::Media)) }
+                @for i in 1..=MAX_MEDIA {
+                    div.row {
+                        label for={ "compose-media-" (i) } { (t(Msg::Attachment)) " " (i) }
+                        input id={ "compose-media-" (i) } type="file" name="file" accept="image/*,video/*";
+                        label for={ "compose-alt-" (i) } { (t(Msg::AltText)) }
+                        input id={ "compose-alt-" (i) } name="alt" maxlength="1500";
+                    }
+                }
             }
+            progress hidden max="100" value="0" {}
             div.row {
                 label for="compose-visibility" { (t(Msg::Visibility)) }
                 select #compose-visibility name="visibility" {
