@@ -37,7 +37,7 @@ pub struct Runtime {
     pub local_addr: Arc<std::sync::OnceLock<std::net::SocketAddr>>,
     /// The process's own router, once it is assembled: a service calling another one of the
     /// same process goes through it as through HTTP (the same layers, the same rules) without
-    /// a socket. Emptied at shutdown, which breaks the cycle of a router holding its caller.
+    /// a socket. Callers keep a weak reference (the router holds them); emptied at shutdown.
     pub local_router: Arc<std::sync::RwLock<Option<axum::Router>>>,
 }
 

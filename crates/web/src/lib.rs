@@ -77,7 +77,7 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
 /// Mounts the pages. `spec` is the OpenAPI document of every service, rendered at `/docs`.
 pub fn mount(runtime: &Runtime, config: &WebConfig, spec: serde_json::Value) -> anyhow::Result<Mounted> {
     let api_url = config.api_url.trim_end_matches('/').to_owned();
-    let local_router = api_url.is_empty().then(|| Arc::clone(&runtime.local_router));
+    let local_router = api_url.is_empty().then(|| Arc::downgrade(&runtime.local_router));
     let local = Arc::clone(&runtime.local_addr);
     let base = move || {
         if api_url.is_empty() { local.get().map(|addr| format!("http://{addr}")) } else { Some(api_url.clone()) }

@@ -9,7 +9,7 @@
 
 use std::{
     net::{IpAddr, SocketAddr},
-    sync::{Arc, RwLock},
+    sync::{Arc, RwLock, Weak},
     time::Duration,
 };
 
@@ -57,8 +57,10 @@ impl ApiProblem {
 pub struct Api {
     http: reqwest::Client,
     base: Arc<dyn Fn() -> Option<String> + Send + Sync>,
-    /// This process's router, when the API is served by this process.
-    local: Option<Arc<RwLock<Option<axum::Router>>>>,
+    /// This process's router, when the API is served by this process. Weak: the router holds
+    /// the web app, which holds this; a strong reference would keep every service of a stopped
+    /// process (and its database connections) alive.
+    local: Option<Weak<RwLock<Option<axum::Router>>>>,
     internal_token: String,
 }
 
@@ -75,7 +77,7 @@ impl Api {
     /// is this process's router when the API runs here.
     pub fn new(
         base: impl Fn() -> Option<String> + Send + Sync + 'static,
-        local: Option<Arc<RwLock<Option<axum::Router>>>>,
+        local: Option<Weak<RwLock<Option<axum::Router>>>>,
         internal_token: &str,
     ) -> Self {
         let http = reqwest::Client::builder()
@@ -95,7 +97,7 @@ impl Api {
     }
 
     fn router(&self) -> Option<axum::Router> {
-        self.local.as_ref()?.read().unwrap_or_else(std::sync::PoisonError::into_inner).clone()
+        self.local.as_ref()?.upgrade()?.read().unwrap_or_else(std::sync::PoisonError::into_inner).clone()
     }
 }
 
