@@ -1,6 +1,6 @@
 // Riffle's progressive enhancement. Every page works without this script; with it: live
 // "N new posts" from the server-sent streams, infinite scroll, the composer's character count,
-// upload progress and drafts that survive a reload, keyboard shortcuts, and the filter of the
+// resumable uploads (tus) with their progress and drafts that survive a reload, keyboard shortcuts, and the filter of the
 // API reference. No framework, no build step, no inline script (the CSP forbids it).
 "use strict";
 
@@ -66,27 +66,106 @@
       if (!area.value && localStorage.getItem(key)) area.value = localStorage.getItem(key);
       update();
       area.addEventListener("input", () => { update(); localStorage.setItem(key, area.value); });
-      form.addEventListener("submit", (event) => {
-        const chosen = $$("input[type=file]", form).some((input) => input.files.length > 0);
-        if (!chosen || !window.XMLHttpRequest) {
+      form.addEventListener("submit", async (event) => {
+        const rows = $$("input[type=file]", form).filter((input) => input.files.length > 0);
+        if (rows.length === 0 || !window.fetch) {
           localStorage.removeItem(key);
           return;
         }
-        // With files, send the form ourselves to show how far the upload is.
+        // With files, upload each resumably first (tus, through the web app), then send the
+        // form with the media ids in place of the files.
         event.preventDefault();
         const progress = $("progress", form);
         progress.hidden = false;
-        const request = new XMLHttpRequest();
-        request.open("POST", form.action);
-        request.upload.addEventListener("progress", (e) => {
-          if (e.lengthComputable) progress.value = Math.round((100 * e.loaded) / e.total);
-        });
-        request.addEventListener("load", () => {
-          if (request.status < 400) { localStorage.removeItem(key); window.location.href = request.responseURL; }
-          else { document.open(); document.write(request.responseText); document.close(); }
-        });
-        request.send(new FormData(form));
+        const total = rows.reduce((sum, input) => sum + input.files[0].size, 0);
+        let sent = 0;
+        const data = new FormData(form);
+        data.delete("file");
+        data.delete("alt");
+        try {
+          for (const input of $$("input[type=file]", form)) {
+            const alt = input.closest(".row").querySelector("input[name=alt]");
+            if (input.files.length === 0) continue;
+            const id = await upload(input.files[0], (n) => { progress.value = Math.round((100 * (sent + n)) / total); });
+            sent += input.files[0].size;
+            data.append("media_id", id);
+            data.append("alt", alt ? alt.value : "");
+          }
+          const response = await fetch(form.action, { method: "POST", body: data, credentials: "same-origin" });
+          if (response.ok) {
+            localStorage.removeItem(key);
+            window.location.href = response.url;
+          } else {
+            document.open(); document.write(await response.text()); document.close();
+          }
+        } catch (error) {
+          progress.hidden = true;
+          alert(String(error));
+        }
       });
+    }
+  }
+
+  const csrf = () => $("meta[name=csrf-token]").content;
+  const tusHeaders = (extra) => ({ "Tus-Resumable": "1.0.0", "X-CSRF-Token": csrf(), ...extra });
+  const b64 = (text) => btoa(unescape(encodeURIComponent(text)));
+
+  // One file, by tus: the upload's address is kept in this browser, so sending the same file
+  // again (after a failure or a reload) resumes where the server says it stopped.
+  async function upload(file, onProgress) {
+    const remembered = "riffle:upload:" + [file.name, file.size, file.lastModified].join(":");
+    let url = localStorage.getItem(remembered);
+    let offset = 0;
+    if (url) {
+      const head = await fetch(url, { method: "HEAD", headers: tusHeaders({}), credentials: "same-origin" });
+      if (head.ok) offset = Number(head.headers.get("Upload-Offset"));
+      else url = null;
+    }
+    if (!url) {
+      const created = await fetch("/uploads", {
+        method: "POST",
+        credentials: "same-origin",
+        headers: tusHeaders({
+          "Upload-Length": String(file.size),
+          "Upload-Metadata": `filename ${b64(file.name)},filetype ${b64(file.type || "application/octet-stream")}`,
+        }),
+      });
+      if (created.status !== 201) throw new Error(`the upload was refused (${created.status})`);
+      url = created.headers.get("Location");
+      localStorage.setItem(remembered, url);
+    }
+    const chunk = 1024 * 1024;
+    let failures = 0;
+    for (;;) {
+      const part = file.slice(offset, Math.min(file.size, offset + chunk));
+      let response;
+      try {
+        response = await fetch(url, {
+          method: "PATCH",
+          credentials: "same-origin",
+          headers: tusHeaders({ "Upload-Offset": String(offset), "Content-Type": "application/offset+octet-stream" }),
+          body: part,
+        });
+      } catch (_) {
+        response = null;
+      }
+      if (response && response.status === 204) {
+        offset = Number(response.headers.get("Upload-Offset"));
+        onProgress(offset);
+        const id = response.headers.get("Riffle-Media-Id");
+        if (id) { localStorage.removeItem(remembered); return id; }
+        failures = 0;
+        continue;
+      }
+      if (response && response.status >= 400 && response.status < 500 && response.status !== 409) {
+        localStorage.removeItem(remembered);
+        throw new Error(`the upload was refused (${response.status})`);
+      }
+      // A lost connection or a wrong offset: ask the server where it stands and go on.
+      if (++failures > 5) throw new Error("the upload keeps failing; try again later");
+      await new Promise((r) => setTimeout(r, 500 * failures));
+      const head = await fetch(url, { method: "HEAD", headers: tusHeaders({}), credentials: "same-origin" });
+      if (head.ok) offset = Number(head.headers.get("Upload-Offset"));
     }
   }
 

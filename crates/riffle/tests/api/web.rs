@@ -381,3 +381,60 @@ async fn pages_speak_the_visitors_language() {
     let page = browser.get_with("/", ("accept-language", "zh-CN")).await;
     assert_eq!(page.attrs("html", "lang"), ["en"], "the setting wins over the header");
 }
+
+#[tokio::test]
+async fn the_composer_uploads_resumably_through_the_web_app() {
+    let app = TestApp::spawn(Backends::Embedded).await.unwrap();
+    let mut ada = Browser::new(&app);
+    ada.sign_up("ada").await;
+    let image = png();
+    let half = image.len() / 2;
+    let tus = |method: reqwest::Method, path: &str, csrf: Option<&str>| {
+        let mut request = ada
+            .client
+            .request(method, app.url(path))
+            .header("cookie", ada.cookie_header())
+            .header("tus-resumable", "1.0.0");
+        if let Some(token) = csrf {
+            request = request.header("x-csrf-token", token);
+        }
+        request
+    };
+    let csrf = ada.csrf();
+    let forged = tus(reqwest::Method::POST, "/uploads", None).header("upload-length", image.len()).send().await.unwrap();
+    assert_eq!(forged.status(), StatusCode::FORBIDDEN, "no upload without the form token");
+    let created =
+        tus(reqwest::Method::POST, "/uploads", Some(&csrf)).header("upload-length", image.len()).send().await.unwrap();
+    assert_eq!(created.status(), StatusCode::CREATED);
+    let location = created.headers()[LOCATION].to_str().unwrap().to_owned();
+    assert!(location.starts_with("/uploads/"), "the browser keeps talking to the web app: {location}");
+    let patch = |offset: usize, bytes: Vec<u8>| {
+        tus(reqwest::Method::PATCH, &location, Some(&csrf))
+            .header("upload-offset", offset)
+            .header("content-type", "application/offset+octet-stream")
+            .body(bytes)
+            .send()
+    };
+    let first = patch(0, image[..half].to_vec()).await.unwrap();
+    assert_eq!(first.status(), StatusCode::NO_CONTENT);
+    // The connection drops here; the script asks where the server stands and resumes.
+    let head = tus(reqwest::Method::HEAD, &location, Some(&csrf)).send().await.unwrap();
+    assert_eq!(head.headers()["upload-offset"].to_str().unwrap(), half.to_string());
+    let last = patch(half, image[half..].to_vec()).await.unwrap();
+    assert_eq!(last.status(), StatusCode::NO_CONTENT);
+    let media_id = last.headers()["riffle-media-id"].to_str().unwrap().to_owned();
+
+    let home = ada.get("/home").await;
+    let key = home.attrs("form.composer input[name=idempotency_key]", "value").pop().unwrap();
+    let form = Form::new()
+        .text("csrf", csrf.clone())
+        .text("idempotency_key", key)
+        .text("text", "sent in two halves")
+        .text("media_id", media_id)
+        .text("alt", "two halves of a dot")
+        .text("visibility", "public");
+    let posted = ada.submit_multipart("/compose", form).await;
+    assert_eq!(posted.status, StatusCode::SEE_OTHER, "{}", posted.body);
+    let home = ada.get("/home").await;
+    assert_eq!(home.attrs("article.post .media img", "alt"), ["two halves of a dot"]);
+}

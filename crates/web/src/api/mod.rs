@@ -88,6 +88,8 @@ pub fn routes(web: Arc<Web>) -> OpenApiRouter {
         .route("/media/{id}", get(proxy::media))
         .route("/media/{id}/thumbnail", get(proxy::thumbnail))
         .route("/live/{stream}", get(proxy::live))
+        .route("/uploads", post(proxy::tus))
+        .route("/uploads/{id}", axum::routing::patch(proxy::tus).head(proxy::tus))
         .route("/docs", get(docs))
         .route("/assets/riffle.css", get(|| async { asset("text/css; charset=utf-8", views::STYLE) }))
         .route("/assets/riffle.js", get(|| async { asset("text/javascript; charset=utf-8", views::SCRIPT) }))

@@ -98,3 +98,58 @@ pub async fn export_opml(State(web): State<Arc<Web>>, v: Visitor, headers: Heade
     signed_in(&v, "/sources")?;
     Ok(pass(&web, &v, "/api/v1/sources/export", &headers, &[]).await)
 }
+
+/// The tus headers a resumable upload sends and gets back.
+const TUS_REQUEST: [&str; 6] =
+    ["tus-resumable", "upload-length", "upload-metadata", "upload-offset", "content-type", "content-length"];
+const TUS_ANSWER: [&str; 6] =
+    ["tus-resumable", "upload-offset", "upload-length", "riffle-media-id", "cache-control", "location"];
+
+/// `POST /uploads`, `HEAD|PATCH /uploads/{id}`: the composer's resumable uploads, passed to the
+/// API's tus endpoint as the visitor. The script sends the form token in `X-CSRF-Token`
+/// (a cross-site page can neither read it nor set the header), and the upload's address comes
+/// back under `/uploads/`, so the browser keeps talking to the web app.
+pub async fn tus(
+    State(web): State<Arc<Web>>,
+    v: Visitor,
+    id: Option<Path<String>>,
+    method: axum::http::Method,
+    headers: HeaderMap,
+    body: Body,
+) -> Answer {
+    let presented = headers.get("x-csrf-token").and_then(|t| t.to_str().ok()).unwrap_or("");
+    super::check_form(&v, presented)?;
+    signed_in(&v, "/compose")?;
+    let path = match &id {
+        Some(Path(id)) => format!("/api/v1/media/uploads/{}", encode(id)),
+        None => "/api/v1/media/uploads".to_owned(),
+    };
+    let caller = web.api.caller(v.token(), &v.address);
+    let Ok(method) = reqwest::Method::from_bytes(method.as_str().as_bytes()) else {
+        return Ok(StatusCode::METHOD_NOT_ALLOWED.into_response());
+    };
+    let mut request = caller.request(method, &path).map_err(|p| super::problem_page(&v, &p))?;
+    for name in TUS_REQUEST {
+        if let Some(value) = headers.get(name) {
+            request = request.header(name, value);
+        }
+    }
+    let request = request.body(reqwest::Body::wrap_stream(body.into_data_stream()));
+    // Refusals (409 wrong offset, 413 too large, 415) go back as the API wrote them: the script
+    // reads their status and resumes from the offset a HEAD gives.
+    let response = match caller.send_raw(request).await {
+        Ok(response) => response,
+        Err(problem) => {
+            let status = StatusCode::from_u16(problem.status.as_u16()).unwrap_or(StatusCode::BAD_GATEWAY);
+            return Ok((status, axum::Json(serde_json::json!({ "detail": problem.message() }))).into_response());
+        }
+    };
+    let mut answer = Response::builder().status(response.status().as_u16());
+    for name in TUS_ANSWER {
+        if let Some(value) = response.headers().get(name).and_then(|v| v.to_str().ok()) {
+            let value = if name == "location" { value.replace("/api/v1/media/uploads/", "/uploads/") } else { value.to_owned() };
+            answer = answer.header(name, value);
+        }
+    }
+    Ok(answer.body(Body::empty()).unwrap_or_else(|_| StatusCode::BAD_GATEWAY.into_response()))
+}

@@ -251,6 +251,16 @@ pub async fn compose(
             }
             continue;
         }
+        if name == "media_id" {
+            // Uploaded already, resumably, by the composer's script (`/uploads`).
+            check_form(&v, fields.get("csrf").map_or("", String::as_str))?;
+            let id = field.text().await.map_err(|e| bad_form(&v, &e.body_text()))?.trim().to_owned();
+            if !id.is_empty() {
+                row_media = Some(id.clone());
+                media_ids.push(id);
+            }
+            continue;
+        }
         if name != "file" {
             let value = field.text().await.map_err(|e| bad_form(&v, &e.body_text()))?;
             fields.insert(name, value);
