@@ -147,7 +147,11 @@ pub async fn tus(
     let mut answer = Response::builder().status(response.status().as_u16());
     for name in TUS_ANSWER {
         if let Some(value) = response.headers().get(name).and_then(|v| v.to_str().ok()) {
-            let value = if name == "location" { value.replace("/api/v1/media/uploads/", "/uploads/") } else { value.to_owned() };
+            let value = if name == "location" {
+                value.replace("/api/v1/media/uploads/", "/uploads/")
+            } else {
+                value.to_owned()
+            };
             answer = answer.header(name, value);
         }
     }
