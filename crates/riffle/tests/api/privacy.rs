@@ -298,7 +298,9 @@ crate::on_every_backend!(streams_end_when_the_session_ends_or_the_account_is_sus
 #[tokio::test]
 async fn a_stream_ends_when_its_token_expires_and_beats_while_idle() {
     let (mut config, dir) = TestApp::config(Backends::Embedded).await.unwrap();
-    config.auth.access_token_ttl_secs = 2;
+    // Long enough for several heartbeats even when the machine is busy between the sign-in and
+    // the stream's opening (with 2 s, a loaded CI run once saw the token end before the first).
+    config.auth.access_token_ttl_secs = 5;
     config.timelines.stream_heartbeat_secs = 1;
     let app = TestApp::spawn_with(config, dir).await;
     let ada = member(&app, "ada").await;
