@@ -278,11 +278,8 @@ pub async fn revoke(
     Path(id): Path<String>,
     Form(form): Form<Action>,
 ) -> Answer {
-    check_form(&v, &form.csrf)?;
-    let token = signed_in(&v, "/settings")?;
     let path = format!("/api/v1/auth/sessions/{}", encode(&id));
-    web.api.caller(Some(token), &v.address).act(Method::DELETE, &path).await.or_show(&v)?;
-    Ok(redirect(&v, "/settings"))
+    super::act_then(&web, &v, &form.csrf, Method::DELETE, &path, "/settings").await
 }
 
 pub async fn sources(State(web): State<Arc<Web>>, v: Visitor) -> Answer {
@@ -348,14 +345,11 @@ pub async fn source_action(
     Path((id, action)): Path<(String, String)>,
     Form(form): Form<Action>,
 ) -> Answer {
-    check_form(&v, &form.csrf)?;
-    let token = signed_in(&v, "/sources")?;
     let source = format!("/api/v1/sources/{}", encode(&id));
     let (method, path) = match action.as_str() {
         "refresh" => (Method::POST, format!("{source}/refresh")),
         "unsubscribe" => (Method::DELETE, source),
         _ => return Ok(super::not_found(v)),
     };
-    web.api.caller(Some(token), &v.address).act(method, &path).await.or_show(&v)?;
-    Ok(redirect(&v, "/sources"))
+    super::act_then(&web, &v, &form.csrf, method, &path, "/sources").await
 }

@@ -187,6 +187,22 @@ pub(crate) fn signed_in<'a>(v: &'a Visitor, back: &str) -> Result<&'a str, Shown
         .ok_or_else(|| redirect(v, &format!("/sign-in?back={}", crate::domain::client::encode(local(back)))).into())
 }
 
+/// The common form post: the form's token, a signed-in visitor, one API call as them, then
+/// `303` to `to` (a problem becomes its page).
+pub(crate) async fn act_then(
+    web: &Web,
+    v: &Visitor,
+    csrf: &str,
+    method: reqwest::Method,
+    path: &str,
+    to: &str,
+) -> Answer {
+    check_form(v, csrf)?;
+    let token = signed_in(v, to)?;
+    web.api.caller(Some(token), &v.address).act(method, path).await.or_show(v)?;
+    Ok(redirect(v, to))
+}
+
 /// Every form's token and where to go afterwards.
 #[derive(Debug, Deserialize)]
 pub(crate) struct Action {

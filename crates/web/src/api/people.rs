@@ -96,9 +96,7 @@ pub async fn relationship_action(
     Path((id, action)): Path<(String, String)>,
     Form(form): Form<Action>,
 ) -> Answer {
-    check_form(&v, &form.csrf)?;
     let back = form.back.clone().unwrap_or_else(|| "/".into());
-    let token = signed_in(&v, &back)?;
     let (method, what) = match action.as_str() {
         "follow" => (Method::PUT, "follow"),
         "unfollow" => (Method::DELETE, "follow"),
@@ -109,8 +107,7 @@ pub async fn relationship_action(
         _ => return Ok(not_found(v)),
     };
     let path = format!("/api/v1/users/{}/{what}", encode(&id));
-    web.api.caller(Some(token), &v.address).act(method, &path).await.or_show(&v)?;
-    Ok(redirect(&v, &back))
+    super::act_then(&web, &v, &form.csrf, method, &path, &back).await
 }
 
 pub async fn notifications(State(web): State<Arc<Web>>, v: Visitor, Query(paging): Query<Paging>) -> Answer {
@@ -145,9 +142,6 @@ pub async fn dismiss(
     Path(id): Path<String>,
     Form(form): Form<Action>,
 ) -> Answer {
-    check_form(&v, &form.csrf)?;
-    let token = signed_in(&v, "/notifications")?;
     let path = format!("/api/v1/notifications/{}", encode(&id));
-    web.api.caller(Some(token), &v.address).act(Method::DELETE, &path).await.or_show(&v)?;
-    Ok(redirect(&v, "/notifications"))
+    super::act_then(&web, &v, &form.csrf, Method::DELETE, &path, "/notifications").await
 }

@@ -170,11 +170,8 @@ pub async fn unfollow_tag(
 }
 
 async fn tag_follow(State(web): State<Arc<Web>>, v: Visitor, tag: String, form: Action, method: Method) -> Answer {
-    check_form(&v, &form.csrf)?;
-    let token = signed_in(&v, "/")?;
     let path = format!("/api/v1/tags/{}/follow", encode(&tag));
-    web.api.caller(Some(token), &v.address).act(method, &path).await.or_show(&v)?;
-    Ok(redirect(&v, form.back.as_deref().unwrap_or("/home")))
+    super::act_then(&web, &v, &form.csrf, method, &path, form.back.as_deref().unwrap_or("/home")).await
 }
 
 pub async fn post_page(State(web): State<Arc<Web>>, v: Visitor, Path(id): Path<String>) -> Answer {
@@ -200,9 +197,7 @@ pub async fn post_action(
     Path((id, action)): Path<(String, String)>,
     Form(form): Form<Action>,
 ) -> Answer {
-    check_form(&v, &form.csrf)?;
     let back = form.back.clone().unwrap_or_else(|| format!("/posts/{id}"));
-    let token = signed_in(&v, &back)?;
     let post = format!("/api/v1/posts/{}", encode(&id));
     let (method, path) = match action.as_str() {
         "like" => (Method::PUT, format!("{post}/like")),
@@ -212,8 +207,7 @@ pub async fn post_action(
         "delete" => (Method::DELETE, post),
         _ => return Ok(not_found(v)),
     };
-    web.api.caller(Some(token), &v.address).act(method, &path).await.or_show(&v)?;
-    Ok(redirect(&v, &format!("{}#post-{id}", local(&back))))
+    super::act_then(&web, &v, &form.csrf, method, &path, &format!("{}#post-{id}", local(&back))).await
 }
 
 pub async fn compose_page(v: Visitor) -> Answer {
