@@ -4,12 +4,14 @@
 routing by path with the deployment's own configuration (deploy/nginx/riffle.conf). The whole
 user story goes through nginx; then one service process is killed with SIGKILL mid-run and
 restarted, and nothing acknowledged may be lost while the other services keep answering.
+Every process exports its spans over OTLP to a small receiver here, and one post's trace must
+cross at least three services.
 
     python3 scripts/multiprocess/run.py target/debug/riffle
 
 It reads the backends from the variables the Rust test suites use (RIFFLE_TEST_POSTGRES_URL,
 RIFFLE_TEST_NATS_URL, RIFFLE_TEST_REDIS_URL, RIFFLE_TEST_S3_URL, RIFFLE_TEST_S3_KEY_ID,
-RIFFLE_TEST_S3_SECRET) and needs nginx on the PATH.
+RIFFLE_TEST_S3_SECRET), needs nginx on the PATH and the opentelemetry-proto package (PyPI).
 """
 
 import base64
@@ -28,6 +30,7 @@ import time
 import uuid
 
 import requests
+from opentelemetry.proto.collector.trace.v1 import trace_service_pb2
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 PASSWORD = "correct horse battery"
@@ -69,6 +72,46 @@ def env(name):
     return value
 
 
+class TraceReceiver:
+    """An OTLP/HTTP collector in miniature: keeps each span's process and parent, by trace id."""
+
+    def __init__(self):
+        self.spans = {}  # trace id (hex) -> [(service.name, span name, span id, parent span id)]
+        self.lock = threading.Lock()
+        receiver = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers.get("content-length", 0)))
+                request = trace_service_pb2.ExportTraceServiceRequest()
+                request.ParseFromString(body)
+                with receiver.lock:
+                    for resource in request.resource_spans:
+                        attributes = {a.key: a.value.string_value for a in resource.resource.attributes}
+                        for scope in resource.scope_spans:
+                            for span in scope.spans:
+                                receiver.spans.setdefault(span.trace_id.hex(), []).append(
+                                    (attributes.get("service.name"), span.name, span.span_id.hex(), span.parent_span_id.hex())
+                                )
+                answer = trace_service_pb2.ExportTraceServiceResponse().SerializeToString()
+                self.send_response(200 if self.path == "/v1/traces" else 404)
+                self.send_header("content-type", "application/x-protobuf")
+                self.send_header("content-length", str(len(answer)))
+                self.end_headers()
+                self.wfile.write(answer)
+
+            def log_message(self, *args):
+                pass
+
+        self.port = free_port()
+        server = http.server.ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+
+    def trace(self, trace_id):
+        with self.lock:
+            return list(self.spans.get(trace_id, []))
+
+
 class Deployment:
     """The processes: one per target, and nginx in front."""
 
@@ -83,6 +126,7 @@ class Deployment:
         self.gateway_port = free_port()
         self.gateway = f"http://127.0.0.1:{self.gateway_port}"
         self.processes = {}
+        self.traces = TraceReceiver()
         database = self.fresh_database(env("RIFFLE_TEST_POSTGRES_URL"))
         self.env = {
             **{k: v for k, v in os.environ.items() if not k.startswith("RIFFLE_")},
@@ -105,6 +149,8 @@ class Deployment:
             "RIFFLE_WEB__API_URL": self.gateway,
             "RIFFLE_LOG__LEVEL": "warn",
             "RIFFLE_WORKERS": "1",
+            "RIFFLE_TELEMETRY__OTLP_ENDPOINT": f"http://127.0.0.1:{self.traces.port}",
+            "OTEL_BSP_SCHEDULE_DELAY": "200",
         }
 
     @staticmethod
@@ -265,6 +311,7 @@ def run(d):
     )
     check(post.status_code == 201, "ada posts with the image")
     post_id = post.json()["id"]
+    post_trace_id = post.headers["traceparent"].split("-")[1]
     followed = requests.put(f"{api}/api/v1/users/{ada_id}/follow", headers=auth(bob), timeout=10)
     check(followed.status_code == 204, "bob follows ada (graph)")
 
@@ -297,6 +344,17 @@ def run(d):
     check(True, "search finds the post (search)")
     source = requests.post(f"{api}/api/v1/sources", headers=auth(ada), json={"url": fixture_feed()}, timeout=30)
     check(source.status_code in (200, 201), f"ada subscribes to a feed (crawler) ({source.status_code})")
+    def post_trace():
+        """The post's spans, once they come from three processes and hang from one root."""
+        spans = d.traces.trace(post_trace_id)
+        ids = {span_id for *_, span_id, _ in spans}
+        roots = [name for _, name, _, parent in spans if parent not in ids]
+        services = {service for service, *_ in spans}
+        return (spans, services) if len(services) >= 3 and roots == ["POST /api/v1/posts"] else None
+
+    spans, services = until("ada's post is one trace across three services, at the receiver", post_trace)
+    check(True, f"ada's post is one trace of {len(spans)} spans under POST /api/v1/posts, "
+                f"across {', '.join(sorted(services))} (OTLP)")
     page = requests.get(f"{api}/home", cookies={"riffle_access": bob}, timeout=10)
     check(page.status_code == 200 and "hello multiprocess" in page.text, "the web process renders bob's home through the gateway")
 

@@ -122,3 +122,86 @@ pub struct Like {
     /// The liked post's hashtags (what the liker shows interest in).
     pub tags: Vec<String>,
 }
+
+impl ContentEvent {
+    /// The account the event is about: the post's author (of a like too: the liked post's), a
+    /// file's owner; none for reports.
+    pub fn author(&self) -> Option<Uuid> {
+        match self {
+            Self::PostCreated(snapshot) | Self::PostEdited(snapshot) => Some(snapshot.post.author_id),
+            Self::PostDeleted(post) | Self::PostHidden(post) => Some(post.author_id),
+            Self::PostLiked(like) | Self::PostUnliked(like) => Some(like.author_id),
+            Self::MediaUploaded(media) => Some(media.owner_id),
+            Self::ReportFiled(_) | Self::ReportResolved(_) => None,
+        }
+    }
+
+    /// [`ContentEvent::author`] read from an event's payload as it travels, without decoding
+    /// it: the key consumers keep each author's events in order by (one post's creation,
+    /// edits, likes and removal all carry its author) while handling authors side by side.
+    pub fn author_in<'a>(topic: &str, payload: &'a serde_json::Value) -> Option<&'a str> {
+        let author = match topic {
+            "content.post.created" | "content.post.edited" => payload.get("post")?.get("author_id"),
+            "content.media.uploaded" => payload.get("owner_id"),
+            _ => payload.get("author_id"),
+        };
+        author?.as_str()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::family::EventFamily;
+
+    #[test]
+    fn the_author_read_from_a_payload_is_the_events_author() {
+        let author = Uuid::from_u128(7);
+        let post = PostId::new(crate::ids::EPOCH_MS + 1, 1);
+        let summary = PostSummary {
+            id: post,
+            author_id: author,
+            text: "hi".into(),
+            visibility: Visibility::Public,
+            language: None,
+            reply_to_id: None,
+            reply_to_author_id: None,
+            root_id: post,
+            repost_of_id: None,
+            repost_of_author_id: None,
+            tags: Vec::new(),
+            mentions: Vec::new(),
+            links: Vec::new(),
+            media_ids: Vec::new(),
+            created_at_ms: 0,
+        };
+        let like = Like { post_id: post, user_id: Uuid::from_u128(9), author_id: author, tags: Vec::new() };
+        let reference = PostRef { id: post, author_id: author };
+        let report = Report { report_id: "r".into(), post_id: post, reporter_id: author, reason: "spam".into() };
+        let media = MediaRef {
+            id: "m".into(),
+            owner_id: author,
+            kind: "image".into(),
+            source_avatar: false,
+            mime: None,
+            size: None,
+        };
+        let events = [
+            ContentEvent::MediaUploaded(media),
+            ContentEvent::PostCreated(PostSnapshot { post: summary.clone() }),
+            ContentEvent::PostEdited(PostSnapshot { post: summary }),
+            ContentEvent::PostDeleted(reference.clone()),
+            ContentEvent::PostHidden(reference),
+            ContentEvent::PostLiked(like.clone()),
+            ContentEvent::PostUnliked(like),
+            ContentEvent::ReportFiled(report),
+        ];
+        for event in events {
+            let payload = event.to_payload();
+            let read = ContentEvent::author_in(event.topic(), &payload).map(|a| a.parse::<Uuid>().unwrap());
+            assert_eq!(read, event.author(), "{}", event.topic());
+        }
+        let topics: Vec<&str> = ContentEvent::ALL.to_vec();
+        assert_eq!(topics.len(), 9, "a new topic needs a case in `author` and in this test");
+    }
+}

@@ -135,7 +135,10 @@ async fn open(
 
 pub async fn mount(runtime: &Runtime, config: &TimelinesConfig) -> anyhow::Result<Mounted> {
     let (feed, embedded) = open(runtime, config).await?;
-    let mut background = vec![platform::service::task(housekeeping(Arc::clone(&feed), runtime.shutdown.clone()))];
+    let mut background = vec![
+        platform::service::task(housekeeping(Arc::clone(&feed), runtime.shutdown.clone())),
+        platform::service::task(refresh_recent(Arc::clone(&feed), runtime.shutdown.clone())),
+    ];
     if let Some((store, path)) = embedded {
         background.push(platform::service::task(snapshot(
             store,
@@ -150,18 +153,21 @@ pub async fn mount(runtime: &Runtime, config: &TimelinesConfig) -> anyhow::Resul
         async move { timelines.ping().await.map_err(|e| e.to_string()) }
     });
     let db = feed.store.db().clone();
+    let lanes = runtime.config.events.consumer_lanes;
     use platform::{ingest::handler, service::subscription};
     Ok(Mounted {
         name: NAME,
         routes: api::routes().with_state(Arc::clone(&feed)),
         probes: vec![Runtime::database_probe(&db), store_probe],
         subscriptions: vec![
+            // Every post passes through here: authors side by side, each one's events in order.
             subscription(
                 ingest::content::CONSUMER,
                 &[ContentEvent::TOPICS],
                 handler(ingest::content::CONSUMER, ingest::content::Posts(Arc::clone(&feed))),
                 &db,
-            ),
+            )
+            .in_lanes(lanes, |event| ContentEvent::author_in(&event.topic, &event.payload)),
             subscription(
                 ingest::graph::CONSUMER,
                 &[GraphEvent::TOPICS],
@@ -184,6 +190,33 @@ pub async fn mount(runtime: &Runtime, config: &TimelinesConfig) -> anyhow::Resul
 /// Drops the timelines of tags nobody follows and nothing posted to for `timelines.tag_idle_days`,
 /// in rounds until none is left, and "for you" snapshots past their cursors' life: at start,
 /// then hourly.
+/// Reads the newest posts of every pulled account that home reads here need, all at once, every
+/// [`cache::RECENT_FRESH_FOR`] (see [`cache::RecentPosts`]).
+async fn refresh_recent(feed: Arc<Feed>, shutdown: tokio_util::sync::CancellationToken) {
+    let mut every = tokio::time::interval(cache::RECENT_FRESH_FOR);
+    every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            () = shutdown.cancelled() => return,
+            _ = every.tick() => {}
+        }
+        let authors = feed.caches.recent.in_use();
+        for chunk in authors.chunks(500) {
+            let keys: Vec<_> = chunk.iter().map(|a| domain::timelines::Timeline::Posts(*a).key()).collect();
+            let fetched_at = std::time::Instant::now();
+            match feed.timelines.page_many(&keys, None, streams::home::RECENT).await {
+                Ok(pages) => {
+                    for (author, page) in chunk.iter().zip(pages) {
+                        feed.caches.recent.refreshed(*author, Arc::new(page), fetched_at);
+                    }
+                }
+                // Entries stop being served once too old; reads then fetch what they need.
+                Err(err) => tracing::warn!(error = format!("{err:#}"), "cannot refresh pulled accounts' posts"),
+            }
+        }
+    }
+}
+
 async fn housekeeping(feed: Arc<Feed>, shutdown: tokio_util::sync::CancellationToken) {
     const ROUND: usize = 1000;
     loop {

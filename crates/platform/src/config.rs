@@ -39,6 +39,7 @@ pub struct Config {
     /// Externally visible base URL, used in `Link` headers and issued tokens.
     pub public_url: String,
     pub log: LogConfig,
+    pub telemetry: TelemetryConfig,
     pub database: DatabaseConfig,
     pub events: EventsConfig,
     pub http: HttpConfig,
@@ -54,6 +55,23 @@ pub struct LogConfig {
     pub format: LogFormat,
     /// A `tracing` filter directive, e.g. `info` or `riffle=debug,sqlx=warn`.
     pub level: String,
+}
+
+/// `[telemetry]`: distributed traces. Every request, event publication and event delivery is a
+/// span; with an OTLP endpoint they are exported, so one request can be followed across the
+/// processes of a distributed deployment.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct TelemetryConfig {
+    /// An OTLP/HTTP collector (`http://collector:4318`); spans are POSTed to its `/v1/traces` as
+    /// protobuf. Empty: nothing is exported (trace ids still reach logs and events).
+    pub otlp_endpoint: String,
+    /// The `service.name` of this process's spans. Empty: `riffle` when the process runs every
+    /// service, `riffle-<target>` when it runs some of them.
+    pub service_name: String,
+    /// The share of new traces that are recorded, 0.0 to 1.0; a trace that arrives sampled (or
+    /// not) in `traceparent` keeps its caller's decision.
+    pub sample_ratio: f64,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -90,6 +108,8 @@ pub struct EventsConfig {
     pub retry_first_ms: u64,
     /// Longest pause between two attempts.
     pub retry_max_ms: u64,
+    /// Events a hot consumer (feed's, of posts) handles at once, each author's in order.
+    pub consumer_lanes: usize,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -110,9 +130,22 @@ pub struct HttpConfig {
     pub ops_addresses: Vec<String>,
     /// A bearer token (`Authorization: Bearer …`) that opens them from any address; empty: none.
     pub ops_token: String,
-    /// Reverse proxies (CIDRs or addresses) whose `Forwarded` / `X-Forwarded-For` headers name
-    /// the client; from any other peer those headers are ignored. Empty: none.
+    /// Reverse proxies (CIDRs or addresses) whose `client_address_header` names the client; from
+    /// any other peer it is ignored. Empty: none.
     pub trusted_proxies: Vec<String>,
+    /// The one header the trusted proxies set: `x-forwarded-for` (nginx, ingress-nginx, Traefik,
+    /// HAProxy, cloud load balancers) or `forwarded` (RFC 7239). Only that one is read, because a
+    /// proxy passes the other through as the client sent it.
+    pub client_address_header: ClientAddressHeader,
+}
+
+/// The header that names the client behind a trusted proxy.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ClientAddressHeader {
+    #[default]
+    XForwardedFor,
+    Forwarded,
 }
 
 impl HttpConfig {
@@ -197,6 +230,7 @@ impl Default for Config {
             data_dir: PathBuf::from("./data"),
             public_url: "http://localhost:8000".into(),
             log: LogConfig::default(),
+            telemetry: TelemetryConfig::default(),
             database: DatabaseConfig::default(),
             events: EventsConfig::default(),
             http: HttpConfig::default(),
@@ -210,6 +244,12 @@ impl Default for Config {
 impl Default for LogConfig {
     fn default() -> Self {
         Self { format: LogFormat::Text, level: "info".into() }
+    }
+}
+
+impl Default for TelemetryConfig {
+    fn default() -> Self {
+        Self { otlp_endpoint: String::new(), service_name: String::new(), sample_ratio: 1.0 }
     }
 }
 
@@ -229,6 +269,7 @@ impl Default for EventsConfig {
             max_attempts: 10,
             retry_first_ms: 1000,
             retry_max_ms: 60_000,
+            consumer_lanes: 8,
         }
     }
 }
@@ -245,6 +286,7 @@ impl Default for HttpConfig {
             ops_addresses: vec!["127.0.0.0/8".into(), "::1/128".into()],
             ops_token: String::new(),
             trusted_proxies: Vec::new(),
+            client_address_header: ClientAddressHeader::default(),
         }
     }
 }
@@ -378,6 +420,15 @@ impl Config {
             }
         }
         self.events_location()?;
+        let endpoint = &self.telemetry.otlp_endpoint;
+        if !endpoint.is_empty()
+            && reqwest::Url::parse(endpoint).map_or(true, |u| !matches!(u.scheme(), "http" | "https"))
+        {
+            return Err(ConfigError::key("telemetry.otlp_endpoint", endpoint, "expected an http(s) URL or nothing"));
+        }
+        if !(0.0..=1.0).contains(&self.telemetry.sample_ratio) {
+            return Err(ConfigError::key("telemetry.sample_ratio", self.telemetry.sample_ratio, "must be 0.0 to 1.0"));
+        }
         if self.database.max_connections == 0 {
             return Err(ConfigError::key("database.max_connections", 0, "must be at least 1"));
         }
@@ -401,6 +452,9 @@ impl Config {
         }
         if self.events.relay_batch == 0 || self.events.relay_interval_ms == 0 {
             return Err(ConfigError::key("events.relay_batch/relay_interval_ms", 0, "must both be at least 1"));
+        }
+        if !(1..=256).contains(&self.events.consumer_lanes) {
+            return Err(ConfigError::key("events.consumer_lanes", self.events.consumer_lanes, "must be 1 to 256"));
         }
         if !(1..=1000).contains(&self.events.max_attempts) {
             return Err(ConfigError::key("events.max_attempts", self.events.max_attempts, "must be 1 to 1000"));

@@ -134,7 +134,7 @@ impl Runtime {
 
 /// A subscription of `consumer` to `topics`, queued, deduplicated and dead-lettered in `db`.
 pub fn subscription(consumer: &str, topics: &[&'static str], handler: Arc<dyn EventHandler>, db: &Db) -> Subscription {
-    Subscription { consumer: consumer.to_owned(), topics: topics.to_vec(), handler, db: db.clone() }
+    Subscription { consumer: consumer.to_owned(), topics: topics.to_vec(), handler, db: db.clone(), lanes: None }
 }
 
 /// Connects the bus named by `events.url`.

@@ -1,11 +1,18 @@
 //! W3C Trace Context (`traceparent`), carried from incoming requests into log spans, onto
-//! events written to the outbox, and onto outgoing HTTP calls.
+//! events written to the outbox, and onto outgoing HTTP calls; and the [`Span`]s that stand for
+//! each unit of work: a request served (server), an event written to the outbox (producer), an
+//! event handled by a consumer (consumer).
 //!
-//! A full OpenTelemetry SDK is more than Riffle needs to *propagate* context; exporters can be
-//! added later without changing what is carried.
+//! The context is ours and always carried; spans are exported over OTLP only when
+//! `telemetry.otlp_endpoint` is set ([`crate::telemetry::export_traces`]). The exported span
+//! takes its ids from the context, so logs, events and the trace backend name the same span.
 
-use std::fmt;
+use std::{borrow::Cow, fmt};
 
+use opentelemetry::trace::{
+    Span as _, SpanContext, SpanId, SpanKind as OtelKind, Status, TraceContextExt as _, TraceFlags, TraceId,
+    TraceState, Tracer as _,
+};
 use rand::RngCore;
 
 /// One hop of a distributed trace.
@@ -78,11 +85,76 @@ impl fmt::Display for TraceContext {
     }
 }
 
-/// Adds the current context (as a child span) to an outgoing request's headers.
+/// Adds the current context to an outgoing request's headers: the span serving the call there
+/// becomes a child of the span making it here.
 pub fn inject(headers: &mut http::HeaderMap) {
     if let Some(current) = TraceContext::current() {
-        let value = current.child().to_string();
-        headers.insert("traceparent", http::HeaderValue::from_str(&value).expect("ascii"));
+        headers.insert("traceparent", http::HeaderValue::from_str(&current.to_string()).expect("ascii"));
+    }
+}
+
+/// What a span stands for, in OpenTelemetry's terms.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SpanKind {
+    /// A request served.
+    Server,
+    /// An event written to the outbox.
+    Producer,
+    /// An event handled by a consumer.
+    Consumer,
+}
+
+/// One unit of work in a trace. Ends (and is exported, when exporting) when dropped.
+pub struct Span {
+    context: TraceContext,
+    exported: Option<opentelemetry_sdk::trace::Span>,
+}
+
+impl Span {
+    /// Starts a span as a child of `parent` (a caller's context), or as the root of a new trace.
+    pub fn start(parent: Option<TraceContext>, kind: SpanKind, name: impl Into<Cow<'static, str>>) -> Self {
+        let mut context = parent.map_or_else(TraceContext::new_root, |p| p.child());
+        let Some(tracer) = crate::telemetry::tracer() else { return Self { context, exported: None } };
+        let parent = parent.map_or_else(opentelemetry::Context::new, |p| {
+            let flags = if p.sampled { TraceFlags::SAMPLED } else { TraceFlags::default() };
+            let remote = SpanContext::new(
+                TraceId::from_bytes(p.trace_id),
+                SpanId::from_bytes(p.span_id),
+                flags,
+                true,
+                TraceState::default(),
+            );
+            opentelemetry::Context::new().with_remote_span_context(remote)
+        });
+        let mut builder = tracer.span_builder(name).with_kind(match kind {
+            SpanKind::Server => OtelKind::Server,
+            SpanKind::Producer => OtelKind::Producer,
+            SpanKind::Consumer => OtelKind::Consumer,
+        });
+        builder.trace_id = Some(TraceId::from_bytes(context.trace_id));
+        builder.span_id = Some(SpanId::from_bytes(context.span_id));
+        let span = tracer.build_with_context(builder, &parent);
+        // The sampler decides new traces; what it decided travels on in `traceparent`.
+        context.sampled = span.span_context().is_sampled();
+        Self { context, exported: Some(span) }
+    }
+
+    /// The context to run the work in and to hand on.
+    pub fn context(&self) -> TraceContext {
+        self.context
+    }
+
+    pub fn set_attribute(&mut self, key: &'static str, value: impl Into<opentelemetry::Value>) {
+        if let Some(span) = &mut self.exported {
+            span.set_attribute(opentelemetry::KeyValue::new(key, value));
+        }
+    }
+
+    /// Marks the work as failed, with a short reason.
+    pub fn fail(&mut self, reason: impl Into<Cow<'static, str>>) {
+        if let Some(span) = &mut self.exported {
+            span.set_status(Status::error(reason));
+        }
     }
 }
 

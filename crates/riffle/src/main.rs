@@ -145,6 +145,11 @@ fn main() -> ExitCode {
                 Err(err) => return fail(&err),
             };
             platform::telemetry::init(&config.log);
+            let service_name = services::trace_name(&config.telemetry, &services);
+            let _spans = match platform::telemetry::export_traces(&config.telemetry, &service_name) {
+                Ok(guard) => guard,
+                Err(err) => return fail(&format!("{err:#}")),
+            };
             run(config.worker_threads(), async move {
                 let application = Application::build(config, &services).await?;
                 application.run_until_stopped(shutdown_signal()).await

@@ -174,6 +174,19 @@ fn group(name: &str) -> Option<Vec<&'static ServiceDef>> {
     }
 }
 
+/// The `service.name` of a process's spans: `telemetry.service_name`, else `riffle` for every
+/// service and `riffle-<names>` for some, so a trace shows which process did what.
+pub fn trace_name(config: &platform::config::TelemetryConfig, services: &[&ServiceDef]) -> String {
+    if !config.service_name.is_empty() {
+        config.service_name.clone()
+    } else if services.len() == SERVICES.len() {
+        "riffle".to_owned()
+    } else {
+        let names: Vec<&str> = services.iter().map(|s| s.name).collect();
+        format!("riffle-{}", names.join("+"))
+    }
+}
+
 /// Why a `--target` value was refused, or a process cannot run what it resolved to.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum TargetError {

@@ -37,20 +37,7 @@ async fn pulled_posts(feed: &Feed, user: Uuid, before: Option<PostId>, limit: us
     let mut kept = Vec::new();
     let mut cursor = before;
     while !authors.is_empty() && kept.len() < limit {
-        let pages = author_pages(feed, &authors, cursor, limit).await?;
-        let mut candidates = Vec::new();
-        for (author, (page, len)) in authors.iter().zip(pages) {
-            // A short page is all there is, unless the timeline was trimmed at its cap (and this
-            // page reached past it) or lost (empty): then the database knows the rest.
-            if page.len() == limit || (len != 0 && len < feed.config.cap) {
-                candidates.extend(page);
-            } else {
-                candidates.extend(posts::author_at_home(&feed.store, user, *author, cursor, limit).await?);
-            }
-        }
-        candidates.sort_unstable_by(|a, b| b.cmp(a));
-        candidates.dedup();
-        candidates.truncate(limit);
+        let candidates = newest_of(feed, user, &authors, cursor, limit).await?;
         let Some(&last) = candidates.last() else { break };
         let exhausted = candidates.len() < limit;
         kept.extend(replies_that_reach(feed, user, &candidates).await?);
@@ -63,22 +50,25 @@ async fn pulled_posts(feed: &Feed, user: Uuid, before: Option<PostId>, limit: us
     Ok(kept)
 }
 
-/// Newest posts of each pulled account kept in the process-wide cache.
-const RECENT: usize = 100;
+/// Newest posts of each pulled account held in memory ([`crate::cache::RecentPosts`]).
+pub(crate) const RECENT: usize = 100;
 
-/// For each of `authors`, the page of their `posts:` timeline below `cursor` and its length, as
-/// [`timeline::TimelineStore::page_many`]. Pages within an account's newest [`RECENT`] posts come
-/// from memory, shared by every reader of this process and read again from the store at least
-/// every second (at once when this process handles the account's new post); deeper pages come
-/// from the store, in one round trip.
-async fn author_pages(
+/// The newest `limit` posts below `cursor` of all of `authors` together, newest first.
+///
+/// A read costs O(page), not O(pulled follows × page): each account's newest posts are in
+/// memory, shared by every reader of the process; the cursor is found in each by binary search
+/// and the accounts are merged through a heap that yields only the page. Accounts whose memory
+/// does not reach below the cursor are read from the timeline store, in one round trip; those
+/// whose timeline runs short there, from the database.
+async fn newest_of(
     feed: &Feed,
+    user: Uuid,
     authors: &[Uuid],
     cursor: Option<PostId>,
     limit: usize,
-) -> Result<Vec<(Vec<PostId>, usize)>, FeedError> {
+) -> Result<Vec<PostId>, FeedError> {
     let key = |author: &Uuid| Timeline::Posts(*author).key();
-    let mut recent: Vec<Option<Recent>> = authors.iter().map(|a| feed.caches.recent.get(a)).collect();
+    let mut recent = feed.caches.recent.get_many(authors);
     let missing: Vec<usize> = (0..authors.len()).filter(|&i| recent[i].is_none()).collect();
     if !missing.is_empty() {
         let keys: Vec<TimelineKey> = missing.iter().map(|&i| key(&authors[i])).collect();
@@ -89,27 +79,86 @@ async fn author_pages(
             recent[i] = Some(page);
         }
     }
-    let mut pages = Vec::with_capacity(authors.len());
-    let mut deeper = Vec::new();
+    // Each source is newest first, with where its page starts: what memory holds of an account
+    // (from below the cursor), or a page read for the account.
+    let mut sources: Vec<(Source, usize)> = Vec::new();
+    let (mut from_store, mut from_database) = (Vec::new(), Vec::new());
     for (i, entry) in recent.into_iter().enumerate() {
-        let (ids, len) = &*entry.expect("filled above");
-        let page: Vec<PostId> = ids.iter().copied().filter(|id| cursor.is_none_or(|c| *id < c)).take(limit).collect();
-        // Memory answers with a full page below the cursor, or when it holds the whole timeline.
-        if page.len() == limit || ids.len() == *len {
-            pages.push((page, *len));
+        let entry = entry.expect("filled above");
+        let (ids, len) = (&entry.0, entry.1);
+        let start = cursor.map_or(0, |c| ids.partition_point(|id| *id >= c));
+        let holds_all = ids.len() == len;
+        if ids.len() - start >= limit || (holds_all && all_there_is(feed, len)) {
+            // Memory answers: a full page below the cursor, or the whole of a timeline that
+            // is all there is.
+            sources.push((Source::Held(entry), start));
+        } else if holds_all {
+            from_database.push(i);
         } else {
-            deeper.push(i);
-            pages.push((Vec::new(), 0));
+            from_store.push(i);
         }
     }
-    if !deeper.is_empty() {
-        let keys: Vec<TimelineKey> = deeper.iter().map(|&i| key(&authors[i])).collect();
+    if !from_store.is_empty() {
+        let keys: Vec<TimelineKey> = from_store.iter().map(|&i| key(&authors[i])).collect();
         let fetched = feed.timelines.page_many(&keys, cursor, limit).await?;
-        for (&i, page) in deeper.iter().zip(fetched) {
-            pages[i] = page;
+        for (&i, (page, len)) in from_store.iter().zip(fetched) {
+            if page.len() == limit || all_there_is(feed, len) {
+                sources.push((Source::Read(page), 0));
+            } else {
+                from_database.push(i);
+            }
         }
     }
-    Ok(pages)
+    for i in from_database {
+        let page = posts::author_at_home(&feed.store, user, authors[i], cursor, limit).await?;
+        sources.push((Source::Read(page), 0));
+    }
+    Ok(merge_newest(&sources, limit))
+}
+
+/// Where an account's posts for one read come from.
+enum Source {
+    /// What memory holds of the account.
+    Held(Recent),
+    /// A page read for the account.
+    Read(Vec<PostId>),
+}
+
+impl Source {
+    fn ids(&self) -> &[PostId] {
+        match self {
+            Source::Held(recent) => &recent.0,
+            Source::Read(page) => page,
+        }
+    }
+}
+
+/// Whether a `posts:` timeline of `len` entries that ends before a page does is all there is:
+/// not when it was trimmed at its cap (older posts are in the database) or is empty (lost:
+/// the database knows).
+fn all_there_is(feed: &Feed, len: usize) -> bool {
+    len != 0 && len < feed.config.cap
+}
+
+/// The newest `limit` ids of newest-first `sources` (each from its start), through a heap of
+/// each source's head: O(sources + limit × log sources).
+fn merge_newest(sources: &[(Source, usize)], limit: usize) -> Vec<PostId> {
+    let mut heads: std::collections::BinaryHeap<(PostId, usize, usize)> = sources
+        .iter()
+        .enumerate()
+        .filter_map(|(s, (source, start))| source.ids().get(*start).map(|&id| (id, s, *start)))
+        .collect();
+    let mut page = Vec::with_capacity(limit);
+    while page.len() < limit {
+        let Some((id, source, at)) = heads.pop() else { break };
+        if page.last() != Some(&id) {
+            page.push(id);
+        }
+        if let Some(&next) = sources[source].0.ids().get(at + 1) {
+            heads.push((next, source, at + 1));
+        }
+    }
+    page
 }
 
 /// Keeps the posts (of accounts `user` follows) that reach `user` by the reply rule; removed
@@ -165,4 +214,37 @@ pub async fn reading(feed: &Feed, user: Uuid) -> Result<(), FeedError> {
     }
     feed.caches.activity.insert(user, recorded);
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    fn id(n: u64) -> PostId {
+        PostId::new(contracts::ids::EPOCH_MS + n, 1)
+    }
+
+    proptest! {
+        /// The heap merge yields what sorting every source's page together would.
+        #[test]
+        fn the_merge_is_the_newest_of_all_sources(
+            pages in proptest::collection::vec(proptest::collection::btree_set(0u64..500, 0..30), 0..12),
+            starts in proptest::collection::vec(0usize..35, 12),
+            limit in 1usize..40,
+        ) {
+            let sources: Vec<(Source, usize)> = pages
+                .iter()
+                .zip(&starts)
+                .map(|(page, &start)| (Source::Read(page.iter().rev().map(|&n| id(n)).collect()), start))
+                .collect();
+            let mut expected: Vec<PostId> =
+                sources.iter().flat_map(|(source, start)| source.ids().iter().skip(*start).copied()).collect();
+            expected.sort_unstable_by(|a, b| b.cmp(a));
+            expected.dedup();
+            expected.truncate(limit);
+            prop_assert_eq!(merge_newest(&sources, limit), expected);
+        }
+    }
 }

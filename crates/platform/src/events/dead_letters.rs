@@ -96,7 +96,7 @@ pub async fn replay_requested(subscription: &Subscription) -> Result<usize, Stor
     let mut applied = 0;
     for row in &rows {
         let letter = letter(row)?;
-        match letter.event.in_trace(subscription.handler.handle(&letter.event)).await {
+        match letter.event.in_trace(&subscription.consumer, subscription.handler.handle(&letter.event)).await {
             Ok(()) => {
                 sqlx::query("DELETE FROM riffle_dead_letters WHERE consumer = $1 AND event_id = $2")
                     .bind(&subscription.consumer)

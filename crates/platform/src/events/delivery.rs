@@ -1,8 +1,12 @@
 //! Handing one event to one subscription's handler: retried in place with backoff, so events
 //! reach a consumer in order, and parked as a dead letter after the last attempt, so that one
-//! event that always fails cannot stop its consumer for ever. Both buses deliver through here.
+//! event that always fails cannot stop its consumer for ever. Both buses deliver through here,
+//! a batch at a time, split into the subscription's [`Lanes`](super::Lanes) ([`lanes_of`]).
 
-use std::time::Duration;
+use std::{
+    hash::{Hash, Hasher},
+    time::Duration,
+};
 
 use futures::future::BoxFuture;
 use tokio_util::sync::CancellationToken;
@@ -34,7 +38,7 @@ pub async fn deliver(
     let consumer = subscription.consumer.as_str();
     let mut failures = earlier_failures;
     loop {
-        let error = match event.in_trace(subscription.handler.handle(event)).await {
+        let error = match event.in_trace(consumer, subscription.handler.handle(event)).await {
             Ok(()) => {
                 metrics::counter!("riffle_events_delivered_total", "consumer" => consumer.to_owned()).increment(1);
                 return Outcome::Applied;
@@ -78,3 +82,20 @@ pub async fn deliver(
 
 /// How often a subscription looks for dead letters an operator asked to replay.
 pub const REPLAY_CHECK: Duration = Duration::from_secs(2);
+
+/// Splits a batch into the subscription's lanes: items whose events share a key share a lane,
+/// in the batch's order. Without lanes, one lane holds the whole batch. Empty lanes are left out.
+pub fn lanes_of<T>(subscription: &Subscription, batch: Vec<T>, event: impl Fn(&T) -> &Event) -> Vec<Vec<T>> {
+    let Some(lanes) = subscription.lanes else { return vec![batch] };
+    let mut split: Vec<Vec<T>> = (0..lanes.count).map(|_| Vec::new()).collect();
+    for item in batch {
+        let lane = (lanes.key)(event(&item)).map_or(0, |key| {
+            let mut hasher = std::collections::hash_map::DefaultHasher::new();
+            key.hash(&mut hasher);
+            (hasher.finish() % lanes.count as u64) as usize
+        });
+        split[lane].push(item);
+    }
+    split.retain(|lane| !lane.is_empty());
+    split
+}

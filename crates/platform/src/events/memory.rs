@@ -1,5 +1,6 @@
 //! The in-process bus: each subscription's queue is a table (`riffle_deliveries`) in the
-//! consumer's own database, drained in order by the subscription's own task.
+//! consumer's own database, drained in order by the subscription's own task (in lanes, when the
+//! subscription has them).
 //!
 //! `publish` writes each event into the queue of every matching subscription (one statement per
 //! subscription and batch) and returns; the outbox then marks the events relayed. Nothing lives
@@ -154,26 +155,23 @@ async fn drain(queue: Arc<Queue>, policy: RetryPolicy, shutdown: CancellationTok
             }
             continue;
         }
-        let mut done = Vec::with_capacity(batch.len());
+        // Each lane on a task of its own; the batch ends when every lane has, so the next batch
+        // never overtakes an event of this one.
+        let mut running = tokio::task::JoinSet::new();
+        for lane in delivery::lanes_of(subscription, batch, |(_, event, _)| event) {
+            running.spawn(deliver_lane(subscription.clone(), lane, policy, shutdown.clone()));
+        }
+        let mut done = Vec::new();
         let mut interrupted = false;
-        for (seq, event, attempts) in batch {
-            let db = subscription.db.clone();
-            let remember = move |attempts: u32, error: String| -> futures::future::BoxFuture<'static, ()> {
-                let db = db.clone();
-                Box::pin(async move {
-                    let _ = sqlx::query("UPDATE riffle_deliveries SET attempts = $1, last_error = $2 WHERE seq = $3")
-                        .bind(i64::from(attempts))
-                        .bind(error)
-                        .bind(seq)
-                        .execute(db.writer())
-                        .await;
-                })
-            };
-            match delivery::deliver(subscription, &event, &policy, attempts, &shutdown, remember).await {
-                Outcome::Applied | Outcome::Parked => done.push(seq),
-                Outcome::Interrupted => {
-                    interrupted = true;
-                    break;
+        while let Some(lane) = running.join_next().await {
+            match lane {
+                Ok((applied, stopped)) => {
+                    done.extend(applied);
+                    interrupted |= stopped;
+                }
+                // The lane's events stay queued and come again.
+                Err(err) => {
+                    tracing::error!(consumer = %subscription.consumer, error = %err, "a delivery lane panicked")
                 }
             }
         }
@@ -185,6 +183,36 @@ async fn drain(queue: Arc<Queue>, policy: RetryPolicy, shutdown: CancellationTok
             return;
         }
     }
+}
+
+/// Delivers one lane's events in order; returns the rows applied or parked, and whether the
+/// process is stopping.
+async fn deliver_lane(
+    subscription: Subscription,
+    lane: Vec<(i64, Event, u32)>,
+    policy: RetryPolicy,
+    shutdown: CancellationToken,
+) -> (Vec<i64>, bool) {
+    let mut done = Vec::with_capacity(lane.len());
+    for (seq, event, attempts) in lane {
+        let db = subscription.db.clone();
+        let remember = move |attempts: u32, error: String| -> futures::future::BoxFuture<'static, ()> {
+            let db = db.clone();
+            Box::pin(async move {
+                let _ = sqlx::query("UPDATE riffle_deliveries SET attempts = $1, last_error = $2 WHERE seq = $3")
+                    .bind(i64::from(attempts))
+                    .bind(error)
+                    .bind(seq)
+                    .execute(db.writer())
+                    .await;
+            })
+        };
+        match delivery::deliver(&subscription, &event, &policy, attempts, &shutdown, remember).await {
+            Outcome::Applied | Outcome::Parked => done.push(seq),
+            Outcome::Interrupted => return (done, true),
+        }
+    }
+    (done, false)
 }
 
 /// The next events of the queue. A row that is no event (written by no Riffle) is dropped with a

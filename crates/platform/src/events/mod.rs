@@ -70,15 +70,25 @@ pub struct Malformed {
 }
 
 impl Event {
-    /// Runs a consumer's work on this event in the trace of the request that caused it, so the
-    /// events the consumer writes in turn continue the same trace.
-    pub async fn in_trace<F: Future>(&self, work: F) -> F::Output {
-        let context = self
-            .traceparent
-            .as_deref()
-            .and_then(crate::trace_context::TraceContext::parse)
-            .map_or_else(crate::trace_context::TraceContext::new_root, |parent| parent.child());
-        context.scope(work).await
+    /// Runs `consumer`'s work on this event as a span in the trace of the request that caused
+    /// it, so the events the consumer writes in turn continue the same trace.
+    pub async fn in_trace<T, E: std::fmt::Display>(
+        &self,
+        consumer: &str,
+        work: impl Future<Output = Result<T, E>>,
+    ) -> Result<T, E> {
+        use crate::trace_context::{Span, SpanKind, TraceContext};
+        let caller = self.traceparent.as_deref().and_then(TraceContext::parse);
+        let mut span = Span::start(caller, SpanKind::Consumer, format!("{} process", self.topic));
+        span.set_attribute("messaging.operation.type", "process");
+        span.set_attribute("messaging.destination.name", self.topic.clone());
+        span.set_attribute("messaging.consumer.group.name", consumer.to_owned());
+        span.set_attribute("messaging.message.id", self.id.to_string());
+        let outcome = span.context().scope(work).await;
+        if let Err(error) = &outcome {
+            span.fail(error.to_string());
+        }
+        outcome
     }
 
     /// Decodes the event into its family's type for `consumer`. An event this consumer cannot
@@ -131,6 +141,31 @@ pub struct Subscription {
     pub handler: Arc<dyn EventHandler>,
     /// The consumer's own database: its queue (in process), its inbox and its dead letters.
     pub db: Db,
+    /// Without lanes, events are handled one at a time, in the order they were published.
+    pub lanes: Option<Lanes>,
+}
+
+/// The key that orders a subscription's events: events with the same key are handled in the
+/// order they were published, events with different keys perhaps at once. An event without a
+/// key goes to the first lane.
+pub type LaneKey = for<'a> fn(&'a Event) -> Option<&'a str>;
+
+/// Events handled in up to `count` lanes at once, split by `key`.
+#[derive(Clone, Copy)]
+pub struct Lanes {
+    pub count: usize,
+    pub key: LaneKey,
+}
+
+impl Subscription {
+    /// Handles events in up to `count` lanes at once, keeping the order of events with the
+    /// same `key` (one author's posts, say). For consumers whose effects depend on no order
+    /// between keys.
+    #[must_use]
+    pub fn in_lanes(mut self, count: usize, key: LaneKey) -> Self {
+        self.lanes = (count > 1).then_some(Lanes { count, key });
+        self
+    }
 }
 
 /// How a subscription retries a failing event before parking it.

@@ -17,7 +17,7 @@ use async_nats::jetstream::{
     stream,
 };
 use async_trait::async_trait;
-use futures::StreamExt;
+use futures::{FutureExt as _, StreamExt};
 use tokio_util::sync::CancellationToken;
 
 use super::{
@@ -34,9 +34,9 @@ const DUPLICATE_WINDOW: Duration = Duration::from_secs(120);
 const ACK_WAIT: Duration = Duration::from_secs(3);
 /// How often a consumer still working on an event tells JetStream so.
 const PROGRESS_EVERY: Duration = Duration::from_secs(1);
-/// Messages a consumer holds at once: few, so none waits in the client past [`ACK_WAIT`].
 /// How long one pull request waits for events before it is renewed.
 const PULL_EXPIRES: Duration = Duration::from_secs(2);
+/// Messages a consumer holds at once: few, so none waits in the client past [`ACK_WAIT`].
 const PULL_BATCH: usize = 32;
 /// Pause after the stream itself failed (not a handler).
 const STREAM_RETRY: Duration = Duration::from_secs(1);
@@ -221,7 +221,9 @@ impl EventBus for NatsBus {
     }
 }
 
-/// One subscription's delivery task.
+/// One subscription's delivery task: takes what the server has handed over (up to
+/// [`PULL_BATCH`]), delivers it in the subscription's lanes, and acknowledges each event as its
+/// lane finishes with it.
 async fn consume(
     subscription: Subscription,
     mut messages: pull::Stream,
@@ -231,7 +233,7 @@ async fn consume(
     let name = subscription.consumer.clone();
     let mut replays = tokio::time::interval(delivery::REPLAY_CHECK);
     loop {
-        let message = tokio::select! {
+        let first = tokio::select! {
             () = shutdown.cancelled() => break,
             _ = replays.tick() => {
                 if let Err(err) = dead_letters::replay_requested(&subscription).await {
@@ -249,21 +251,64 @@ async fn consume(
                 None => break,
             },
         };
-        let event: Event = match serde_json::from_slice(&message.payload) {
-            Ok(event) => event,
-            Err(err) => {
-                // A message no consumer can ever read: terminate it so it does not block the rest.
-                tracing::error!(consumer = %name, error = %err, "undecodable event dropped");
-                let _ = message.ack_with(AckKind::Term).await;
-                continue;
+        let mut batch = Vec::with_capacity(PULL_BATCH);
+        let mut next = Some(first);
+        while let Some(message) = next.take() {
+            if let Some(pending) = pending(&subscription, message).await {
+                batch.push(pending);
             }
-        };
-        if !subscription.topics.iter().any(|t| super::topic_matches(t, &event.topic)) {
-            let _ = message.ack().await;
-            continue;
+            if batch.len() < PULL_BATCH
+                && let Some(Some(Ok(message))) = messages.next().now_or_never()
+            {
+                next = Some(message);
+            }
         }
-        // Deliveries by earlier processes that ended without an ack count as attempts.
-        let earlier = message.info().map_or(0, |info| (info.delivered - 1).clamp(0, i64::from(u32::MAX)) as u32);
+        let mut running = tokio::task::JoinSet::new();
+        for lane in delivery::lanes_of(&subscription, batch, |(_, event, _)| event) {
+            running.spawn(deliver_lane(subscription.clone(), lane, policy, shutdown.clone()));
+        }
+        let mut interrupted = false;
+        while let Some(lane) = running.join_next().await {
+            // A lane that panicked left its events unacknowledged: JetStream hands them out again.
+            interrupted |= lane.unwrap_or(false);
+        }
+        if interrupted {
+            break;
+        }
+    }
+}
+
+/// The event a message carries, with the attempts earlier processes made on it; `None` (and
+/// acknowledged) for what this subscription cannot or need not handle.
+async fn pending(subscription: &Subscription, message: jetstream::Message) -> Option<(jetstream::Message, Event, u32)> {
+    let event: Event = match serde_json::from_slice(&message.payload) {
+        Ok(event) => event,
+        Err(err) => {
+            // A message no consumer can ever read: terminate it so it does not block the rest.
+            tracing::error!(consumer = %subscription.consumer, error = %err, "undecodable event dropped");
+            let _ = message.ack_with(AckKind::Term).await;
+            return None;
+        }
+    };
+    if !subscription.topics.iter().any(|t| super::topic_matches(t, &event.topic)) {
+        let _ = message.ack().await;
+        return None;
+    }
+    // Deliveries by earlier processes that ended without an ack count as attempts.
+    let earlier = message.info().map_or(0, |info| (info.delivered - 1).clamp(0, i64::from(u32::MAX)) as u32);
+    Some((message, event, earlier))
+}
+
+/// Delivers one lane's events in order, each acknowledged once applied or parked, with progress
+/// reports while it takes long; returns whether the process is stopping.
+async fn deliver_lane(
+    subscription: Subscription,
+    lane: Vec<(jetstream::Message, Event, u32)>,
+    policy: RetryPolicy,
+    shutdown: CancellationToken,
+) -> bool {
+    let mut lane = lane.into_iter();
+    while let Some((message, event, earlier)) = lane.next() {
         let delivering = delivery::deliver(&subscription, &event, &policy, earlier, &shutdown, |_, _| {
             Box::pin(async {}) as futures::future::BoxFuture<'static, ()>
         });
@@ -279,14 +324,18 @@ async fn consume(
         match outcome {
             Outcome::Applied | Outcome::Parked => {
                 if let Err(err) = message.ack().await {
-                    tracing::warn!(consumer = %name, event = %event.id, error = %err, "ack failed; event will be redelivered");
+                    tracing::warn!(consumer = %subscription.consumer, event = %event.id, error = %err, "ack failed; event will be redelivered");
                 }
             }
             Outcome::Interrupted => {
-                // Hand it back at once, so another replica need not wait out the ack.
+                // Hand them back at once, so another replica need not wait out the ack.
                 let _ = message.ack_with(AckKind::Nak(None)).await;
-                break;
+                for (rest, _, _) in lane {
+                    let _ = rest.ack_with(AckKind::Nak(None)).await;
+                }
+                return true;
             }
         }
     }
+    false
 }

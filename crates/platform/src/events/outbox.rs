@@ -16,7 +16,7 @@ use uuid::Uuid;
 use super::{Event, EventBus};
 use crate::{
     db::{Backend, Db, StoreError, now_ms, placeholders},
-    trace_context::TraceContext,
+    trace_context::{Span, SpanKind, TraceContext},
 };
 
 /// Relayed events are kept this long for inspection, then deleted.
@@ -117,7 +117,13 @@ pub async fn enqueue<F: EventFamily>(tx: &mut Transaction<'static, Any>, event: 
         topic: event.topic().to_owned(),
         version: F::VERSION,
         occurred_at_ms: now_ms(),
-        traceparent: TraceContext::current().map(|c| c.child().to_string()),
+        // A producer span under the work that wrote it: the consumers' spans hang from it.
+        traceparent: TraceContext::current().map(|current| {
+            let mut span = Span::start(Some(current), SpanKind::Producer, format!("{} publish", event.topic()));
+            span.set_attribute("messaging.operation.type", "send");
+            span.set_attribute("messaging.destination.name", event.topic().to_owned());
+            span.context().to_string()
+        }),
         payload: event.to_payload(),
     };
     sqlx::query(

@@ -1,6 +1,7 @@
 //! The client's address, for audit logs and per-address limits: the connection's peer, or, when
-//! the peer is one of `http.trusted_proxies`, the address that proxy says it forwarded for
-//! (`Forwarded: for=…`, else `X-Forwarded-For`). Resolved once per request by [`resolve`].
+//! the peer is one of `http.trusted_proxies`, the address that proxy says it forwarded for in
+//! `http.client_address_header` (`X-Forwarded-For`, or `Forwarded: for=…`). Resolved once per
+//! request by [`resolve`].
 //!
 //! The web app calls the API on its visitors' behalf; it names the visitor in
 //! [`FORWARDED_CLIENT`] and proves it is one of the deployment's services with the internal
@@ -21,6 +22,7 @@ use axum::{
 use ipnet::IpNet;
 
 use super::TokenVerifier;
+use crate::config::ClientAddressHeader;
 
 /// The header in which a service of the deployment names the client it calls for.
 pub const FORWARDED_CLIENT: &str = "x-riffle-client";
@@ -35,13 +37,15 @@ pub struct ClientIp(pub String);
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ClientAddr(pub IpAddr);
 
-/// The addresses a `Forwarded` or `X-Forwarded-For` header lists, nearest hop last. `Forwarded`
-/// wins when present (RFC 7239); `for=` values may be quoted, bracketed and carry a port.
-fn forwarded_chain(headers: &HeaderMap) -> Vec<IpAddr> {
+/// The addresses the `header` lists, nearest hop last; `Forwarded` `for=` values may be quoted,
+/// bracketed and carry a port.
+fn forwarded_chain(headers: &HeaderMap, header: ClientAddressHeader) -> Vec<IpAddr> {
     let values = |name: &str| headers.get_all(name).iter().filter_map(|v| v.to_str().ok()).collect::<Vec<_>>();
-    let forwarded = values("forwarded");
-    if !forwarded.is_empty() {
-        return forwarded
+    match header {
+        ClientAddressHeader::XForwardedFor => {
+            values("x-forwarded-for").iter().flat_map(|v| v.split(',')).filter_map(|a| a.trim().parse().ok()).collect()
+        }
+        ClientAddressHeader::Forwarded => values("forwarded")
             .iter()
             .flat_map(|v| v.split(','))
             .filter_map(|element| {
@@ -55,21 +59,27 @@ fn forwarded_chain(headers: &HeaderMap) -> Vec<IpAddr> {
                 };
                 host.parse().ok()
             })
-            .collect();
+            .collect(),
     }
-    values("x-forwarded-for").iter().flat_map(|v| v.split(',')).filter_map(|a| a.trim().parse().ok()).collect()
+}
+
+/// Who may name the client: the proxies to trust, and the header they set.
+#[derive(Debug, Clone)]
+pub struct Proxies {
+    pub trusted: Vec<IpNet>,
+    pub header: ClientAddressHeader,
 }
 
 /// The client behind `peer`: `peer` itself unless it is a trusted proxy, else the nearest
 /// address in the forwarded chain that is not a trusted proxy (a client cannot forge the hops
 /// after its own, only before them).
-pub fn client_address(peer: IpAddr, headers: &HeaderMap, trusted: &[IpNet]) -> IpAddr {
+pub fn client_address(peer: IpAddr, headers: &HeaderMap, proxies: &Proxies) -> IpAddr {
     let peer = canonical(peer);
-    let is_trusted = |ip: &IpAddr| trusted.iter().any(|n| n.contains(ip));
+    let is_trusted = |ip: &IpAddr| proxies.trusted.iter().any(|n| n.contains(ip));
     if !is_trusted(&peer) {
         return peer;
     }
-    let chain: Vec<IpAddr> = forwarded_chain(headers).into_iter().map(canonical).collect();
+    let chain: Vec<IpAddr> = forwarded_chain(headers, proxies.header).into_iter().map(canonical).collect();
     chain.iter().rev().find(|ip| !is_trusted(ip)).or(chain.first()).copied().unwrap_or(peer)
 }
 
@@ -85,13 +95,13 @@ fn vouched_client(headers: &HeaderMap, verifier: &TokenVerifier) -> Option<IpAdd
 
 /// Middleware: finds the client's address once and leaves it in the request's extensions.
 pub async fn resolve(
-    State((trusted, verifier)): State<(Arc<Vec<IpNet>>, Arc<TokenVerifier>)>,
+    State((proxies, verifier)): State<(Arc<Proxies>, Arc<TokenVerifier>)>,
     mut request: Request,
     next: Next,
 ) -> Response {
     if let Some(ConnectInfo(peer)) = request.extensions().get::<ConnectInfo<SocketAddr>>().copied() {
         let client = vouched_client(request.headers(), &verifier)
-            .unwrap_or_else(|| client_address(peer.ip(), request.headers(), &trusted));
+            .unwrap_or_else(|| client_address(peer.ip(), request.headers(), &proxies));
         request.extensions_mut().insert(ClientAddr(client));
     }
     next.run(request).await
@@ -157,7 +167,8 @@ mod tests {
     #[test]
     fn forwarded_headers_count_only_from_trusted_proxies() {
         let proxy: IpAddr = "10.0.0.5".parse().unwrap();
-        let trusted: Vec<IpNet> = vec!["10.0.0.0/8".parse().unwrap()];
+        let trusted =
+            Proxies { trusted: vec!["10.0.0.0/8".parse().unwrap()], header: ClientAddressHeader::XForwardedFor };
         let forged = headers(&[("x-forwarded-for", "203.0.113.1")]);
         let stranger: IpAddr = "198.51.100.9".parse().unwrap();
         assert_eq!(client_address(stranger, &forged, &trusted), stranger, "a client's own header is ignored");
@@ -165,10 +176,24 @@ mod tests {
         // A client prepends a lie; the proxy appends what it saw: the nearest untrusted hop wins.
         let chain = headers(&[("x-forwarded-for", "1.2.3.4, 198.51.100.9, 10.0.0.7")]);
         assert_eq!(client_address(proxy, &chain, &trusted), stranger);
-        let rfc = headers(&[("forwarded", r#"for=192.0.2.60;proto=http, for="[2001:db8:cafe::17]:4711""#)]);
-        assert_eq!(client_address(proxy, &rfc, &trusted), "2001:db8:cafe::17".parse::<IpAddr>().unwrap());
         assert_eq!(client_address(proxy, &HeaderMap::new(), &trusted), proxy, "no header: the proxy itself");
-        assert_eq!(client_address(proxy, &forged, &[]), proxy, "nothing trusted by default");
+        let nothing = Proxies { trusted: Vec::new(), header: ClientAddressHeader::XForwardedFor };
+        assert_eq!(client_address(proxy, &forged, &nothing), proxy, "nothing trusted by default");
+    }
+
+    #[test]
+    fn only_the_header_the_proxy_sets_is_read() {
+        let proxy: IpAddr = "10.0.0.5".parse().unwrap();
+        let networks = vec!["10.0.0.0/8".parse().unwrap()];
+        let rfc = Proxies { trusted: networks.clone(), header: ClientAddressHeader::Forwarded };
+        let xff = Proxies { trusted: networks, header: ClientAddressHeader::XForwardedFor };
+        let both = headers(&[
+            ("forwarded", r#"for=192.0.2.60;proto=http, for="[2001:db8:cafe::17]:4711""#),
+            ("x-forwarded-for", "198.51.100.9"),
+        ]);
+        assert_eq!(client_address(proxy, &both, &rfc), "2001:db8:cafe::17".parse::<IpAddr>().unwrap());
+        // A proxy that sets X-Forwarded-For passes the client's own `Forwarded` through: a lie.
+        assert_eq!(client_address(proxy, &both, &xff), "198.51.100.9".parse::<IpAddr>().unwrap());
     }
 
     #[test]

@@ -40,7 +40,11 @@ pub use client_ip::ClientIp;
 pub use json::{Json, Path, Query, RawBody};
 pub use problem::{ApiError, FieldError, Problem};
 
-use crate::{config::Config, metrics, trace_context::TraceContext};
+use crate::{
+    config::Config,
+    metrics,
+    trace_context::{self, SpanKind, TraceContext},
+};
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
@@ -128,7 +132,13 @@ pub fn router(api: Router, stack: Stack) -> Router {
                     ApiError::internal(anyhow::anyhow!("handler panicked")).into_response()
                 }))
                 .layer(middleware::from_fn_with_state(
-                    (Arc::new(config.http.trusted_proxy_networks()), Arc::clone(&stack.verifier)),
+                    (
+                        Arc::new(client_ip::Proxies {
+                            trusted: config.http.trusted_proxy_networks(),
+                            header: config.http.client_address_header,
+                        }),
+                        Arc::clone(&stack.verifier),
+                    ),
                     client_ip::resolve,
                 ))
                 .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
@@ -148,17 +158,21 @@ async fn observe(request: Request, next: Next) -> Response {
         request.extensions().get::<MatchedPath>().map_or_else(|| "unmatched".to_owned(), |p| p.as_str().to_owned());
     let path = request.uri().path().to_owned();
     let request_id = request.headers().get(&REQUEST_ID).and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
-    let context = request
-        .headers()
-        .get("traceparent")
-        .and_then(|v| v.to_str().ok())
-        .and_then(TraceContext::parse)
-        .map_or_else(TraceContext::new_root, |parent| parent.child());
+    let caller = request.headers().get("traceparent").and_then(|v| v.to_str().ok()).and_then(TraceContext::parse);
+    let mut trace = trace_context::Span::start(caller, SpanKind::Server, format!("{method} {route}"));
+    let context = trace.context();
     let span = tracing::info_span!("request", %method, %path, request_id, trace_id = %context.trace_id_hex());
     let mut response = context.scope(next.run(request)).instrument(span.clone()).await;
     let status = response.status();
     let elapsed = started.elapsed();
     metrics::record_request(method.as_str(), &route, status.as_u16(), elapsed);
+    trace.set_attribute("http.request.method", method.to_string());
+    trace.set_attribute("http.route", route);
+    trace.set_attribute("url.path", path.clone());
+    trace.set_attribute("http.response.status_code", i64::from(status.as_u16()));
+    if status.is_server_error() {
+        trace.fail(status.to_string());
+    }
     if let Ok(value) = HeaderValue::from_str(&context.to_string()) {
         response.headers_mut().insert("traceparent", value);
     }

@@ -138,6 +138,7 @@ async fn subscribe(
         topics: topics.to_vec(),
         handler: Arc::clone(recorder) as Arc<dyn EventHandler>,
         db: recorder.db.clone(),
+        lanes: None,
     };
     bus.subscribe(subscription, stop.clone()).await.unwrap();
 }
@@ -395,3 +396,82 @@ for_each_pair!(
         stop.cancel();
     }
 );
+
+/// An event with an ordering key and a place in its key's sequence.
+#[derive(Debug, Clone, PartialEq)]
+struct Keyed(String, u32);
+
+impl EventFamily for Keyed {
+    const TOPICS: &'static str = "test.keyed";
+    const VERSION: u32 = 1;
+    const ALL: &'static [&'static str] = &["test.keyed"];
+
+    fn topic(&self) -> &'static str {
+        "test.keyed"
+    }
+
+    fn to_payload(&self) -> serde_json::Value {
+        serde_json::json!({ "key": self.0, "n": self.1 })
+    }
+
+    fn from_payload(_: &str, payload: serde_json::Value) -> Result<Option<Self>, serde_json::Error> {
+        Ok(Some(Keyed(
+            payload["key"].as_str().unwrap_or_default().to_owned(),
+            payload["n"].as_u64().unwrap_or(0) as u32,
+        )))
+    }
+}
+
+/// Records the order each key's events were handled in, and how many were handled at once.
+#[derive(Default)]
+struct LaneRecorder {
+    handled: Mutex<Vec<Keyed>>,
+    running: AtomicUsize,
+    most_at_once: AtomicUsize,
+}
+
+#[async_trait]
+impl EventHandler for LaneRecorder {
+    async fn handle(&self, event: &Event) -> anyhow::Result<()> {
+        let now = self.running.fetch_add(1, Ordering::SeqCst) + 1;
+        self.most_at_once.fetch_max(now, Ordering::SeqCst);
+        // Long enough for lanes that run side by side to overlap.
+        tokio::time::sleep(Duration::from_millis(15)).await;
+        let keyed = event.decode::<Keyed>("lanes")?.expect("a keyed event");
+        self.handled.lock().unwrap().push(keyed);
+        self.running.fetch_sub(1, Ordering::SeqCst);
+        Ok(())
+    }
+}
+
+for_each_pair!(lanes_keep_each_keys_order_and_run_side_by_side, |t: TestDb, bus: Arc<dyn EventBus>| async move {
+    let recorder = Arc::new(LaneRecorder::default());
+    let queue = backends::sqlite().await;
+    let stop = CancellationToken::new();
+    let subscription = Subscription {
+        consumer: "lanes".into(),
+        topics: vec![Keyed::TOPICS],
+        handler: Arc::clone(&recorder) as Arc<dyn EventHandler>,
+        db: queue.db.clone(),
+        lanes: None,
+    }
+    .in_lanes(4, |event| event.payload.get("key")?.as_str());
+    bus.subscribe(subscription, stop.clone()).await.unwrap();
+    let keys = ["ada", "bob", "cy", "dee", "eve", "fay", "gus", "hal"];
+    let mut tx = t.db.begin().await.unwrap();
+    for n in 0..6 {
+        for key in keys {
+            outbox::enqueue(&mut tx, &Keyed(key.into(), n)).await.unwrap();
+        }
+    }
+    tx.commit().await.unwrap();
+    while relay(&t.db, &bus).relay_once().await.unwrap() > 0 {}
+    eventually("every event is handled", || async { recorder.handled.lock().unwrap().len() == 48 }).await;
+    let handled = recorder.handled.lock().unwrap().clone();
+    for key in keys {
+        let order: Vec<u32> = handled.iter().filter(|k| k.0 == key).map(|k| k.1).collect();
+        assert_eq!(order, [0, 1, 2, 3, 4, 5], "{key}'s events in the order they were published");
+    }
+    assert!(recorder.most_at_once.load(Ordering::SeqCst) > 1, "lanes ran one after another");
+    stop.cancel();
+});

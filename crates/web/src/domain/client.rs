@@ -118,7 +118,10 @@ impl Caller<'_> {
             request =
                 request.header(FORWARDED_CLIENT, self.address).header(FORWARDING_SERVICE, &self.api.internal_token);
         }
-        Ok(request)
+        // The API's spans join the page's trace.
+        let mut trace = http::HeaderMap::new();
+        platform::trace_context::inject(&mut trace);
+        Ok(request.headers(trace))
     }
 
     /// Sends a request and reads a JSON answer.
