@@ -83,9 +83,36 @@ impl Loader {
     /// Saves the embedded timelines and closes the database.
     pub async fn finish(self) -> anyhow::Result<()> {
         if let Some((store, path)) = self.embedded {
-            tokio::task::spawn_blocking(move || store.save(&path)).await??;
+            let target = path.clone();
+            tokio::task::spawn_blocking(move || store.save(&target)).await??;
+            // A clean stop, as `snapshot` ends one: the next start may trust what was saved.
+            std::fs::remove_file(crate::running_marker(&path))?;
         }
         self.feed.store.db().close().await;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// What the load generator seeds is what the server it starts next serves: the seed's
+    /// timelines are a clean stop's snapshot, not a crashed process's.
+    #[tokio::test]
+    async fn a_seeded_network_starts_with_its_timelines() {
+        let dir = tempfile::tempdir().unwrap();
+        let config = platform::Config { data_dir: dir.path().to_owned(), ..Default::default() };
+        let runtime = Runtime::new(Arc::new(config), Default::default()).await.unwrap();
+        let timelines = TimelinesConfig::default();
+        let reader = Uuid::from_u128(2);
+        let post = PostId::new(contracts::ids::EPOCH_MS + 1_000, 1);
+        let loader = Loader::open(&runtime, &timelines).await.unwrap();
+        loader.fan_out(&[reader], post).await.unwrap();
+        loader.finish().await.unwrap();
+
+        let (feed, _) = crate::open(&runtime, &timelines).await.unwrap();
+        let home = feed.timelines.page(&Timeline::Home(reader).key(), None, 10).await.unwrap();
+        assert_eq!(home, [post], "the next start loads the seed's snapshot");
     }
 }

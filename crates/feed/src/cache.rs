@@ -25,6 +25,9 @@ use crate::{config::TimelinesConfig, domain::home, view::Hydrated};
 /// How long a cached post is served before it is read again (an edit handled by another replica
 /// shows here within this time).
 pub const POSTS_FRESH_FOR: Duration = Duration::from_secs(10);
+/// The same when this process is the only one (events in process): every change to a post is
+/// handled here and drops its entry, a rename drops them all, so the age only bounds memory.
+pub const POSTS_FRESH_FOR_ALONE: Duration = Duration::from_secs(600);
 /// How long a reader's pulled follows are trusted (a follow handled by another replica shows
 /// here within this time).
 pub const PULLED_FRESH_FOR: Duration = Duration::from_secs(60);
@@ -147,6 +150,10 @@ impl<K: Eq + std::hash::Hash + Clone, V: Clone> Fresh<K, V> {
         self.cache.insert(key, Entry { value, at: Instant::now() });
     }
 
+    pub fn clear(&self) {
+        self.cache.clear();
+    }
+
     pub fn remove<Q>(&self, key: &Q)
     where
         Q: std::hash::Hash + quick_cache::Equivalent<K> + ?Sized,
@@ -173,9 +180,11 @@ pub struct Caches {
 }
 
 impl Caches {
-    pub fn new(config: &TimelinesConfig) -> Self {
+    /// `alone`: no other process handles the feed's events (the in-process bus).
+    pub fn new(config: &TimelinesConfig, alone: bool) -> Self {
+        let posts_fresh_for = if alone { POSTS_FRESH_FOR_ALONE } else { POSTS_FRESH_FOR };
         Self {
-            posts: Fresh::new(config.post_cache_entries, POSTS_FRESH_FOR),
+            posts: Fresh::new(config.post_cache_entries, posts_fresh_for),
             activity: Cache::new(READERS),
             pulled: Fresh::new(READERS, PULLED_FRESH_FOR),
             recent: RecentPosts::new(),

@@ -6,6 +6,8 @@
 
 use std::collections::HashSet;
 
+use futures::{StreamExt as _, stream::FuturesUnordered};
+
 use platform::Change;
 use timeline::{TimelineKey, TimelineStore};
 use uuid::Uuid;
@@ -30,18 +32,42 @@ pub fn active_since(config: &TimelinesConfig) -> i64 {
     }
 }
 
-/// Pushes `post` into each of the recipients' home timelines, a thousand at a time.
+/// Recipients per push: one pipeline to Redis.
+const PUSH_CHUNK: usize = 1000;
+/// Pushes in flight at once, so that a remote store works on one while the next is encoded and
+/// sent (the embedded store answers each at once).
+const PUSHES_IN_FLIGHT: usize = 4;
+
+/// Pushes `post` into each of the recipients' home timelines, [`PUSH_CHUNK`] at a time.
 pub async fn push_homes(
     timelines: &dyn TimelineStore,
     recipients: &[Uuid],
     post: contracts::PostId,
     cap: usize,
 ) -> Result<(), FeedError> {
-    for chunk in recipients.chunks(1000) {
-        let keys: Vec<TimelineKey> = chunk.iter().map(|u| Timeline::Home(*u).key()).collect();
-        timelines.push(&keys, post, cap).await?;
+    let mut pushing = FuturesUnordered::new();
+    for chunk in recipients.chunks(PUSH_CHUNK) {
+        if pushing.len() == PUSHES_IN_FLIGHT
+            && let Some(pushed) = pushing.next().await
+        {
+            pushed?;
+        }
+        pushing.push(push_chunk(timelines, chunk, post, cap));
+    }
+    while let Some(pushed) = pushing.next().await {
+        pushed?;
     }
     Ok(())
+}
+
+async fn push_chunk(
+    timelines: &dyn TimelineStore,
+    recipients: &[Uuid],
+    post: contracts::PostId,
+    cap: usize,
+) -> Result<(), timeline::TimelineError> {
+    let keys: Vec<TimelineKey> = recipients.iter().map(|u| Timeline::Home(*u).key()).collect();
+    timelines.push(&keys, post, cap).await
 }
 
 /// Puts a new post into every timeline it belongs to; returns the keys of those it entered

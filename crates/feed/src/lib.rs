@@ -126,7 +126,10 @@ async fn open(
         }),
         verifier: Arc::clone(&runtime.verifier),
         shutdown: runtime.shutdown.clone(),
-        caches: cache::Caches::new(config),
+        caches: cache::Caches::new(
+            config,
+            matches!(runtime.config.events_location(), Ok(platform::config::EventsLocation::InProcess)),
+        ),
         public_url: url::Url::parse(&runtime.config.public_url)
             .map_err(|e| anyhow::anyhow!("public_url `{}`: {e}", runtime.config.public_url))?,
     };

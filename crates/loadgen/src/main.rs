@@ -18,6 +18,10 @@ use clap::Parser;
 use figment::Figment;
 use riffle::Settings;
 
+/// The server in here allocates as `riffle` does (the load generator's side along with it).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Builds a synthetic social network, serves it with Riffle in this process, and measures the
 /// feed under load. Results print as Markdown, ready for docs/benchmarks.md.
 #[derive(Debug, Parser)]

@@ -436,16 +436,20 @@ impl Bench {
         false
     }
 
-    /// Waits until the feed has caught up with every post made so far (events are handled in
-    /// order, so a new post reaching its author's home means all earlier ones were handled).
+    /// Waits until the feed has caught up with every post made so far. Its consumer takes events
+    /// in batches, split into lanes by author, and starts a batch only when the one before is
+    /// done: a first marker posted after the run reaches its author's home once its batch is
+    /// under way, so a second, posted after that, can only come in a later batch, which means
+    /// that every post before the first marker was handled.
     async fn drain(&self) -> String {
         let started = Instant::now();
         let author = &self.users.readers[0];
-        match self.create(author, "drain marker").await {
-            Ok(id) if self.until_home_has(author, &id, 50).await => {
-                format!("fan-out backlog drained {:.1} s after the run", started.elapsed().as_secs_f64())
+        for marker in ["drain marker", "drain marker, after the first"] {
+            match self.create(author, marker).await {
+                Ok(id) if self.until_home_has(author, &id, 50).await => {}
+                _ => return "fan-out backlog NOT drained within 300 s of the run".to_owned(),
             }
-            _ => "fan-out backlog NOT drained within 300 s of the run".to_owned(),
         }
+        format!("fan-out backlog drained {:.1} s after the run", started.elapsed().as_secs_f64())
     }
 }

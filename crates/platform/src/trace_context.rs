@@ -139,6 +139,11 @@ impl Span {
         Self { context, exported: Some(span) }
     }
 
+    /// A span that is never exported (probes, which would bury the traces worth reading).
+    pub fn unexported(parent: Option<TraceContext>) -> Self {
+        Self { context: parent.map_or_else(TraceContext::new_root, |p| p.child()), exported: None }
+    }
+
     /// The context to run the work in and to hand on.
     pub fn context(&self) -> TraceContext {
         self.context

@@ -19,28 +19,41 @@ pub struct Authors(pub Arc<Feed>);
 #[async_trait]
 impl Ingest for Authors {
     type Family = IdentityEvent;
-    type Committed = ();
+    /// Whether the names shown with posts changed.
+    type Committed = bool;
 
     fn writer(&self) -> &Writer {
         &self.0.store
     }
 
-    async fn apply(&self, change: &mut Change, event: IdentityEvent, _: &Event) -> anyhow::Result<()> {
+    async fn apply(&self, change: &mut Change, event: IdentityEvent, _: &Event) -> anyhow::Result<bool> {
         match event {
             IdentityEvent::UserRegistered(u) => {
                 authors::upsert(change, u.user_id, &u.username, &u.display_name).await?;
                 readers::registered(change, u.user_id, platform::db::now_ms()).await?;
             }
-            IdentityEvent::UserUpdated(u) => authors::upsert(change, u.user_id, &u.username, &u.display_name).await?,
+            IdentityEvent::UserUpdated(u) => {
+                authors::upsert(change, u.user_id, &u.username, &u.display_name).await?;
+                return Ok(true);
+            }
             IdentityEvent::UserDeleted(u) => {
                 authors::forget(change, u.user_id).await?;
                 media::forget_owner(change, u.user_id).await?;
+                return Ok(true);
             }
             IdentityEvent::UserSuspended(u) => suspended(self, change, u.user_id, true).await?,
             IdentityEvent::UserRestored(u) => suspended(self, change, u.user_id, false).await?,
             _ => {}
         }
-        Ok(())
+        Ok(false)
+    }
+
+    /// Cached posts carry their authors' names: a rename (rare) drops them all here, and other
+    /// replicas show it within `cache::POSTS_FRESH_FOR`.
+    fn committed(&self, names_changed: bool) {
+        if names_changed {
+            self.0.caches.posts.clear();
+        }
     }
 }
 

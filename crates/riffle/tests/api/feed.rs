@@ -53,6 +53,15 @@ crate::on_every_backend!(streams_show_the_right_posts_newest_first, |app: TestAp
     app.delete(&format!("/api/v1/posts/{five}"), token(&bob)).await;
     shows(&app, "/api/v1/timelines/public", &["two, edited", "one #Rust"]).await;
     shows(&app, "/api/v1/timelines/tag/rust", &["one #Rust"]).await;
+
+    // So does a new name on cached posts.
+    let renamed = app.patch("/api/v1/me", &json!({ "display_name": "Robert" }), token(&bob)).await;
+    assert_eq!(renamed.status(), StatusCode::OK);
+    eventually("bob's post shows his new name", || async {
+        let page: Value = app.get("/api/v1/timelines/public", None).await.json().await.unwrap();
+        page["items"][0]["author"]["display_name"] == "Robert"
+    })
+    .await;
 });
 
 crate::on_every_backend!(cursors_neither_repeat_nor_skip_while_posts_arrive, |app: TestApp| async move {
