@@ -4,7 +4,9 @@
 //!
 //! Every entry is a copy of the read model that may go stale when another replica handles the
 //! event that changes it; each therefore lives a bounded time ([`POSTS_FRESH_FOR`],
-//! [`PULLED_FRESH_FOR`], [`RECENT_FRESH_FOR`], [`SUSPENDED_FRESH_FOR`]). This process's own event handling drops what it changes at once. Deleted and hidden posts never rely on this: they
+//! [`PULLED_FRESH_FOR`], [`RECENT_FRESH_FOR`], [`SUSPENDED_FRESH_FOR`]). This process's own
+//! event handling drops what it changes at once, so a process alone (events in process) keeps
+//! posts longer ([`POSTS_FRESH_FOR_ALONE`]). Deleted and hidden posts never rely on this: they
 //! leave the timelines, and database reads skip them.
 
 use std::{

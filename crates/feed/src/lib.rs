@@ -64,6 +64,20 @@ struct Feed {
     caches: cache::Caches,
     /// The deployment's public address (`public_url`), for the links feeds out carry.
     public_url: url::Url,
+    /// After an unclean stop of the embedded store: the timelines read since the start. Until
+    /// its first read, a timeline holds only what the consumers pushed since the start, which,
+    /// with authors handled side by side, may leave a gap below newer posts; that read merges
+    /// in the database's newest (`streams::page`).
+    read_since_crash: Option<std::sync::Mutex<std::collections::HashSet<String>>>,
+}
+
+impl Feed {
+    /// Whether this is the first read of `timeline` since an unclean start.
+    fn first_read_since_crash(&self, timeline: &timeline::TimelineKey) -> bool {
+        self.read_since_crash
+            .as_ref()
+            .is_some_and(|read| read.lock().expect("not poisoned").insert(timeline.as_str().to_owned()))
+    }
 }
 
 /// The OpenAPI description of the feed's routes.
@@ -83,6 +97,7 @@ async fn open(
         tracing::info!(posts = moved, "feed rows moved from content's payloads into the feed's own columns");
     }
     let mut embedded = None;
+    let mut crashed = false;
     let timelines: Arc<dyn TimelineStore> = if config.url.is_empty() {
         let path = runtime.config.data_dir.join("timelines.snapshot");
         // The snapshot is written on a clean stop only. Found while the marker of a running
@@ -94,6 +109,7 @@ async fn open(
         std::fs::create_dir_all(&runtime.config.data_dir)?;
         std::fs::write(&running, std::process::id().to_string())
             .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", running.display()))?;
+        crashed = unclean;
         let store = if unclean {
             tracing::warn!("the last process stopped uncleanly; timelines start empty and are rebuilt on demand");
             EmbeddedTimelines::new()
@@ -132,6 +148,7 @@ async fn open(
         ),
         public_url: url::Url::parse(&runtime.config.public_url)
             .map_err(|e| anyhow::anyhow!("public_url `{}`: {e}", runtime.config.public_url))?,
+        read_since_crash: crashed.then(Default::default),
     };
     Ok((Arc::new(feed), embedded))
 }

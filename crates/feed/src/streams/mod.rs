@@ -36,6 +36,9 @@ pub(crate) async fn page(
     also: Vec<PostId>,
 ) -> Result<Vec<PostId>, FeedError> {
     let key = timeline.key();
+    if feed.first_read_since_crash(&key) {
+        rebuild(feed, timeline, &key).await?;
+    }
     let mut ids = feed.timelines.page(&key, before, limit).await?;
     // A short page means the timeline ends here: past its cap, or lost by the store.
     let store_ended = ids.len() < limit;
@@ -45,13 +48,7 @@ pub(crate) async fn page(
         // The database's rule covers every source, pushed or pulled.
         let more = posts::page(&feed.store, timeline, store_last.or(before), limit).await?;
         if before.is_none() && !more.is_empty() && feed.timelines.len(&key).await? == 0 {
-            let cap = timeline.cap(&feed.config);
-            let newest = posts::page(&feed.store, timeline, None, cap).await?;
-            feed.timelines.merge(&key, &newest, cap).await?;
-            if let Timeline::Tag(tag) = timeline {
-                crate::store::tags::rebuilt(&feed.store, tag).await?;
-            }
-            tracing::info!(timeline = key.as_str(), entries = newest.len(), "timeline rebuilt from the database");
+            rebuild(feed, timeline, &key).await?;
         }
         ids.extend(more);
     }
@@ -60,6 +57,19 @@ pub(crate) async fn page(
     ids.dedup();
     ids.truncate(limit);
     Ok(ids)
+}
+
+/// Merges the database's newest posts of `timeline` (up to its cap) into the store: for a
+/// timeline the store lost, or one that may have a gap after a crash.
+async fn rebuild(feed: &Feed, timeline: &Timeline, key: &timeline::TimelineKey) -> Result<(), FeedError> {
+    let cap = timeline.cap(&feed.config);
+    let newest = posts::page(&feed.store, timeline, None, cap).await?;
+    feed.timelines.merge(key, &newest, cap).await?;
+    if let Timeline::Tag(tag) = timeline {
+        crate::store::tags::rebuilt(&feed.store, tag).await?;
+    }
+    tracing::info!(timeline = key.as_str(), entries = newest.len(), "timeline rebuilt from the database");
+    Ok(())
 }
 
 /// The posts for `ids`, in that order; ids the read model lacks or has removed, and posts of
