@@ -74,9 +74,12 @@ struct Feed {
 impl Feed {
     /// Whether this is the first read of `timeline` since an unclean start.
     fn first_read_since_crash(&self, timeline: &timeline::TimelineKey) -> bool {
-        self.read_since_crash
-            .as_ref()
-            .is_some_and(|read| read.lock().expect("not poisoned").insert(timeline.as_str().to_owned()))
+        self.read_since_crash.as_ref().is_some_and(|read| {
+            let mut read = read.lock().expect("not poisoned");
+            // Checked first: every later read of the timeline passes here too, and should not
+            // pay for a copy of its key.
+            !read.contains(timeline.as_str()) && read.insert(timeline.as_str().to_owned())
+        })
     }
 }
 

@@ -83,6 +83,35 @@ pub async fn deliver(
 /// How often a subscription looks for dead letters an operator asked to replay.
 pub const REPLAY_CHECK: Duration = Duration::from_secs(2);
 
+/// Delivers a batch in the subscription's lanes: each lane (see [`lanes_of`]) runs `lane` on a
+/// task of its own, and this returns once every lane has, so the next batch never overtakes an
+/// event of this one. A lane that panicked is logged and left out: its events were neither
+/// acknowledged nor forgotten, so they come again.
+pub async fn in_lanes<T, R, F>(
+    subscription: &Subscription,
+    batch: Vec<T>,
+    event: impl Fn(&T) -> &Event,
+    lane: impl Fn(Vec<T>) -> F,
+) -> Vec<R>
+where
+    T: Send + 'static,
+    R: Send + 'static,
+    F: Future<Output = R> + Send + 'static,
+{
+    let mut running = tokio::task::JoinSet::new();
+    for items in lanes_of(subscription, batch, event) {
+        running.spawn(lane(items));
+    }
+    let mut results = Vec::new();
+    while let Some(done) = running.join_next().await {
+        match done {
+            Ok(result) => results.push(result),
+            Err(err) => tracing::error!(consumer = %subscription.consumer, error = %err, "a delivery lane panicked"),
+        }
+    }
+    results
+}
+
 /// Splits a batch into the subscription's lanes: items whose events share a key share a lane,
 /// in the batch's order. Without lanes, one lane holds the whole batch. Empty lanes are left out.
 pub fn lanes_of<T>(subscription: &Subscription, batch: Vec<T>, event: impl Fn(&T) -> &Event) -> Vec<Vec<T>> {

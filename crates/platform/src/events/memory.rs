@@ -155,26 +155,15 @@ async fn drain(queue: Arc<Queue>, policy: RetryPolicy, shutdown: CancellationTok
             }
             continue;
         }
-        // Each lane on a task of its own; the batch ends when every lane has, so the next batch
-        // never overtakes an event of this one.
-        let mut running = tokio::task::JoinSet::new();
-        for lane in delivery::lanes_of(subscription, batch, |(_, event, _)| event) {
-            running.spawn(deliver_lane(subscription.clone(), lane, policy, shutdown.clone()));
-        }
-        let mut done = Vec::new();
-        let mut interrupted = false;
-        while let Some(lane) = running.join_next().await {
-            match lane {
-                Ok((applied, stopped)) => {
-                    done.extend(applied);
-                    interrupted |= stopped;
-                }
-                // The lane's events stay queued and come again.
-                Err(err) => {
-                    tracing::error!(consumer = %subscription.consumer, error = %err, "a delivery lane panicked")
-                }
-            }
-        }
+        let lanes = delivery::in_lanes(
+            subscription,
+            batch,
+            |(_, event, _)| event,
+            |lane| deliver_lane(subscription.clone(), lane, policy, shutdown.clone()),
+        )
+        .await;
+        let interrupted = lanes.iter().any(|(_, stopped)| *stopped);
+        let done: Vec<i64> = lanes.into_iter().flat_map(|(applied, _)| applied).collect();
         if let Err(err) = forget(subscription, &done).await {
             // They are applied (or parked); the inbox recognises them when they come again.
             tracing::warn!(consumer = %subscription.consumer, error = %err, "cannot clear delivered events");

@@ -263,16 +263,14 @@ async fn consume(
                 next = Some(message);
             }
         }
-        let mut running = tokio::task::JoinSet::new();
-        for lane in delivery::lanes_of(&subscription, batch, |(_, event, _)| event) {
-            running.spawn(deliver_lane(subscription.clone(), lane, policy, shutdown.clone()));
-        }
-        let mut interrupted = false;
-        while let Some(lane) = running.join_next().await {
-            // A lane that panicked left its events unacknowledged: JetStream hands them out again.
-            interrupted |= lane.unwrap_or(false);
-        }
-        if interrupted {
+        let stopped = delivery::in_lanes(
+            &subscription,
+            batch,
+            |(_, event, _)| event,
+            |lane| deliver_lane(subscription.clone(), lane, policy, shutdown.clone()),
+        )
+        .await;
+        if stopped.contains(&true) {
             break;
         }
     }
